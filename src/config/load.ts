@@ -1,0 +1,313 @@
+// Loads a budget file: parse (comments allowed), validate against the JSON Schema, resolve units
+// and defaults into a Plan. Every problem names the file, the JSON pointer, the line and the fix.
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { Ajv, type ErrorObject } from "ajv";
+import { closest, distance } from "fastest-levenshtein";
+import {
+  findNodeAtLocation,
+  getNodeValue,
+  type Node as JsonNode,
+  type ParseError,
+  parseTree,
+  printParseErrorCode,
+} from "jsonc-parser";
+import { BudgetFileError, type Problem } from "../errors.js";
+import { BUDGET_KEYS, METRICS, type MetricKey } from "../report/metrics.js";
+import schema from "./budgets.schema.json" with { type: "json" };
+import { inferRuntime } from "./runtime.js";
+import type { Plan, Scenario } from "./types.js";
+import {
+  COUNT_FORMS,
+  DURATION_FORMS,
+  PERCENT_FORMS,
+  parseCount,
+  parseDuration,
+  parsePercent,
+  parseRate,
+  parseSize,
+  RATE_FORMS,
+  SIZE_FORMS,
+} from "./units.js";
+
+export const DEFAULTS = { repeat: 3, timeout: 300, tolerance: 0.02, sites: true } as const;
+
+let validator: ReturnType<Ajv["compile"]> | undefined;
+function validate(data: unknown) {
+  validator ??= new Ajv({ allErrors: true, verbose: true, strict: false }).compile(schema);
+  const ok = validator(data);
+  return ok ? [] : (validator.errors ?? []);
+}
+
+/** Reads and validates a budget file; throws BudgetFileError listing every problem. */
+export function loadPlan(file: string, cwd = process.cwd()): Plan {
+  const absolute = resolve(cwd, file);
+  const display = displayPath(absolute, cwd);
+  let text: string;
+  try {
+    text = readFileSync(absolute, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const fix =
+      code === "ENOENT"
+        ? `create it (see budgets.example.json), or pass another file with --budgets`
+        : undefined;
+    throw new BudgetFileError(display, [
+      { pointer: "", line: 1, column: 1, message: `cannot read the budget file (${code ?? String(err)})`, fix },
+    ]);
+  }
+  return parsePlan(text, display, absolute);
+}
+
+/** Validates budget-file text; `absolute` anchors relative cwd paths. */
+export function parsePlan(text: string, display: string, absolute: string): Plan {
+  const lines = lineStarts(text);
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0 || !root) {
+    const found: { offset: number; what: string }[] = errors.map((e) => ({
+      offset: e.offset,
+      what: printParseErrorCode(e.error),
+    }));
+    if (found.length === 0) found.push({ offset: 0, what: "the file is empty" });
+    throw new BudgetFileError(
+      display,
+      found.map((e) => ({
+        pointer: "",
+        ...position(lines, e.offset),
+        message: `not valid JSON: ${e.what}`,
+        fix: "budget files are JSON (comments and trailing commas are allowed)",
+      })),
+    );
+  }
+  const data = getNodeValue(root) as unknown;
+  const problems = schemaProblems(validate(data), root, lines);
+  if (problems.length > 0) throw new BudgetFileError(display, problems);
+  return toPlan(data as BudgetFile, root, lines, absolute, display);
+}
+
+interface BudgetFile {
+  defaults?: Partial<ScenarioInput>;
+  scenarios: Record<string, ScenarioInput>;
+}
+interface ScenarioInput {
+  description?: string;
+  run: string;
+  runtime?: Scenario["runtime"];
+  cwd?: string;
+  env?: Record<string, string>;
+  timeout?: number | string;
+  repeat?: number;
+  tolerance?: number | string;
+  sites?: boolean;
+  budget?: Partial<Record<MetricKey, number | string>>;
+}
+
+function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: string, display: string): Plan {
+  const defaults = data.defaults ?? {};
+  const problems: Problem[] = [];
+  const scenarios = Object.entries(data.scenarios).map(([name, s]): Scenario => {
+    const path = ["scenarios", name];
+    const budget: Scenario["budget"] = {};
+    const budgetLines: Scenario["source"]["budgetLines"] = {};
+    for (const [key, raw] of Object.entries(s.budget ?? {})) {
+      const metric = key as MetricKey;
+      const value = parseMetricValue(metric, raw!);
+      budget[metric] = value;
+      budgetLines[metric] = locate(root, [...path, "budget", key], lines).line;
+    }
+    const cwd = resolve(dirname(absolute), s.cwd ?? ".");
+    return {
+      name,
+      ...(s.description !== undefined ? { description: s.description } : {}),
+      run: s.run,
+      runtime: s.runtime ?? inferRuntime(s.run),
+      cwd,
+      env: { ...defaults.env, ...s.env },
+      timeout: parseDuration(s.timeout ?? defaults.timeout ?? DEFAULTS.timeout)!,
+      repeat: s.repeat ?? defaults.repeat ?? DEFAULTS.repeat,
+      tolerance: parsePercent(s.tolerance ?? defaults.tolerance ?? "2%")!,
+      sites: s.sites ?? defaults.sites ?? DEFAULTS.sites,
+      budget,
+      source: { line: locate(root, path, lines, true).line, budgetLines },
+    };
+  });
+  for (const s of scenarios) {
+    if (s.timeout <= 0) {
+      const at = locate(root, ["scenarios", s.name, "timeout"], lines);
+      problems.push({ pointer: pointerOf(["scenarios", s.name, "timeout"]), ...at, message: "timeout must be above 0", fix: 'e.g. "timeout": "5m"' });
+    }
+  }
+  if (problems.length > 0) throw new BudgetFileError(display, problems);
+  return { file: absolute, scenarios };
+}
+
+function parseMetricValue(metric: MetricKey, raw: number | string): number {
+  switch (METRICS[metric].unit) {
+    case "bytes":
+      return parseSize(raw)!;
+    case "bytesPerSecond":
+      return parseRate(raw)!;
+    case "seconds":
+      return parseDuration(raw)!;
+    case "count":
+      return parseCount(raw)!;
+  }
+}
+
+/** The accepted forms for the value at a JSON path, by what the value measures. */
+function formsFor(path: string[]): { what: string; forms: string } | undefined {
+  const last = path.at(-1) ?? "";
+  if (path.at(-2) === "budget" && (BUDGET_KEYS as readonly string[]).includes(last)) {
+    const unit = METRICS[last as MetricKey].unit;
+    if (unit === "bytes") return { what: "a size", forms: SIZE_FORMS };
+    if (unit === "bytesPerSecond") return { what: "a rate", forms: RATE_FORMS };
+    if (unit === "seconds") return { what: "a duration", forms: DURATION_FORMS };
+    return { what: "a count", forms: COUNT_FORMS };
+  }
+  if (last === "timeout") return { what: "a duration", forms: DURATION_FORMS };
+  if (last === "tolerance") return { what: "a percentage", forms: PERCENT_FORMS };
+  return undefined;
+}
+
+function schemaProblems(errors: ErrorObject[], root: JsonNode, lines: number[]): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  // anyOf branches produce one error each; the anyOf error itself carries the whole story.
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === "anyOf").map((e) => e.instancePath));
+  for (const e of errors) {
+    if (anyOfPaths.has(e.instancePath) && e.keyword !== "anyOf") continue;
+    const path = splitPointer(e.instancePath);
+    const problem = describe(e, path, root, lines);
+    const id = `${problem.pointer}\u0000${problem.message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    problems.push(problem);
+  }
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[]): Problem {
+  const pointer = e.instancePath;
+  const at = locate(root, path, lines);
+  const shown = JSON.stringify(e.data);
+  switch (e.keyword) {
+    case "additionalProperties": {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
+      const suggestion = suggest(key, allowed);
+      return {
+        pointer: pointerOf([...path, key]),
+        ...locate(root, [...path, key], lines, true),
+        message: `unknown key "${key}"`,
+        fix: suggestion
+          ? `did you mean "${suggestion}"? (allowed here: ${allowed.join(", ")})`
+          : `remove it; allowed here: ${allowed.join(", ")}`,
+      };
+    }
+    case "required": {
+      const missing = String((e.params as { missingProperty: string }).missingProperty);
+      const fix =
+        missing === "run"
+          ? `add "run": the command that runs the workload, e.g. "run": "python bench/load.py"`
+          : `add "${missing}"`;
+      return { pointer, ...at, message: `missing required key "${missing}"`, fix };
+    }
+    case "anyOf":
+    case "pattern":
+    case "type": {
+      const forms = formsFor(path);
+      if (forms) return { pointer, ...at, message: `${shown} is not ${forms.what}`, fix: `use ${forms.forms}` };
+      if (e.keyword === "pattern" && path.length === 2 && path[0] === "scenarios") {
+        return {
+          pointer,
+          ...at,
+          message: `scenario name ${JSON.stringify(path[1])} is not allowed`,
+          fix: "start with a letter or digit; use letters, digits, spaces and . _ : / - (at most 100 characters)",
+        };
+      }
+      const type = (e.params as { type?: string }).type;
+      return { pointer, ...at, message: `${shown} must be ${type ? `a ${type}` : `valid (${e.message})`}` };
+    }
+    case "propertyNames": {
+      return { pointer, ...at, message: `invalid scenario name ${e.params && JSON.stringify((e.params as { propertyName?: string }).propertyName)}` };
+    }
+    case "enum": {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const s = typeof e.data === "string" ? suggest(e.data, allowed) : undefined;
+      return {
+        pointer,
+        ...at,
+        message: `${shown} is not one of ${allowed.join(", ")}`,
+        fix: s ? `did you mean "${s}"?` : `use one of ${allowed.join(", ")}`,
+      };
+    }
+    case "minProperties": {
+      const what = path.at(-1) === "budget" ? "a budget needs at least one metric" : "needs at least one entry";
+      return {
+        pointer,
+        ...at,
+        message: `${path.at(-1) ?? "the file"} is empty: ${what}`,
+        fix: path.at(-1) === "budget" ? `e.g. "budget": { "peakHeap": "64 MiB" }, or remove "budget"` : undefined,
+      };
+    }
+    case "minimum":
+    case "maximum":
+    case "minLength":
+    case "const":
+      return { pointer, ...at, message: `${shown} ${e.message ?? "is out of range"}` };
+    default:
+      return { pointer, ...at, message: e.message ?? `invalid (${e.keyword})` };
+  }
+}
+
+/** A close spelling among the allowed keys, or undefined when nothing is close. */
+export function suggest(word: string, allowed: string[]): string | undefined {
+  if (allowed.length === 0) return undefined;
+  const folded = allowed.find((a) => a.toLowerCase() === word.toLowerCase());
+  if (folded) return folded;
+  const best = closest(word, allowed);
+  return distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function splitPointer(pointer: string): string[] {
+  if (pointer === "") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+export function pointerOf(path: string[]): string {
+  return path.map((p) => `/${p.replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
+}
+
+function locate(root: JsonNode, path: string[], lines: number[], key = false): { line: number; column: number } {
+  let node = findNodeAtLocation(root, path);
+  if (node && key && node.parent?.type === "property") node = node.parent;
+  // Fall back to the nearest existing ancestor.
+  for (let n = path.length - 1; !node && n >= 0; n--) node = findNodeAtLocation(root, path.slice(0, n));
+  return position(lines, node?.offset ?? 0);
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+function position(starts: number[], offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo]! + 1 };
+}
+
+export function displayPath(absolute: string, cwd: string): string {
+  const rel = relative(cwd, absolute);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : absolute;
+}

@@ -1,0 +1,28 @@
+// The Plan: a validated budget file, with every unit parsed and every default filled in.
+import type { Runtime } from "../measure/types.js";
+import type { MetricKey } from "../report/metrics.js";
+
+export interface Scenario {
+  name: string;
+  description?: string;
+  run: string;
+  runtime: Runtime;
+  /** Absolute working directory. */
+  cwd: string;
+  env: Record<string, string>;
+  /** Seconds. */
+  timeout: number;
+  repeat: number;
+  /** Fraction: 0.02 for 2 %. */
+  tolerance: number;
+  sites: boolean;
+  budget: Partial<Record<MetricKey, number>>;
+  /** Lines in the budget file, for annotations. */
+  source: { line: number; budgetLines: Partial<Record<MetricKey, number>> };
+}
+
+export interface Plan {
+  /** Absolute path of the budget file. */
+  file: string;
+  scenarios: Scenario[];
+}

@@ -1,0 +1,42 @@
+// Plain data that flows out of the measure stage: one Run per execution of a scenario.
+import type { MetricKey } from "../report/metrics.js";
+
+/** Which probe a scenario is measured with. */
+export type Runtime = "python" | "node" | "native";
+
+/** Figures written by one probed process (one file per pid, or pid+thread for Node workers). */
+export interface ProcessFigures {
+  /** Which probe wrote it: "python" (sitecustomize), "malloc" (the LD_PRELOAD interposer), "node". */
+  probe: "python" | "malloc" | "node";
+  pid: number;
+  ppid?: number;
+  /** Node worker thread id (0 for the main thread). */
+  threadId?: number;
+  /** argv of the process, as far as the probe knows it, for error messages. */
+  argv?: string[];
+  /** How the figures were written: normal exit, an os._exit/process.exit hook, or a signal handler. */
+  exit?: "normal" | "_exit" | "signal" | "exec";
+  figures: Partial<Record<MetricKey, number>>;
+  /** Optional attachments (top sites, heap timeline), probe-specific. */
+  extra?: Record<string, unknown>;
+}
+
+/** Outcome of one execution of a scenario's command. */
+export interface Run {
+  /** 1-based index among the scenario's runs. */
+  index: number;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** Set when the run cannot be trusted: crash, non-zero exit, timeout, no figures. */
+  error?: string;
+  /** Whole-tree figures plus the per-process figures combined as DESIGN.md says. */
+  figures: Partial<Record<MetricKey, number>>;
+  processes: ProcessFigures[];
+  /** Last bytes of stdout/stderr (bounded), for error messages. */
+  stdoutTail: string;
+  stderrTail: string;
+  /** Bytes the workload printed in all, per stream (the tails are bounded; this is not). */
+  stdoutBytes: number;
+  stderrBytes: number;
+}

@@ -1,0 +1,98 @@
+// The Report: the one versioned document every renderer, `compare` and `merge` read.
+import type { Runtime } from "../measure/types.js";
+import type { MetricKey } from "./metrics.js";
+
+export const REPORT_VERSION = 1;
+
+export type Status = "pass" | "over" | "regressed" | "error" | "new" | "removed" | "unbudgeted";
+
+/** Worst first: the order in which statuses win when a scenario or a run is summarised. */
+export const STATUS_ORDER: readonly Status[] = ["error", "over", "regressed", "removed", "new", "pass", "unbudgeted"];
+
+/** How far a figure can be trusted: exact counts, derived estimates, or sampled values. */
+export type FigureKind = "exact" | "derived" | "sampled";
+
+export interface MetricSummary {
+  /** Median over the runs that produced the figure. */
+  value: number;
+  min: number;
+  max: number;
+  /** (max − min) ÷ median: the run-to-run noise of this figure. */
+  spread: number;
+  /** How many runs produced it. */
+  runs: number;
+  kind: FigureKind;
+  /** True when the figure is the same on every run of a deterministic program (counts, traced peaks). */
+  deterministic: boolean;
+  budget?: number;
+  base?: { value: number; min: number; max: number };
+  /** (value − base) ÷ base. */
+  delta?: number;
+  status: Status;
+  /** One sentence why, for anything but pass. */
+  reason?: string;
+}
+
+export interface RunRecord {
+  index: number;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  error?: string;
+  figures: Partial<Record<MetricKey, number>>;
+  processes: number;
+  stdoutTail?: string;
+  stderrTail?: string;
+}
+
+export interface Site {
+  /** "path/relative/to/repo.py:42" */
+  location: string;
+  function?: string;
+  bytes: number;
+  count?: number;
+  stack?: string[];
+}
+
+export interface ScenarioReport {
+  name: string;
+  command: string;
+  runtime: Runtime;
+  cwd: string;
+  status: Status;
+  /** Why the scenario has its status, in a sentence (for error: what went wrong). */
+  reason?: string;
+  metrics: Partial<Record<MetricKey, MetricSummary>>;
+  /** Budgeted metrics that no probe could measure, with why. */
+  unavailable?: Partial<Record<MetricKey, string>>;
+  runs: RunRecord[];
+  /** Where in the budget file the scenario and its budgets are (for annotations). */
+  source?: { line: number; budgetLines: Partial<Record<MetricKey, number>> };
+  timeline?: { t: number; rss: number; heap?: number }[];
+  sites?: { peak?: Site[]; allocated?: Site[]; diff?: (Site & { baseBytes: number })[] };
+  notes?: string[];
+}
+
+export interface Report {
+  version: typeof REPORT_VERSION;
+  tool: { name: "membudget"; version: string };
+  createdAt: string;
+  budgetFile: string;
+  commit?: string;
+  pullRequest?: { number: number; repository: string; baseSha?: string; headSha?: string };
+  environment: {
+    os: string;
+    arch: string;
+    cpus: number;
+    cpuModel?: string;
+    memory: number;
+    node: string;
+    python?: string;
+  };
+  status: Status;
+  /** The verdict in words: "2 of 14 scenarios over budget". */
+  summary: string;
+  base?: { source: string; commit?: string; createdAt?: string };
+  scenarios: ScenarioReport[];
+  notes?: string[];
+}
