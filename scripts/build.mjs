@@ -15,6 +15,8 @@ await build({
   outdir: "dist",
   bundle: true,
   platform: "node",
+  // jsonc-parser's "main" is a UMD build with dynamic requires; its ESM build bundles cleanly.
+  mainFields: ["module", "main"],
   format: "esm",
   target: "node20",
   splitting: true,

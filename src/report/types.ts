@@ -59,6 +59,8 @@ export interface ScenarioReport {
   command: string;
   runtime: Runtime;
   cwd: string;
+  /** Growth against the base that counts as a regression (fraction). */
+  tolerance: number;
   status: Status;
   /** Why the scenario has its status, in a sentence (for error: what went wrong). */
   reason?: string;
@@ -93,6 +95,8 @@ export interface Report {
   /** The verdict in words: "2 of 14 scenarios over budget". */
   summary: string;
   base?: { source: string; commit?: string; createdAt?: string };
+  /** Where the run can be seen, when it ran on GitHub Actions. */
+  links?: { run?: string; summary?: string; repository?: string };
   scenarios: ScenarioReport[];
   notes?: string[];
 }

@@ -1,0 +1,34 @@
+// Progress lines on stderr while scenarios run: one per run, so CI logs show where time goes.
+import { formatDuration, formatSize } from "../config/units.js";
+import type { MeasureHooks } from "../measure/scenario.js";
+
+export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): MeasureHooks {
+  const said = new Set<string>();
+  const hooks: MeasureHooks = {
+    onRun(e) {
+      if (e.phase === "start") {
+        if (verbose || !stream.isTTY) stream.write(`▸ ${e.scenario}: run ${e.index}/${e.of}\n`);
+        else stream.write(`▸ ${e.scenario}: run ${e.index}/${e.of} …`);
+        return;
+      }
+      const f = e.run?.figures ?? {};
+      const parts = [
+        f.wallTime !== undefined ? formatDuration(f.wallTime) : undefined,
+        f.peakHeap !== undefined ? `peak heap ${formatSize(f.peakHeap)}` : undefined,
+        f.peakRss !== undefined ? `peak RSS ${formatSize(f.peakRss)}` : undefined,
+      ].filter(Boolean);
+      const text = e.run?.error ? `error: ${e.run.error}` : parts.join(", ");
+      if (verbose || !stream.isTTY) stream.write(`  ${e.scenario}: run ${e.index}/${e.of} done: ${text}\n`);
+      else stream.write(`\r\x1b[2K▸ ${e.scenario}: run ${e.index}/${e.of}: ${text}\n`);
+    },
+    onNote(note) {
+      if (said.has(note)) return;
+      said.add(note);
+      stream.write(`note: ${note}\n`);
+    },
+  };
+  if (verbose) {
+    hooks.onOutput = (_scenario, stream_, chunk) => (stream_ === "stdout" ? process.stdout : process.stderr).write(chunk);
+  }
+  return hooks;
+}

@@ -1,0 +1,135 @@
+// The engine both adapters share: a Plan in, a judged Report out (measure → summarise → judge).
+import { spawnSync } from "node:child_process";
+import { arch, cpus, platform, release, totalmem } from "node:os";
+import type { Plan, Scenario } from "./config/types.js";
+import { type MeasureHooks, measureScenario } from "./measure/scenario.js";
+import type { Run } from "./measure/types.js";
+import { METRICS, type MetricKey } from "./report/metrics.js";
+import { REPORT_VERSION, type Report, type RunRecord, type ScenarioReport } from "./report/types.js";
+import { VERSION } from "./version.js";
+import { judgeReport } from "./verdict/judge.js";
+import { summarise } from "./verdict/summarise.js";
+
+export interface RunOptions extends MeasureHooks {
+  /** Only these scenarios (by name); all when empty. */
+  only?: string[];
+  base?: Report;
+  baseSource?: string;
+  commit?: string;
+  /** Path of the budget file as the user named it (for the report and annotations). */
+  budgetFileLabel?: string;
+}
+
+export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Report> {
+  const scenarios = selectScenarios(plan, options.only);
+  const reports: ScenarioReport[] = [];
+  const notes = new Set<string>();
+  for (const scenario of scenarios) {
+    const measured = await measureScenario(scenario, options);
+    for (const n of measured.notes) notes.add(n);
+    reports.push(scenarioReport(scenario, measured.runs, measured.timeline));
+  }
+  const report: Report = {
+    version: REPORT_VERSION,
+    tool: { name: "membudget", version: VERSION },
+    createdAt: new Date().toISOString(),
+    budgetFile: options.budgetFileLabel ?? plan.file,
+    ...(options.commit ? { commit: options.commit } : {}),
+    environment: environment(scenarios),
+    status: "pass",
+    summary: "",
+    ...(options.base ? { base: { source: options.baseSource ?? "base report" } } : {}),
+    scenarios: reports,
+    ...(notes.size > 0 ? { notes: [...notes] } : {}),
+  };
+  return judgeReport(report, options.base);
+}
+
+export function selectScenarios(plan: Plan, only: string[] | undefined): Scenario[] {
+  if (!only || only.length === 0) return plan.scenarios;
+  const names = new Set(plan.scenarios.map((s) => s.name));
+  const unknown = only.filter((n) => !names.has(n));
+  if (unknown.length > 0) {
+    throw new UnknownScenarioError(unknown, [...names]);
+  }
+  return plan.scenarios.filter((s) => only.includes(s.name));
+}
+
+export class UnknownScenarioError extends Error {
+  readonly code = "usage";
+  constructor(unknown: string[], known: string[]) {
+    super(`no scenario named ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the budget file has: ${known.join(", ")}`);
+  }
+}
+
+function scenarioReport(scenario: Scenario, runs: Run[], timeline?: { t: number; rss: number }[]): ScenarioReport {
+  const summaries = summarise(scenario.runtime, runs);
+  const metrics: ScenarioReport["metrics"] = {};
+  for (const [key, summary] of Object.entries(summaries)) {
+    const metric = key as MetricKey;
+    const budget = scenario.budget[metric];
+    metrics[metric] = { ...summary, ...(budget !== undefined ? { budget } : {}), status: "pass" };
+  }
+  const failed = runs.filter((r) => r.error);
+  const unavailable: ScenarioReport["unavailable"] = {};
+  if (failed.length < runs.length) {
+    for (const metric of Object.keys(scenario.budget) as MetricKey[]) {
+      if (!metrics[metric]) unavailable[metric] = unavailableReason(scenario, metric);
+    }
+  }
+  const report: ScenarioReport = {
+    name: scenario.name,
+    command: scenario.run,
+    runtime: scenario.runtime,
+    cwd: scenario.cwd,
+    tolerance: scenario.tolerance,
+    status: failed.length > 0 ? "error" : "pass",
+    metrics,
+    runs: runs.map(runRecord),
+    source: scenario.source,
+  };
+  if (failed.length > 0) {
+    report.reason = failed.length === runs.length ? failed[0]!.error : `run ${failed[0]!.index} of ${runs.length}: ${failed[0]!.error}`;
+  }
+  if (Object.keys(unavailable).length > 0) report.unavailable = unavailable;
+  if (timeline) report.timeline = timeline;
+  return report;
+}
+
+function unavailableReason(scenario: Scenario, metric: MetricKey): string {
+  if (scenario.runtime === "node" && metric === "allocations") return "V8 does not count allocations";
+  if (scenario.runtime === "native" && (metric === "gcPause" || metric === "gcCollections")) return "native programs have no GC probe";
+  if (metric === "peakExternal" && scenario.runtime !== "node") return "only Node.js has an external heap";
+  return `no probe measured ${METRICS[metric].label} for this ${scenario.runtime} workload`;
+}
+
+function runRecord(run: Run): RunRecord {
+  return {
+    index: run.index,
+    exitCode: run.exitCode,
+    signal: run.signal,
+    timedOut: run.timedOut,
+    ...(run.error ? { error: run.error, stdoutTail: run.stdoutTail.slice(-4096), stderrTail: run.stderrTail.slice(-4096) } : {}),
+    figures: run.figures,
+    processes: run.processes.length,
+  };
+}
+
+let pythonVersion: string | undefined | null = null;
+
+function environment(scenarios: Scenario[]): Report["environment"] {
+  if (pythonVersion === null && scenarios.some((s) => s.runtime === "python")) {
+    const r = spawnSync("python3", ["-c", "import platform;print(platform.python_version())"], { encoding: "utf8" });
+    pythonVersion = r.status === 0 ? r.stdout.trim() : undefined;
+  }
+  const cpu = cpus();
+  return {
+    os: `${platform()} ${release()}`,
+    arch: arch(),
+    cpus: cpu.length,
+    ...(cpu[0]?.model ? { cpuModel: cpu[0].model } : {}),
+    memory: totalmem(),
+    node: process.versions.node,
+    ...(pythonVersion ? { python: pythonVersion } : {}),
+  };
+}

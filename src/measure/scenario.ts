@@ -1,0 +1,81 @@
+// Runs one scenario `repeat` times under its runtime's probe and turns each execution into a Run.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Scenario } from "../config/types.js";
+import { nodeProbeEnv } from "./node-probe.js";
+import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
+import { runOnce } from "./run.js";
+import type { Run } from "./types.js";
+
+export interface MeasureHooks {
+  /** Called before each run starts and after it ends, for progress lines. */
+  onRun?(event: { scenario: string; index: number; of: number; phase: "start" | "end"; run?: Run }): void;
+  /** Streams the workload's output (only with --verbose). */
+  onOutput?(scenario: string, stream: "stdout" | "stderr", chunk: Buffer): void;
+  /** A note said once per distinct text (e.g. "allocation totals unavailable: no C compiler"). */
+  onNote?(note: string): void;
+}
+
+export interface ScenarioMeasurement {
+  runs: Run[];
+  timeline?: { t: number; rss: number }[];
+  notes: string[];
+}
+
+export async function measureScenario(scenario: Scenario, hooks: MeasureHooks = {}): Promise<ScenarioMeasurement> {
+  const runs: Run[] = [];
+  const notes = new Set<string>();
+  let timeline: { t: number; rss: number }[] | undefined;
+  for (let index = 1; index <= scenario.repeat; index++) {
+    hooks.onRun?.({ scenario: scenario.name, index, of: scenario.repeat, phase: "start" });
+    const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
+    try {
+      const baseEnv = { ...process.env, ...scenario.env };
+      const probe =
+        scenario.runtime === "node" ? nodeProbeEnv(outDir, baseEnv) : probeEnv(scenario.runtime, outDir, baseEnv);
+      for (const note of probe.notes) notes.add(note);
+      const outcome = await runOnce(
+        { command: scenario.run, cwd: scenario.cwd, env: probe.env, timeoutMs: scenario.timeout * 1000 },
+        hooks.onOutput ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) } : {},
+      );
+      for (const note of outcome.notes) notes.add(note);
+      const files = readProbeFiles(outDir);
+      const merged = mergeProcessFigures(files, scenario.runtime);
+      const figures: Run["figures"] = { ...merged.figures, wallTime: outcome.wallTime };
+      const peakRss = Math.max(outcome.peakRss ?? 0, outcome.peakRssTree ?? 0);
+      if (peakRss > 0) figures.peakRss = peakRss;
+      if (figures.allocated !== undefined && outcome.wallTime > 0) {
+        figures.allocationRate = figures.allocated / outcome.wallTime;
+      }
+      const run: Run = {
+        index,
+        exitCode: outcome.exitCode,
+        signal: outcome.signal,
+        timedOut: outcome.timedOut,
+        figures,
+        processes: merged.processes,
+        stdoutTail: outcome.stdoutTail,
+        stderrTail: outcome.stderrTail,
+        stdoutBytes: outcome.stdoutBytes,
+        stderrBytes: outcome.stderrBytes,
+      };
+      const error = outcome.error ?? missingFigures(scenario, merged.processes.length);
+      if (error) run.error = error;
+      if (!timeline || outcome.timeline.length > timeline.length) timeline = outcome.timeline;
+      runs.push(run);
+      hooks.onRun?.({ scenario: scenario.name, index, of: scenario.repeat, phase: "end", run });
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  }
+  for (const note of notes) hooks.onNote?.(note);
+  return { runs, ...(timeline && timeline.length > 0 ? { timeline } : {}), notes: [...notes] };
+}
+
+/** A probed runtime whose probe wrote nothing did not run what the user thinks it ran. */
+function missingFigures(scenario: Scenario, processes: number): string | undefined {
+  if (processes > 0 || scenario.runtime === "native") return undefined;
+  const what = scenario.runtime === "python" ? "Python" : "Node.js";
+  return `the ${what} probe wrote no figures: the command exited before ${what} finished (killed by a signal?), or it did not start ${what} at all (set "runtime" in the budget file if it is not a ${what} workload)`;
+}

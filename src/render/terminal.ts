@@ -1,0 +1,86 @@
+// Report → a plain table for the terminal (colour only when asked: a TTY without NO_COLOR).
+import { METRICS } from "../report/metrics.js";
+import type { Report, ScenarioReport, Status } from "../report/types.js";
+import { formatDelta, formatValue, STATUS_WORD } from "./format.js";
+import { rowsOf, sortScenarios } from "./select.js";
+
+const COLOUR: Record<Status, number> = {
+  pass: 32,
+  over: 31,
+  regressed: 33,
+  error: 31,
+  new: 36,
+  removed: 90,
+  unbudgeted: 90,
+};
+
+export interface TerminalOptions {
+  colour: boolean;
+  /** Show every measured metric, not only budgeted ones. */
+  all?: boolean;
+}
+
+/** Whether to colour stdout: a TTY, and neither NO_COLOR nor TERM=dumb. */
+export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return false;
+  if (env["FORCE_COLOR"] !== undefined && env["FORCE_COLOR"] !== "0") return true;
+  return Boolean(stream.isTTY) && env["TERM"] !== "dumb";
+}
+
+export function renderTerminal(report: Report, options: TerminalOptions): string {
+  const paint = (status: Status, text: string) => (options.colour ? `\x1b[${COLOUR[status]}m${text}\x1b[0m` : text);
+  const bold = (text: string) => (options.colour ? `\x1b[1m${text}\x1b[0m` : text);
+  const hasBase = report.base !== undefined;
+  const header = hasBase
+    ? ["scenario", "metric", "base", "head", "change", "budget", "status"]
+    : ["scenario", "metric", "value", "min … max", "budget", "status"];
+  const body: { cells: string[]; status: Status }[] = [];
+  for (const s of sortScenarios(report.scenarios)) {
+    let first = true;
+    for (const row of rowsOf(s, options.all)) {
+      const name = first ? s.name : "";
+      first = false;
+      if (!row.metric || !row.summary) {
+        const cells = hasBase ? [name, "—", "", "", "", "", ""] : [name, "—", "", "", "", ""];
+        cells[cells.length - 1] = STATUS_WORD[s.status];
+        body.push({ cells, status: s.status });
+        continue;
+      }
+      const m = row.summary;
+      const unit = METRICS[row.metric].unit;
+      const value = formatValue(unit, m.value);
+      const budget = m.budget !== undefined ? formatValue(unit, m.budget) : "—";
+      const status = m.status;
+      const cells = hasBase
+        ? [name, METRICS[row.metric].label, m.base ? formatValue(unit, m.base.value) : "—", value, formatDelta(m.delta) ?? "—", budget, STATUS_WORD[status]]
+        : [name, METRICS[row.metric].label, value, m.runs > 1 ? `${formatValue(unit, m.min)} … ${formatValue(unit, m.max)}` : "", budget, STATUS_WORD[status]];
+      body.push({ cells, status });
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => [...(r.cells[i] ?? "")].length)));
+  const right = new Set(hasBase ? [2, 3, 4, 5] : [2, 3, 4]);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  const out = [bold(line(header))];
+  for (const r of body) {
+    const text = line(r.cells);
+    const word = r.cells.at(-1) ?? "";
+    out.push(text.endsWith(word) && word ? text.slice(0, text.length - word.length) + paint(r.status, word) : text);
+  }
+  out.push("");
+  for (const s of report.scenarios.filter((x) => x.status === "error")) out.push(...errorBlock(s), "");
+  out.push(paint(report.status === "unbudgeted" ? "pass" : report.status, report.summary));
+  for (const note of report.notes ?? []) out.push(`note: ${note}`);
+  return `${out.join("\n")}\n`;
+}
+
+function errorBlock(s: ScenarioReport): string[] {
+  const lines = [`${s.name}: ${s.reason ?? "error"}`];
+  const run = s.runs.find((r) => r.error);
+  const tail = (run?.stderrTail || run?.stdoutTail || "").trimEnd().split("\n").slice(-15);
+  if (tail.length > 0 && tail[0] !== "") lines.push(...tail.map((l) => `  │ ${l}`));
+  return lines;
+}

@@ -1,0 +1,53 @@
+// Reads, validates and writes report files (JSON, versioned, with a schema of their own).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { Ajv } from "ajv";
+import { BudgetFileError } from "../errors.js";
+import schema from "./report.schema.json" with { type: "json" };
+import { REPORT_VERSION, type Report } from "./types.js";
+
+let validator: ReturnType<Ajv["compile"]> | undefined;
+
+/** Reads a report written by membudget; a wrong or foreign file is a clear error (exit code 2). */
+export function readReport(file: string): Report {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = code ? `cannot read the report (${code})` : `not valid JSON: ${(err as Error).message}`;
+    throw new BudgetFileError(file, [{ pointer: "", line: 1, column: 1, message, fix: "pass a report written by `membudget run --report FILE`" }]);
+  }
+  const version = (data as { version?: unknown })?.version;
+  if (typeof version === "number" && version > REPORT_VERSION) {
+    throw new BudgetFileError(file, [
+      { pointer: "/version", line: 1, column: 1, message: `report version ${version} is newer than this membudget understands (${REPORT_VERSION})`, fix: "upgrade membudget" },
+    ]);
+  }
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
+  if (!validator(data)) {
+    throw new BudgetFileError(
+      file,
+      (validator.errors ?? []).slice(0, 10).map((e) => ({
+        pointer: e.instancePath,
+        line: 1,
+        column: 1,
+        message: `not a membudget report: ${e.instancePath || "(top level)"} ${e.message ?? ""}`.trim(),
+        fix: "pass a report written by `membudget run --report FILE`",
+      })),
+    );
+  }
+  return data as Report;
+}
+
+/** Writes atomically, so a reader never sees half a report. */
+export function writeReport(file: string, report: Report): void {
+  writeTextFile(file, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+export function writeTextFile(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}

@@ -1,0 +1,22 @@
+// Merges reports of separate jobs (a matrix, shards) into one; later reports win on name clashes.
+import { verdictSentence, worst } from "../verdict/verdict.js";
+import type { Report } from "./types.js";
+
+/** Each scenario keeps the verdict its own job gave it; only the totals are computed anew. */
+export function mergeReports(reports: Report[]): Report {
+  const first = reports[0];
+  if (!first) throw new Error("nothing to merge");
+  const byName = new Map<string, Report["scenarios"][number]>();
+  for (const r of reports) for (const s of r.scenarios) byName.set(s.name, s);
+  const scenarios = [...byName.values()];
+  const notes = [...new Set(reports.flatMap((r) => r.notes ?? []))];
+  const status = worst(scenarios.map((s) => s.status));
+  return {
+    ...first,
+    createdAt: new Date().toISOString(),
+    scenarios,
+    status: status === "unbudgeted" ? "pass" : status,
+    summary: verdictSentence(scenarios),
+    ...(notes.length ? { notes } : {}),
+  };
+}

@@ -1,0 +1,62 @@
+// Turns the runs of one scenario into per-metric figures: median, min, max and noise.
+import type { Runtime } from "../measure/types.js";
+import { METRIC_KEYS, type MetricKey } from "../report/metrics.js";
+import type { FigureKind, MetricSummary } from "../report/types.js";
+
+/** How each probe's figures come about, for the report and the README. */
+const KIND: Record<Runtime, Partial<Record<MetricKey, { kind: FigureKind; deterministic: boolean }>>> = {
+  python: {
+    peakHeap: { kind: "exact", deterministic: true },
+    allocated: { kind: "exact", deterministic: true },
+    allocations: { kind: "exact", deterministic: true },
+    gcCollections: { kind: "exact", deterministic: true },
+  },
+  node: {
+    peakHeap: { kind: "derived", deterministic: false },
+    allocated: { kind: "derived", deterministic: false },
+    peakExternal: { kind: "sampled", deterministic: false },
+    gcCollections: { kind: "exact", deterministic: false },
+  },
+  native: {
+    peakHeap: { kind: "exact", deterministic: true },
+    allocated: { kind: "exact", deterministic: true },
+    allocations: { kind: "exact", deterministic: true },
+  },
+};
+
+export function figureKind(runtime: Runtime, metric: MetricKey): { kind: FigureKind; deterministic: boolean } {
+  return KIND[runtime][metric] ?? { kind: metric === "allocationRate" ? "derived" : "exact", deterministic: false };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export type Summary = Omit<MetricSummary, "status">;
+
+/** One summary per metric that at least one run measured; runs that failed are left out. */
+export function summarise(
+  runtime: Runtime,
+  runs: { figures: Partial<Record<MetricKey, number>>; error?: string }[],
+): Partial<Record<MetricKey, Summary>> {
+  const good = runs.filter((r) => !r.error);
+  const out: Partial<Record<MetricKey, Summary>> = {};
+  for (const metric of METRIC_KEYS) {
+    const values = good.map((r) => r.figures[metric]).filter((v): v is number => typeof v === "number");
+    if (values.length === 0) continue;
+    const value = median(values);
+    const min = Math.min(...values);
+    const max = Math.max(...values);
+    out[metric] = {
+      value,
+      min,
+      max,
+      spread: value === 0 ? 0 : (max - min) / value,
+      runs: values.length,
+      ...figureKind(runtime, metric),
+    };
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+// Figures vs budgets vs base → statuses. Pure: no I/O.
+import { formatValue } from "../render/format.js";
+import { METRICS, type MetricKey } from "../report/metrics.js";
+import { STATUS_ORDER, type MetricSummary, type ScenarioReport, type Status } from "../report/types.js";
+import type { Summary } from "./summarise.js";
+
+export function worst(statuses: Status[], empty: Status = "pass"): Status {
+  let best = STATUS_ORDER.length;
+  for (const s of statuses) best = Math.min(best, STATUS_ORDER.indexOf(s));
+  return STATUS_ORDER[best] ?? empty;
+}
+
+export interface JudgeInput {
+  summary: Summary;
+  metric: MetricKey;
+  budget?: number;
+  base?: { value: number; min: number; max: number };
+  tolerance: number;
+}
+
+/**
+ * One metric's status. `over` compares the median with the budget. `regressed` asks that the
+ * head's minimum exceed the base's maximum by more than the tolerance, so that run-to-run noise
+ * (which a deterministic figure does not have: there min = max) cannot flake a pull request.
+ */
+export function judgeMetric({ summary, metric, budget, base, tolerance }: JudgeInput): MetricSummary {
+  const judged: MetricSummary = { ...summary, status: "pass" };
+  if (budget !== undefined) judged.budget = budget;
+  if (base) {
+    judged.base = base;
+    if (base.value !== 0) judged.delta = (summary.value - base.value) / base.value;
+  }
+  const unit = METRICS[metric].unit;
+  if (budget !== undefined && summary.value > budget) {
+    judged.status = "over";
+    judged.reason = `${METRICS[metric].label} ${formatValue(unit, summary.value)} is over its budget of ${formatValue(unit, budget)}`;
+  } else if (base && summary.min > base.max * (1 + tolerance) && summary.min - base.max > 0) {
+    judged.status = "regressed";
+    judged.reason = `${METRICS[metric].label} grew from ${formatValue(unit, base.value)} to ${formatValue(unit, summary.value)}, more than the ${(tolerance * 100).toFixed(1)}% tolerance`;
+  } else if (budget === undefined) {
+    judged.status = "unbudgeted";
+  }
+  return judged;
+}
+
+/** The scenario's status: its worst metric, or error/new when those apply. */
+export function scenarioStatus(s: Pick<ScenarioReport, "metrics" | "status">, hasBase: boolean, inBase: boolean): Status {
+  if (s.status === "error") return "error";
+  const metricStatus = worst(
+    Object.values(s.metrics).map((m) => m.status),
+    "pass",
+  );
+  const status = metricStatus === "unbudgeted" ? "pass" : metricStatus;
+  if (hasBase && !inBase && status === "pass") return "new";
+  return status;
+}
+
+/** "2 of 14 scenarios over budget" — the verdict in words, worst news first. */
+export function verdictSentence(scenarios: Pick<ScenarioReport, "status">[]): string {
+  const total = scenarios.filter((s) => s.status !== "removed").length;
+  const count = (st: Status) => scenarios.filter((s) => s.status === st).length;
+  const parts: string[] = [];
+  const errors = count("error");
+  const over = count("over");
+  const regressed = count("regressed");
+  if (errors) parts.push(`${errors} of ${total} ${plural(total, "scenario")} failed to run`);
+  if (over) parts.push(`${parts.length ? `${over}` : `${over} of ${total} ${plural(total, "scenario")}`} over budget`);
+  if (regressed) parts.push(`${parts.length ? `${regressed}` : `${regressed} of ${total} ${plural(total, "scenario")}`} regressed`);
+  if (parts.length === 0) {
+    return total === 0 ? "No scenarios ran" : `All ${total} ${plural(total, "scenario")} within budget`;
+  }
+  return parts.join(", ");
+}
+
+function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}
