@@ -6,9 +6,9 @@ import { type MeasureHooks, measureScenario } from "./measure/scenario.js";
 import type { Run } from "./measure/types.js";
 import { METRICS, type MetricKey } from "./report/metrics.js";
 import { REPORT_VERSION, type Report, type RunRecord, type ScenarioReport } from "./report/types.js";
-import { VERSION } from "./version.js";
 import { judgeReport } from "./verdict/judge.js";
 import { summarise } from "./verdict/summarise.js";
+import { VERSION } from "./version.js";
 
 export interface RunOptions extends MeasureHooks {
   /** Only these scenarios (by name); all when empty. */
@@ -58,11 +58,17 @@ export function selectScenarios(plan: Plan, only: string[] | undefined): Scenari
 export class UnknownScenarioError extends Error {
   readonly code = "usage";
   constructor(unknown: string[], known: string[]) {
-    super(`no scenario named ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the budget file has: ${known.join(", ")}`);
+    super(
+      `no scenario named ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the budget file has: ${known.join(", ")}`,
+    );
   }
 }
 
-function scenarioReport(scenario: Scenario, runs: Run[], timeline?: { t: number; rss: number }[]): ScenarioReport {
+function scenarioReport(
+  scenario: Scenario,
+  runs: Run[],
+  timeline?: { t: number; rss: number }[],
+): ScenarioReport {
   const summaries = summarise(scenario.runtime, runs);
   const metrics: ScenarioReport["metrics"] = {};
   for (const [key, summary] of Object.entries(summaries)) {
@@ -89,7 +95,10 @@ function scenarioReport(scenario: Scenario, runs: Run[], timeline?: { t: number;
     source: scenario.source,
   };
   if (failed.length > 0) {
-    report.reason = failed.length === runs.length ? failed[0]!.error : `run ${failed[0]!.index} of ${runs.length}: ${failed[0]!.error}`;
+    report.reason =
+      failed.length === runs.length
+        ? failed[0]!.error
+        : `run ${failed[0]!.index} of ${runs.length}: ${failed[0]!.error}`;
   }
   if (Object.keys(unavailable).length > 0) report.unavailable = unavailable;
   if (timeline) report.timeline = timeline;
@@ -98,7 +107,8 @@ function scenarioReport(scenario: Scenario, runs: Run[], timeline?: { t: number;
 
 function unavailableReason(scenario: Scenario, metric: MetricKey): string {
   if (scenario.runtime === "node" && metric === "allocations") return "V8 does not count allocations";
-  if (scenario.runtime === "native" && (metric === "gcPause" || metric === "gcCollections")) return "native programs have no GC probe";
+  if (scenario.runtime === "native" && (metric === "gcPause" || metric === "gcCollections"))
+    return "native programs have no GC probe";
   if (metric === "peakExternal" && scenario.runtime !== "node") return "only Node.js has an external heap";
   return `no probe measured ${METRICS[metric].label} for this ${scenario.runtime} workload`;
 }
@@ -109,7 +119,9 @@ function runRecord(run: Run): RunRecord {
     exitCode: run.exitCode,
     signal: run.signal,
     timedOut: run.timedOut,
-    ...(run.error ? { error: run.error, stdoutTail: run.stdoutTail.slice(-4096), stderrTail: run.stderrTail.slice(-4096) } : {}),
+    ...(run.error
+      ? { error: run.error, stdoutTail: run.stdoutTail.slice(-4096), stderrTail: run.stderrTail.slice(-4096) }
+      : {}),
     figures: run.figures,
     processes: run.processes.length,
   };
@@ -119,7 +131,9 @@ let pythonVersion: string | undefined | null = null;
 
 function environment(scenarios: Scenario[]): Report["environment"] {
   if (pythonVersion === null && scenarios.some((s) => s.runtime === "python")) {
-    const r = spawnSync("python3", ["-c", "import platform;print(platform.python_version())"], { encoding: "utf8" });
+    const r = spawnSync("python3", ["-c", "import platform;print(platform.python_version())"], {
+      encoding: "utf8",
+    });
     pythonVersion = r.status === 0 ? r.stdout.trim() : undefined;
   }
   const cpu = cpus();

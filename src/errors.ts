@@ -32,8 +32,7 @@ export class UsageError extends Error {
 }
 
 export function formatProblems(file: string, problems: Problem[]): string {
-  const head =
-    problems.length === 1 ? `${file}: 1 problem` : `${file}: ${problems.length} problems`;
+  const head = problems.length === 1 ? `${file}: 1 problem` : `${file}: ${problems.length} problems`;
   const lines = problems.map((p) => {
     const where = `${file}:${p.line}:${p.column}`;
     const ptr = p.pointer === "" ? "(top level)" : p.pointer;

@@ -1,3 +1,9 @@
-// The Action's entry point (wired in the Action issue).
-process.stderr.write("membudget action: not wired yet\n");
-process.exitCode = 1;
+// The Action's entry point: run, and turn any thrown error into a failed step with a clear message.
+import * as core from "@actions/core";
+import { run } from "./run.js";
+
+try {
+  await run();
+} catch (err) {
+  core.setFailed(`membudget: ${(err as Error).message}`);
+}

@@ -6,14 +6,14 @@ import { hideBin } from "yargs/helpers";
 import { displayPath, loadPlan } from "../config/load.js";
 import { runPlan } from "../engine.js";
 import { BudgetFileError, UsageError } from "../errors.js";
-import { readReport, writeReport, writeTextFile } from "../report/io.js";
-import type { Report } from "../report/types.js";
 import { renderMarkdown } from "../render/markdown.js";
 import { renderTerminal, wantsColour } from "../render/terminal.js";
-import { VERSION } from "../version.js";
-import { judgeReport } from "../verdict/judge.js";
-import { EXIT, exitCodeFor, type FailOn } from "./exit.js";
+import { readReport, writeReport, writeTextFile } from "../report/io.js";
 import { mergeReports } from "../report/merge.js";
+import type { Report } from "../report/types.js";
+import { judgeReport } from "../verdict/judge.js";
+import { VERSION } from "../version.js";
+import { EXIT, exitCodeFor, type FailOn } from "./exit.js";
 import { progressPrinter } from "./progress.js";
 
 const FAIL_ON = ["over", "regressed", "never"] as const;
@@ -21,15 +21,28 @@ const FAIL_ON = ["over", "regressed", "never"] as const;
 function outputs(y: Argv) {
   return y
     .option("report", { type: "string", describe: "Write the JSON report to this file" })
-    .option("markdown", { type: "string", describe: "Write the markdown table (the PR comment's form) to this file" })
-    .option("fail-on", { choices: FAIL_ON, default: "over" as FailOn, describe: "What fails the command (exit 1)" })
-    .option("all", { type: "boolean", default: false, describe: "Show every measured metric, not only budgeted ones" });
+    .option("markdown", {
+      type: "string",
+      describe: "Write the markdown table (the PR comment's form) to this file",
+    })
+    .option("fail-on", {
+      choices: FAIL_ON,
+      default: "over" as FailOn,
+      describe: "What fails the command (exit 1)",
+    })
+    .option("all", {
+      type: "boolean",
+      default: false,
+      describe: "Show every measured metric, not only budgeted ones",
+    });
 }
 
 function publish(report: Report, argv: { report?: string; markdown?: string; all?: boolean }): void {
   if (argv.report) writeReport(argv.report, report);
   if (argv.markdown) writeTextFile(argv.markdown, renderMarkdown(report));
-  process.stdout.write(renderTerminal(report, { colour: wantsColour(process.stdout), all: argv.all ?? false }));
+  process.stdout.write(
+    renderTerminal(report, { colour: wantsColour(process.stdout), all: argv.all ?? false }),
+  );
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -40,25 +53,44 @@ export async function main(args: string[]): Promise<number> {
     .strict()
     .demandCommand(1, "Name a command: run, validate, compare or merge.")
     .recommendCommands()
-    .epilogue("Exit codes: 0 within budget · 1 a budget was broken · 2 bad usage or budget file · 3 a workload failed.")
+    .epilogue(
+      "Exit codes: 0 within budget · 1 a budget was broken · 2 bad usage or budget file · 3 a workload failed.",
+    )
     .command(
       "run",
       "Run the scenarios of a budget file, measure them and check their budgets",
       (y) =>
         outputs(y)
-          .option("budgets", { alias: "b", type: "string", default: "membudget.json", describe: "The budget file" })
+          .option("budgets", {
+            alias: "b",
+            type: "string",
+            default: "membudget.json",
+            describe: "The budget file",
+          })
           .option("base", { type: "string", describe: "A report of the base (e.g. main) to compare with" })
           .option("only", { type: "array", string: true, describe: "Run only these scenarios (by name)" })
           .option("repeat", { type: "number", describe: "Override every scenario's repeat count" })
-          .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Stream the workloads' output" })
+          .option("verbose", {
+            alias: "v",
+            type: "boolean",
+            default: false,
+            describe: "Stream the workloads' output",
+          })
           .example("$0 run", "Run membudget.json in this directory")
-          .example("$0 run -b budgets.json --report out/report.json --markdown out/comment.md", "Also write the report and the markdown table")
-          .example("$0 run --base main-report.json --fail-on regressed", "Fail when a figure grew past its tolerance against main")
+          .example(
+            "$0 run -b budgets.json --report out/report.json --markdown out/comment.md",
+            "Also write the report and the markdown table",
+          )
+          .example(
+            "$0 run --base main-report.json --fail-on regressed",
+            "Fail when a figure grew past its tolerance against main",
+          )
           .example("$0 run --only load-catalog -v", "One scenario, with its output"),
       async (argv) => {
         const plan = loadPlan(argv.budgets);
         if (argv.repeat !== undefined) {
-          if (!Number.isInteger(argv.repeat) || argv.repeat < 1) throw new UsageError("--repeat takes a whole number ≥ 1");
+          if (!Number.isInteger(argv.repeat) || argv.repeat < 1)
+            throw new UsageError("--repeat takes a whole number ≥ 1");
           for (const s of plan.scenarios) s.repeat = argv.repeat;
         }
         const base = argv.base ? readReport(argv.base) : undefined;
@@ -84,7 +116,9 @@ export async function main(args: string[]): Promise<number> {
       (argv) => {
         const plan = loadPlan(argv.file);
         const n = plan.scenarios.length;
-        process.stdout.write(`${displayPath(plan.file, process.cwd())}: valid, ${n} ${n === 1 ? "scenario" : "scenarios"} (${plan.scenarios.map((s) => `${s.name} [${s.runtime}]`).join(", ")})\n`);
+        process.stdout.write(
+          `${displayPath(plan.file, process.cwd())}: valid, ${n} ${n === 1 ? "scenario" : "scenarios"} (${plan.scenarios.map((s) => `${s.name} [${s.runtime}]`).join(", ")})\n`,
+        );
       },
     )
     .command(
@@ -95,7 +129,10 @@ export async function main(args: string[]): Promise<number> {
           .positional("base", { type: "string", demandOption: true, describe: "Report of the base" })
           .positional("head", { type: "string", demandOption: true, describe: "Report of the head" })
           .example("$0 compare main.json pr.json", "What the pull request changed")
-          .example("$0 compare main.json pr.json --markdown comment.md --fail-on regressed", "Write the comment, fail on regressions"),
+          .example(
+            "$0 compare main.json pr.json --markdown comment.md --fail-on regressed",
+            "Write the comment, fail on regressions",
+          ),
       (argv) => {
         const base = readReport(argv.base);
         const head = readReport(argv.head);
@@ -109,8 +146,18 @@ export async function main(args: string[]): Promise<number> {
       "Merge reports of separate jobs (e.g. a matrix) into one",
       (y) =>
         y
-          .positional("reports", { type: "string", array: true, demandOption: true, describe: "Report files" })
-          .option("output", { alias: "o", type: "string", demandOption: true, describe: "The merged report file" })
+          .positional("reports", {
+            type: "string",
+            array: true,
+            demandOption: true,
+            describe: "Report files",
+          })
+          .option("output", {
+            alias: "o",
+            type: "string",
+            demandOption: true,
+            describe: "The merged report file",
+          })
           .example("$0 merge shard-*.json -o report.json", "One report from several jobs"),
       (argv) => {
         const merged = mergeReports(argv.reports.map((f) => readReport(f)));
@@ -135,7 +182,11 @@ export async function main(args: string[]): Promise<number> {
 }
 
 function reportError(err: unknown): number {
-  if (err instanceof BudgetFileError || err instanceof UsageError || (err as { code?: string })?.code === "usage") {
+  if (
+    err instanceof BudgetFileError ||
+    err instanceof UsageError ||
+    (err as { code?: string })?.code === "usage"
+  ) {
     process.stderr.write(`membudget: ${(err as Error).message}\n`);
     return EXIT.usage;
   }

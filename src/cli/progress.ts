@@ -28,7 +28,8 @@ export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): M
     },
   };
   if (verbose) {
-    hooks.onOutput = (_scenario, stream_, chunk) => (stream_ === "stdout" ? process.stdout : process.stderr).write(chunk);
+    hooks.onOutput = (_scenario, stream_, chunk) =>
+      (stream_ === "stdout" ? process.stdout : process.stderr).write(chunk);
   }
   return hooks;
 }

@@ -53,7 +53,13 @@ export function loadPlan(file: string, cwd = process.cwd()): Plan {
         ? `create it (see budgets.example.json), or pass another file with --budgets`
         : undefined;
     throw new BudgetFileError(display, [
-      { pointer: "", line: 1, column: 1, message: `cannot read the budget file (${code ?? String(err)})`, fix },
+      {
+        pointer: "",
+        line: 1,
+        column: 1,
+        message: `cannot read the budget file (${code ?? String(err)})`,
+        fix,
+      },
     ]);
   }
   return parsePlan(text, display, absolute);
@@ -135,7 +141,12 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
   for (const s of scenarios) {
     if (s.timeout <= 0) {
       const at = locate(root, ["scenarios", s.name, "timeout"], lines);
-      problems.push({ pointer: pointerOf(["scenarios", s.name, "timeout"]), ...at, message: "timeout must be above 0", fix: 'e.g. "timeout": "5m"' });
+      problems.push({
+        pointer: pointerOf(["scenarios", s.name, "timeout"]),
+        ...at,
+        message: "timeout must be above 0",
+        fix: 'e.g. "timeout": "5m"',
+      });
     }
   }
   if (problems.length > 0) throw new BudgetFileError(display, problems);
@@ -217,7 +228,8 @@ function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[
     case "pattern":
     case "type": {
       const forms = formsFor(path);
-      if (forms) return { pointer, ...at, message: `${shown} is not ${forms.what}`, fix: `use ${forms.forms}` };
+      if (forms)
+        return { pointer, ...at, message: `${shown} is not ${forms.what}`, fix: `use ${forms.forms}` };
       if (e.keyword === "pattern" && path.length === 2 && path[0] === "scenarios") {
         return {
           pointer,
@@ -230,7 +242,11 @@ function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[
       return { pointer, ...at, message: `${shown} must be ${type ? `a ${type}` : `valid (${e.message})`}` };
     }
     case "propertyNames": {
-      return { pointer, ...at, message: `invalid scenario name ${e.params && JSON.stringify((e.params as { propertyName?: string }).propertyName)}` };
+      return {
+        pointer,
+        ...at,
+        message: `invalid scenario name ${e.params && JSON.stringify((e.params as { propertyName?: string }).propertyName)}`,
+      };
     }
     case "enum": {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
@@ -243,12 +259,16 @@ function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[
       };
     }
     case "minProperties": {
-      const what = path.at(-1) === "budget" ? "a budget needs at least one metric" : "needs at least one entry";
+      const what =
+        path.at(-1) === "budget" ? "a budget needs at least one metric" : "needs at least one entry";
       return {
         pointer,
         ...at,
         message: `${path.at(-1) ?? "the file"} is empty: ${what}`,
-        fix: path.at(-1) === "budget" ? `e.g. "budget": { "peakHeap": "64 MiB" }, or remove "budget"` : undefined,
+        fix:
+          path.at(-1) === "budget"
+            ? `e.g. "budget": { "peakHeap": "64 MiB" }, or remove "budget"`
+            : undefined,
       };
     }
     case "minimum":
@@ -282,7 +302,12 @@ export function pointerOf(path: string[]): string {
   return path.map((p) => `/${p.replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
 }
 
-function locate(root: JsonNode, path: string[], lines: number[], key = false): { line: number; column: number } {
+function locate(
+  root: JsonNode,
+  path: string[],
+  lines: number[],
+  key = false,
+): { line: number; column: number } {
   let node = findNodeAtLocation(root, path);
   if (node && key && node.parent?.type === "property") node = node.parent;
   // Fall back to the nearest existing ancestor.

@@ -4,7 +4,19 @@ import type { Runtime } from "../measure/types.js";
 const PYTHON = /^(python[\d.]*|pypy[\d.]*|pytest|py\.test|uvicorn|gunicorn|celery|ipython)$/;
 const NODE = /^(node|nodejs|npx|npm|pnpm|yarn|tsx|ts-node|vitest|jest|mocha)$/;
 /** Launchers whose next word is the real program: `uv run python x.py`, `env FOO=1 node x.js`. */
-const LAUNCHERS = new Set(["env", "exec", "time", "nice", "uv", "poetry", "pipenv", "hatch", "pdm", "run", "-m"]);
+const LAUNCHERS = new Set([
+  "env",
+  "exec",
+  "time",
+  "nice",
+  "uv",
+  "poetry",
+  "pipenv",
+  "hatch",
+  "pdm",
+  "run",
+  "-m",
+]);
 
 export function inferRuntime(command: string): Runtime {
   const words = command.trim().split(/\s+/);

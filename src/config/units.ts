@@ -16,7 +16,8 @@ const DURATION_FACTORS: Record<string, number> = { ms: 1e-3, s: 1, m: 60, min: 6
 
 const COUNT_FACTORS: Record<string, number> = { "": 1, k: 1e3, m: 1e6, g: 1e9 };
 
-export const SIZE_FORMS = "a number of bytes or a size such as 512 KiB, 64MiB, 1.5 GB (KiB/MiB/GiB = 1024ⁿ, kB/MB/GB = 1000ⁿ)";
+export const SIZE_FORMS =
+  "a number of bytes or a size such as 512 KiB, 64MiB, 1.5 GB (KiB/MiB/GiB = 1024ⁿ, kB/MB/GB = 1000ⁿ)";
 export const RATE_FORMS = "a size per second such as 400 MB/s or 64MiB/s";
 export const DURATION_FORMS = "a duration such as 500ms, 30s, 5m, 1h (a bare number is seconds)";
 export const PERCENT_FORMS = "a percentage such as 2% or 0.5%";
@@ -111,7 +112,7 @@ export function formatCount(n: number): string {
 
 export function formatPercent(fraction: number, signed = false): string {
   const p = fraction * 100;
-  const digits = Math.abs(p) >= 10 ? 0 : 1;
+  const digits = Math.abs(p) >= 100 ? 0 : 1;
   const text = `${p.toFixed(digits)}%`;
   return signed && p > 0 ? `+${text}` : text;
 }

@@ -23,7 +23,10 @@ export interface ScenarioMeasurement {
   notes: string[];
 }
 
-export async function measureScenario(scenario: Scenario, hooks: MeasureHooks = {}): Promise<ScenarioMeasurement> {
+export async function measureScenario(
+  scenario: Scenario,
+  hooks: MeasureHooks = {},
+): Promise<ScenarioMeasurement> {
   const runs: Run[] = [];
   const notes = new Set<string>();
   let timeline: { t: number; rss: number }[] | undefined;
@@ -33,7 +36,9 @@ export async function measureScenario(scenario: Scenario, hooks: MeasureHooks = 
     try {
       const baseEnv = { ...process.env, ...scenario.env };
       const probe =
-        scenario.runtime === "node" ? nodeProbeEnv(outDir, baseEnv) : probeEnv(scenario.runtime, outDir, baseEnv);
+        scenario.runtime === "node"
+          ? nodeProbeEnv(outDir, baseEnv)
+          : probeEnv(scenario.runtime, outDir, baseEnv);
       for (const note of probe.notes) notes.add(note);
       const outcome = await runOnce(
         { command: scenario.run, cwd: scenario.cwd, env: probe.env, timeoutMs: scenario.timeout * 1000 },

@@ -15,7 +15,13 @@ export function annotationsOf(report: Report, budgetFile: string): Annotation[] 
   for (const s of report.scenarios) {
     const line = s.source?.line ?? 1;
     if (s.status === "error") {
-      out.push({ level: "error", file: budgetFile, line, title: `membudget: ${s.name} failed`, message: s.reason ?? "the workload failed" });
+      out.push({
+        level: "error",
+        file: budgetFile,
+        line,
+        title: `membudget: ${s.name} failed`,
+        message: s.reason ?? "the workload failed",
+      });
       continue;
     }
     for (const [key, m] of Object.entries(s.metrics)) {

@@ -86,29 +86,41 @@ function compose(
   }
   if (rest.length > 0) {
     if (shape.folded) {
-      const label = attention.length > 0 ? `${rest.length} other ${rest.length === 1 ? "scenario" : "scenarios"}` : `All ${rest.length} ${rest.length === 1 ? "scenario" : "scenarios"}`;
+      const label =
+        attention.length > 0
+          ? `${rest.length} other ${rest.length === 1 ? "scenario" : "scenarios"}`
+          : `All ${rest.length} ${rest.length === 1 ? "scenario" : "scenarios"}`;
       out.push(`<details><summary>${label}</summary>`, "", ...table(rest, hasBase), "", "</details>", "");
     } else {
-      out.push(`${rest.length} other ${rest.length === 1 ? "scenario" : "scenarios"} not shown: ${seeElsewhere(report)}.`, "");
+      out.push(
+        `${rest.length} other ${rest.length === 1 ? "scenario" : "scenarios"} not shown: ${seeElsewhere(report)}.`,
+        "",
+      );
     }
   }
   for (const note of report.notes ?? []) out.push(`> ${escapeMarkdown(note)}`, "");
-  out.push(`<sub>membudget ${escapeMarkdown(report.tool.version)} · ${escapeMarkdown(environmentLine(report))}</sub>`);
+  out.push(
+    `<sub>membudget ${escapeMarkdown(report.tool.version)} · ${escapeMarkdown(environmentLine(report))}</sub>`,
+  );
   return `${out.join("\n")}\n`;
 }
 
 function seeElsewhere(report: Report): string {
   const summary = report.links?.summary ?? report.links?.run;
-  return summary ? `see the [job summary](${summary}) and the report artifact` : "see the job summary and the report artifact";
+  return summary
+    ? `see the [job summary](${summary}) and the report artifact`
+    : "see the job summary and the report artifact";
 }
 
 function contextLine(report: Report): string | undefined {
   const parts: string[] = [];
-  if (report.base?.commit && report.commit) parts.push(`base \`${short(report.base.commit)}\` → head \`${short(report.commit)}\``);
+  if (report.base?.commit && report.commit)
+    parts.push(`base \`${short(report.base.commit)}\` → head \`${short(report.commit)}\``);
   else if (report.base) parts.push(`compared with ${escapeMarkdown(report.base.source)}`);
   else parts.push("no base to compare with");
   if (report.links?.summary) parts.push(`[job summary](${report.links.summary})`);
-  if (report.links?.run) parts.push(`[run](${report.links.run})`);
+  if (report.links?.run && report.links.run !== report.links.summary)
+    parts.push(`[run](${report.links.run})`);
   return parts.join(" · ");
 }
 
@@ -118,7 +130,9 @@ function short(sha: string): string {
 
 function environmentLine(report: Report): string {
   const env = report.environment;
-  const runtimes = [`node ${env.node}`, env.python ? `python ${env.python}` : undefined].filter(Boolean).join(", ");
+  const runtimes = [`node ${env.node}`, env.python ? `python ${env.python}` : undefined]
+    .filter(Boolean)
+    .join(", ");
   return `${env.os}/${env.arch}, ${env.cpus} CPUs, ${runtimes}`;
 }
 
@@ -126,7 +140,10 @@ function table(scenarios: ScenarioReport[], hasBase: boolean): string[] {
   const head = hasBase
     ? ["", "Scenario", "Metric", "Base", "Head", "Change", "Budget", "Status"]
     : ["", "Scenario", "Metric", "Value", "Budget", "Status"];
-  const lines = [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i >= 3 && i < head.length - 1 ? "---:" : "---")).join("|")}|`];
+  const lines = [
+    `| ${head.join(" | ")} |`,
+    `|${head.map((_, i) => (i >= 3 && i < head.length - 1 ? "---:" : "---")).join("|")}|`,
+  ];
   for (const s of scenarios) {
     for (const row of rowsOf(s)) lines.push(`| ${cells(row, hasBase).join(" | ")} |`);
   }
@@ -135,21 +152,30 @@ function table(scenarios: ScenarioReport[], hasBase: boolean): string[] {
 
 function cells(row: Row, hasBase: boolean): string[] {
   const { scenario: s, metric, summary } = row;
-  const status = summary && s.status !== "error" && s.status !== "removed" && s.status !== "new" ? summary.status : s.status;
+  const status =
+    summary && s.status !== "error" && s.status !== "removed" && s.status !== "new"
+      ? summary.status
+      : s.status;
   const icon = ICON[status === "unbudgeted" ? "pass" : status];
-  const name = `\`${s.name.replace(/`/g, "'")}\``.replace(/\|/g, "&#124;").replace(/@/g, "@&#8203;");
+  const name = `**${escapeMarkdown(s.name)}**`;
   if (!metric || !summary) {
     const why = s.reason ? escapeMarkdown(s.reason) : STATUS_WORD[s.status];
     return hasBase ? [icon, name, "—", "", "", "", "", why] : [icon, name, "—", "", "", why];
   }
   const unit = METRICS[metric].unit;
-  const value = formatValue(unit, summary.value) + (summary.spread > 0.05 && summary.runs > 1 ? ` ±${Math.round((summary.spread * 100) / 2)}%` : "");
+  const value =
+    formatValue(unit, summary.value) +
+    (summary.spread > 0.05 && summary.runs > 1 ? ` ±${Math.round((summary.spread * 100) / 2)}%` : "");
   const budget = summary.budget !== undefined ? formatValue(unit, summary.budget) : "—";
   const word = STATUS_WORD[status];
   if (!hasBase) return [icon, name, METRICS[metric].label, value, budget, word];
   const base = summary.base ? formatValue(unit, summary.base.value) : "—";
   const delta = formatDelta(summary.delta);
-  const change = delta ? (summary.status === "regressed" || summary.status === "over" ? `**${delta}**` : delta) : "—";
+  const change = delta
+    ? summary.status === "regressed" || summary.status === "over"
+      ? `**${delta}**`
+      : delta
+    : "—";
   return [icon, name, METRICS[metric].label, base, value, change, budget, word];
 }
 
@@ -158,7 +184,10 @@ function scenarioDetails(s: ScenarioReport): string | undefined {
   if (s.status !== "error") return undefined;
   const run = s.runs.find((r) => r.error);
   const tail = (run?.stderrTail || run?.stdoutTail || "").slice(-2000);
-  const lines = [`<details><summary>${escapeMarkdown(s.name)}: ${escapeMarkdown(s.reason ?? "error")}</summary>`, ""];
+  const lines = [
+    `<details><summary>${escapeMarkdown(s.name)}: ${escapeMarkdown(s.reason ?? "error")}</summary>`,
+    "",
+  ];
   if (tail) {
     // A fence longer than any run of backticks in the text keeps the text inside the block.
     const fence = "`".repeat(Math.max(3, ...Array.from(tail.matchAll(/`+/g), (m) => m[0].length + 1)));

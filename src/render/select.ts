@@ -21,7 +21,8 @@ export function rowsOf(s: ScenarioReport, all = false): Row[] {
   for (const metric of METRIC_KEYS) {
     const summary = s.metrics[metric];
     if (!summary) continue;
-    if (all || summary.budget !== undefined || ATTENTION.has(summary.status)) rows.push({ scenario: s, metric, summary });
+    if (all || summary.budget !== undefined || ATTENTION.has(summary.status))
+      rows.push({ scenario: s, metric, summary });
   }
   rows.sort((a, b) => rank(a) - rank(b));
   return rows.length > 0 ? rows : [{ scenario: s }];

@@ -28,7 +28,8 @@ export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv 
 }
 
 export function renderTerminal(report: Report, options: TerminalOptions): string {
-  const paint = (status: Status, text: string) => (options.colour ? `\x1b[${COLOUR[status]}m${text}\x1b[0m` : text);
+  const paint = (status: Status, text: string) =>
+    options.colour ? `\x1b[${COLOUR[status]}m${text}\x1b[0m` : text;
   const bold = (text: string) => (options.colour ? `\x1b[1m${text}\x1b[0m` : text);
   const hasBase = report.base !== undefined;
   const header = hasBase
@@ -52,8 +53,23 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
       const budget = m.budget !== undefined ? formatValue(unit, m.budget) : "—";
       const status = m.status;
       const cells = hasBase
-        ? [name, METRICS[row.metric].label, m.base ? formatValue(unit, m.base.value) : "—", value, formatDelta(m.delta) ?? "—", budget, STATUS_WORD[status]]
-        : [name, METRICS[row.metric].label, value, m.runs > 1 ? `${formatValue(unit, m.min)} … ${formatValue(unit, m.max)}` : "", budget, STATUS_WORD[status]];
+        ? [
+            name,
+            METRICS[row.metric].label,
+            m.base ? formatValue(unit, m.base.value) : "—",
+            value,
+            formatDelta(m.delta) ?? "—",
+            budget,
+            STATUS_WORD[status],
+          ]
+        : [
+            name,
+            METRICS[row.metric].label,
+            value,
+            m.runs > 1 ? `${formatValue(unit, m.min)} … ${formatValue(unit, m.max)}` : "",
+            budget,
+            STATUS_WORD[status],
+          ];
       body.push({ cells, status });
     }
   }
@@ -68,7 +84,9 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   for (const r of body) {
     const text = line(r.cells);
     const word = r.cells.at(-1) ?? "";
-    out.push(text.endsWith(word) && word ? text.slice(0, text.length - word.length) + paint(r.status, word) : text);
+    out.push(
+      text.endsWith(word) && word ? text.slice(0, text.length - word.length) + paint(r.status, word) : text,
+    );
   }
   out.push("");
   for (const s of report.scenarios.filter((x) => x.status === "error")) out.push(...errorBlock(s), "");

@@ -16,12 +16,26 @@ export function readReport(file: string): Report {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const message = code ? `cannot read the report (${code})` : `not valid JSON: ${(err as Error).message}`;
-    throw new BudgetFileError(file, [{ pointer: "", line: 1, column: 1, message, fix: "pass a report written by `membudget run --report FILE`" }]);
+    throw new BudgetFileError(file, [
+      {
+        pointer: "",
+        line: 1,
+        column: 1,
+        message,
+        fix: "pass a report written by `membudget run --report FILE`",
+      },
+    ]);
   }
   const version = (data as { version?: unknown })?.version;
   if (typeof version === "number" && version > REPORT_VERSION) {
     throw new BudgetFileError(file, [
-      { pointer: "/version", line: 1, column: 1, message: `report version ${version} is newer than this membudget understands (${REPORT_VERSION})`, fix: "upgrade membudget" },
+      {
+        pointer: "/version",
+        line: 1,
+        column: 1,
+        message: `report version ${version} is newer than this membudget understands (${REPORT_VERSION})`,
+        fix: "upgrade membudget",
+      },
     ]);
   }
   validator ??= new Ajv({ allErrors: true, strict: false }).compile(schema);

@@ -26,7 +26,11 @@ export interface MetricInfo {
 }
 
 export const METRICS: Record<MetricKey, MetricInfo> = {
-  peakHeap: { unit: "bytes", label: "peak heap", description: "most bytes live on the language heap at once" },
+  peakHeap: {
+    unit: "bytes",
+    label: "peak heap",
+    description: "most bytes live on the language heap at once",
+  },
   allocated: { unit: "bytes", label: "allocated", description: "total bytes requested over the run" },
   allocations: { unit: "count", label: "allocations", description: "number of allocation calls" },
   allocationRate: {

@@ -7,7 +7,15 @@ export const REPORT_VERSION = 1;
 export type Status = "pass" | "over" | "regressed" | "error" | "new" | "removed" | "unbudgeted";
 
 /** Worst first: the order in which statuses win when a scenario or a run is summarised. */
-export const STATUS_ORDER: readonly Status[] = ["error", "over", "regressed", "removed", "new", "pass", "unbudgeted"];
+export const STATUS_ORDER: readonly Status[] = [
+  "error",
+  "over",
+  "regressed",
+  "removed",
+  "new",
+  "pass",
+  "unbudgeted",
+];
 
 /** How far a figure can be trusted: exact counts, derived estimates, or sampled values. */
 export type FigureKind = "exact" | "derived" | "sampled";
@@ -81,7 +89,14 @@ export interface Report {
   createdAt: string;
   budgetFile: string;
   commit?: string;
-  pullRequest?: { number: number; repository: string; baseSha?: string; headSha?: string };
+  /** The pull request the run was for: lets a later `workflow_run` job post the comment from this file. */
+  pullRequest?: {
+    number: number;
+    repository: string;
+    baseSha?: string;
+    headSha?: string;
+    commentKey?: string;
+  };
   environment: {
     os: string;
     arch: string;

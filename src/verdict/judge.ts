@@ -5,7 +5,12 @@ import { judgeMetric, scenarioStatus, verdictSentence, worst } from "./verdict.j
 
 /** Returns a new report whose statuses reflect its budgets and, when given, the base report. */
 export function judgeReport(report: Report, base?: Report): Report {
-  const baseByName = new Map((base?.scenarios ?? []).filter((s) => s.status !== "removed").map((s) => [s.name, s]));
+  // A scenario that failed or did not exist at the base has no figures to compare with: it is new.
+  const baseByName = new Map(
+    (base?.scenarios ?? [])
+      .filter((s) => s.status !== "removed" && s.status !== "error")
+      .map((s) => [s.name, s]),
+  );
   const scenarios: ScenarioReport[] = report.scenarios
     .filter((s) => s.status !== "removed")
     .map((s) => judgeScenario(s, base ? baseByName.get(s.name) : undefined, base !== undefined));
@@ -30,7 +35,12 @@ export function judgeReport(report: Report, base?: Report): Report {
     scenarios.map((s) => s.status),
     "pass",
   );
-  const judged: Report = { ...report, scenarios, status: status === "unbudgeted" ? "pass" : status, summary: verdictSentence(scenarios) };
+  const judged: Report = {
+    ...report,
+    scenarios,
+    status: status === "unbudgeted" ? "pass" : status,
+    summary: verdictSentence(scenarios),
+  };
   if (base) {
     judged.base = {
       source: report.base?.source ?? "base report",
@@ -43,7 +53,11 @@ export function judgeReport(report: Report, base?: Report): Report {
   return judged;
 }
 
-function judgeScenario(s: ScenarioReport, base: ScenarioReport | undefined, hasBase: boolean): ScenarioReport {
+function judgeScenario(
+  s: ScenarioReport,
+  base: ScenarioReport | undefined,
+  hasBase: boolean,
+): ScenarioReport {
   const metrics: ScenarioReport["metrics"] = {};
   for (const [key, m] of Object.entries(s.metrics)) {
     const metric = key as MetricKey;
@@ -74,9 +88,9 @@ function judgeScenario(s: ScenarioReport, base: ScenarioReport | undefined, hasB
   return judged;
 }
 
-function stripJudgement<T extends { status?: unknown; reason?: unknown; base?: unknown; delta?: unknown; budget?: unknown }>(
-  m: T,
-) {
+function stripJudgement<
+  T extends { status?: unknown; reason?: unknown; base?: unknown; delta?: unknown; budget?: unknown },
+>(m: T) {
   const { status: _s, reason: _r, base: _b, delta: _d, budget: _g, ...rest } = m;
   return rest as Omit<T, "status" | "reason" | "base" | "delta" | "budget">;
 }

@@ -24,8 +24,13 @@ const KIND: Record<Runtime, Partial<Record<MetricKey, { kind: FigureKind; determ
   },
 };
 
-export function figureKind(runtime: Runtime, metric: MetricKey): { kind: FigureKind; deterministic: boolean } {
-  return KIND[runtime][metric] ?? { kind: metric === "allocationRate" ? "derived" : "exact", deterministic: false };
+export function figureKind(
+  runtime: Runtime,
+  metric: MetricKey,
+): { kind: FigureKind; deterministic: boolean } {
+  return (
+    KIND[runtime][metric] ?? { kind: metric === "allocationRate" ? "derived" : "exact", deterministic: false }
+  );
 }
 
 export function median(values: number[]): number {

@@ -1,7 +1,7 @@
 // Figures vs budgets vs base → statuses. Pure: no I/O.
 import { formatValue } from "../render/format.js";
 import { METRICS, type MetricKey } from "../report/metrics.js";
-import { STATUS_ORDER, type MetricSummary, type ScenarioReport, type Status } from "../report/types.js";
+import { type MetricSummary, type ScenarioReport, STATUS_ORDER, type Status } from "../report/types.js";
 import type { Summary } from "./summarise.js";
 
 export function worst(statuses: Status[], empty: Status = "pass"): Status {
@@ -44,7 +44,11 @@ export function judgeMetric({ summary, metric, budget, base, tolerance }: JudgeI
 }
 
 /** The scenario's status: its worst metric, or error/new when those apply. */
-export function scenarioStatus(s: Pick<ScenarioReport, "metrics" | "status">, hasBase: boolean, inBase: boolean): Status {
+export function scenarioStatus(
+  s: Pick<ScenarioReport, "metrics" | "status">,
+  hasBase: boolean,
+  inBase: boolean,
+): Status {
   if (s.status === "error") return "error";
   const metricStatus = worst(
     Object.values(s.metrics).map((m) => m.status),
@@ -64,8 +68,14 @@ export function verdictSentence(scenarios: Pick<ScenarioReport, "status">[]): st
   const over = count("over");
   const regressed = count("regressed");
   if (errors) parts.push(`${errors} of ${total} ${plural(total, "scenario")} failed to run`);
-  if (over) parts.push(`${parts.length ? `${over}` : `${over} of ${total} ${plural(total, "scenario")}`} over budget`);
-  if (regressed) parts.push(`${parts.length ? `${regressed}` : `${regressed} of ${total} ${plural(total, "scenario")}`} regressed`);
+  if (over)
+    parts.push(
+      `${parts.length ? `${over}` : `${over} of ${total} ${plural(total, "scenario")}`} over budget`,
+    );
+  if (regressed)
+    parts.push(
+      `${parts.length ? `${regressed}` : `${regressed} of ${total} ${plural(total, "scenario")}`} regressed`,
+    );
   if (parts.length === 0) {
     return total === 0 ? "No scenarios ran" : `All ${total} ${plural(total, "scenario")} within budget`;
   }

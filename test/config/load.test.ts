@@ -55,7 +55,9 @@ describe("budget file", () => {
 
   it("accepts 64 MB and 64MiB alike, and rejects 64 megs listing the accepted forms", () => {
     const ok = loadPlan(
-      budgetFile('{"scenarios":{"a":{"run":"python3 a.py","budget":{"peakHeap":"64MiB","peakRss":"64 MB"}}}}'),
+      budgetFile(
+        '{"scenarios":{"a":{"run":"python3 a.py","budget":{"peakHeap":"64MiB","peakRss":"64 MB"}}}}',
+      ),
     );
     expect(ok.scenarios[0]?.budget).toEqual({ peakHeap: 67108864, peakRss: 64e6 });
 
@@ -81,7 +83,10 @@ describe("budget file", () => {
   }
 }`);
     const byPointer = Object.fromEntries(err.problems.map((p) => [p.pointer, p]));
-    expect(byPointer["/scenarios/a/budget/peakheap"]).toMatchObject({ line: 3, message: 'unknown key "peakheap"' });
+    expect(byPointer["/scenarios/a/budget/peakheap"]).toMatchObject({
+      line: 3,
+      message: 'unknown key "peakheap"',
+    });
     expect(byPointer["/scenarios/a/budget/peakheap"]?.fix).toMatch(/^did you mean "peakHeap"\?/);
     expect(byPointer["/scenarios/a/budget/alocated"]?.fix).toMatch(/^did you mean "allocated"\?/);
     expect(byPointer["/scenarios/b/budgets"]).toMatchObject({ line: 4, column: 24 });
@@ -110,6 +115,8 @@ describe("budget file", () => {
     const err = problemsOf('{"scenarios":{"a":{"run":"x","runtime":"pyhton"}}}');
     expect(err.message).toContain('"pyhton" is not one of python, node, native');
     expect(err.message).toContain('did you mean "python"?');
-    expect(() => loadPlan("/nonexistent/membudget.json")).toThrow(/cannot read the budget file \(ENOENT\)[\s\S]*fix: create it/);
+    expect(() => loadPlan("/nonexistent/membudget.json")).toThrow(
+      /cannot read the budget file \(ENOENT\)[\s\S]*fix: create it/,
+    );
   });
 });

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { MiB, report } from "../helpers/reports.js";
+
+describe("verdicts", () => {
+  it("passes within budget and fails over it, on the median of the runs", () => {
+    const r = report([
+      { name: "lean", runs: [{ peakHeap: 10 * MiB }], budget: { peakHeap: 16 * MiB } },
+      {
+        name: "fat",
+        runs: [{ peakHeap: 70 * MiB }, { peakHeap: 63 * MiB }, { peakHeap: 66 * MiB }],
+        budget: { peakHeap: 64 * MiB },
+      },
+    ]);
+    const [lean, fat] = r.scenarios;
+    expect(lean?.status).toBe("pass");
+    expect(fat?.status).toBe("over");
+    expect(fat?.metrics.peakHeap).toMatchObject({
+      value: 66 * MiB,
+      min: 63 * MiB,
+      max: 70 * MiB,
+      status: "over",
+    });
+    expect(fat?.reason).toBe("peak heap 66.0 MiB is over its budget of 64.0 MiB");
+    expect(r.status).toBe("over");
+    expect(r.summary).toBe("1 of 2 scenarios over budget");
+  });
+
+  it("calls a deterministic figure regressed past the tolerance, and not within it", () => {
+    const base = report([
+      { name: "a", runs: [{ allocations: 1000 }], budget: { allocations: 10_000 } },
+      { name: "b", runs: [{ allocations: 1000 }], budget: { allocations: 10_000 } },
+    ]);
+    const head = report(
+      [
+        { name: "a", runs: [{ allocations: 1030 }], budget: { allocations: 10_000 } },
+        { name: "b", runs: [{ allocations: 1015 }], budget: { allocations: 10_000 } },
+      ],
+      base,
+    );
+    expect(head.scenarios[0]?.status).toBe("regressed");
+    expect(head.scenarios[0]?.metrics.allocations?.delta).toBeCloseTo(0.03);
+    expect(head.scenarios[1]?.status).toBe("pass");
+    expect(head.summary).toBe("1 of 2 scenarios regressed");
+  });
+
+  it("does not flake on a noisy figure whose ranges overlap, but does when the head is clearly above", () => {
+    const base = report([{ name: "a", runs: [{ wallTime: 1.0 }, { wallTime: 1.2 }, { wallTime: 1.1 }] }]);
+    const overlapping = report(
+      [{ name: "a", runs: [{ wallTime: 1.15 }, { wallTime: 1.3 }, { wallTime: 1.25 }] }],
+      base,
+    );
+    expect(overlapping.scenarios[0]?.metrics.wallTime?.status).toBe("unbudgeted");
+    expect(overlapping.status).toBe("pass");
+    const clear = report(
+      [{ name: "a", runs: [{ wallTime: 1.5 }, { wallTime: 1.6 }, { wallTime: 1.55 }] }],
+      base,
+    );
+    expect(clear.scenarios[0]?.metrics.wallTime?.status).toBe("regressed");
+  });
+
+  it("marks scenarios only on one side as new and removed, and errors as the worst", () => {
+    const base = report([
+      { name: "old", runs: [{ peakHeap: MiB }] },
+      { name: "kept", runs: [{ peakHeap: MiB }] },
+    ]);
+    const head = report(
+      [
+        { name: "kept", runs: [{ peakHeap: MiB }], error: "exited with code 1" },
+        { name: "fresh", runs: [{ peakHeap: MiB }], budget: { peakHeap: 2 * MiB } },
+      ],
+      base,
+    );
+    const byName = Object.fromEntries(head.scenarios.map((s) => [s.name, s.status]));
+    expect(byName).toEqual({ kept: "error", fresh: "new", old: "removed" });
+    expect(head.status).toBe("error");
+    expect(head.summary).toBe("1 of 2 scenarios failed to run");
+  });
+});
