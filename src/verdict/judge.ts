@@ -66,7 +66,7 @@ function judgeScenario(
       summary: stripJudgement(m),
       metric,
       ...(m.budget !== undefined ? { budget: m.budget } : {}),
-      ...(b ? { base: { value: b.value, min: b.min, max: b.max } } : {}),
+      ...(b ? { base: { value: b.value, min: b.min, max: b.max, runs: b.runs } } : {}),
       tolerance: s.tolerance,
     });
   }

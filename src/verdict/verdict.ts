@@ -14,7 +14,7 @@ export interface JudgeInput {
   summary: Summary;
   metric: MetricKey;
   budget?: number;
-  base?: { value: number; min: number; max: number };
+  base?: { value: number; min: number; max: number; runs?: number };
   tolerance: number;
 }
 
@@ -27,20 +27,33 @@ export function judgeMetric({ summary, metric, budget, base, tolerance }: JudgeI
   const judged: MetricSummary = { ...summary, status: "pass" };
   if (budget !== undefined) judged.budget = budget;
   if (base) {
-    judged.base = base;
+    judged.base = { value: base.value, min: base.min, max: base.max };
     if (base.value !== 0) judged.delta = (summary.value - base.value) / base.value;
   }
   const unit = METRICS[metric].unit;
   if (budget !== undefined && summary.value > budget) {
     judged.status = "over";
     judged.reason = `${METRICS[metric].label} ${formatValue(unit, summary.value)} is over its budget of ${formatValue(unit, budget)}`;
-  } else if (base && summary.min > base.max * (1 + tolerance) && summary.min - base.max > 0) {
+  } else if (base && canRegress(metric, summary, base) && summary.min > base.max * (1 + tolerance)) {
     judged.status = "regressed";
     judged.reason = `${METRICS[metric].label} grew from ${formatValue(unit, base.value)} to ${formatValue(unit, summary.value)}, more than the ${(tolerance * 100).toFixed(1)}% tolerance`;
   } else if (budget === undefined) {
     judged.status = "unbudgeted";
   }
   return judged;
+}
+
+/** Timings too noisy on shared runners to gate on by default (see README, "Verdicts"). */
+const NEVER_REGRESSED: ReadonlySet<MetricKey> = new Set(["wallTime", "gcPause"]);
+
+/**
+ * Whether a growth can be called a regression: a deterministic figure always can; a noisy one only
+ * when both sides ran at least twice, so that their min…max ranges say something about the noise.
+ */
+function canRegress(metric: MetricKey, summary: Summary, base: { value: number; min: number; max: number; runs?: number }): boolean {
+  if (NEVER_REGRESSED.has(metric)) return false;
+  if (summary.deterministic) return true;
+  return summary.runs >= 2 && (base.runs ?? 1) >= 2;
 }
 
 /** The scenario's status: its worst metric, or error/new when those apply. */

@@ -44,18 +44,18 @@ describe("verdicts", () => {
   });
 
   it("does not flake on a noisy figure whose ranges overlap, but does when the head is clearly above", () => {
-    const base = report([{ name: "a", runs: [{ wallTime: 1.0 }, { wallTime: 1.2 }, { wallTime: 1.1 }] }]);
+    const base = report([{ name: "a", runs: [{ peakRss: 100 }, { peakRss: 120 }, { peakRss: 110 }] }]);
     const overlapping = report(
-      [{ name: "a", runs: [{ wallTime: 1.15 }, { wallTime: 1.3 }, { wallTime: 1.25 }] }],
+      [{ name: "a", runs: [{ peakRss: 115 }, { peakRss: 130 }, { peakRss: 125 }] }],
       base,
     );
-    expect(overlapping.scenarios[0]?.metrics.wallTime?.status).toBe("unbudgeted");
+    expect(overlapping.scenarios[0]?.metrics.peakRss?.status).toBe("unbudgeted");
     expect(overlapping.status).toBe("pass");
     const clear = report(
-      [{ name: "a", runs: [{ wallTime: 1.5 }, { wallTime: 1.6 }, { wallTime: 1.55 }] }],
+      [{ name: "a", runs: [{ peakRss: 150 }, { peakRss: 160 }, { peakRss: 155 }] }],
       base,
     );
-    expect(clear.scenarios[0]?.metrics.wallTime?.status).toBe("regressed");
+    expect(clear.scenarios[0]?.metrics.peakRss?.status).toBe("regressed");
   });
 
   it("marks scenarios only on one side as new and removed, and errors as the worst", () => {

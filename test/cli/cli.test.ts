@@ -1,0 +1,124 @@
+// The CLI as a user runs it: `node dist/cli.js …` on real budget files and real Python workloads.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readReport } from "../../src/report/io.js";
+
+const CLI = resolve("dist/cli.js");
+const WORKLOADS = resolve("test/fixtures/workloads/cli");
+const MiB = 1024 * 1024;
+
+function project(budgets: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), "mb-cli-"));
+  writeFileSync(join(dir, "membudget.json"), typeof budgets === "string" ? budgets : JSON.stringify(budgets, null, 2));
+  return dir;
+}
+
+function membudget(cwd: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const hold = (mib: number) => `python3 ${WORKLOADS}/hold.py ${mib}`;
+
+describe("membudget run", () => {
+  it("measures a 100 MiB peak within 1 %, passes its budget and writes the report and markdown", () => {
+    const dir = project({
+      scenarios: { hold: { run: hold(100), repeat: 3, budget: { peakHeap: "110 MiB", peakRss: "1 GiB" } } },
+    });
+    const r = membudget(dir, "run", "--report", "out/report.json", "--markdown", "out/comment.md");
+    expect(r.stderr).toContain("▸ hold: run 3/3");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/hold\s+peak heap\s+100 MiB/);
+    expect(r.stdout).toContain("All 1 scenario within budget");
+    const report = readReport(join(dir, "out/report.json"));
+    const peak = report.scenarios[0]?.metrics.peakHeap;
+    expect(peak?.runs).toBe(3);
+    expect(Math.abs(peak!.value - 100 * MiB) / (100 * MiB)).toBeLessThan(0.01);
+    // Deterministic: identical over the three runs.
+    expect(peak?.min).toBe(peak?.max);
+    expect(report.scenarios[0]?.runs).toHaveLength(3);
+    expect(readFileSync(join(dir, "out/comment.md"), "utf8")).toContain("### ✅ membudget: All 1 scenario within budget");
+  });
+
+  it("exits 1 over budget and says by how much", () => {
+    const dir = project({ scenarios: { hold: { run: hold(40), repeat: 1, budget: { peakHeap: "32 MiB" } } } });
+    const r = membudget(dir, "run");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/hold\s+peak heap\s+40\.0 MiB\s+32\.0 MiB\s+over budget/);
+    expect(r.stdout).toContain("1 of 1 scenario over budget");
+  });
+
+  it("exits 3 when a workload fails, showing the tail of its output, never a pass", () => {
+    const dir = project({ scenarios: { crash: { run: `python3 ${WORKLOADS}/crash.py`, repeat: 1, budget: { peakHeap: "1 GiB" } } } });
+    const r = membudget(dir, "run");
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain("crash: exited with code 1");
+    expect(r.stdout).toContain("KeyError: 'sku'");
+    expect(r.stdout).toContain("1 of 1 scenario failed to run");
+  });
+
+  it("exits 3 when a workload outlives its timeout, and reports the timeout", () => {
+    const dir = project({ scenarios: { slow: { run: "python3 -c 'import time; time.sleep(60)'", repeat: 1, timeout: "1s" } } });
+    const started = Date.now();
+    const r = membudget(dir, "run");
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/slow: timed out after 1(\.0)?s/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it("compares with a base report: deltas and regressed, and --fail-on regressed fails", () => {
+    const dir = project({ scenarios: { hold: { run: hold(20), repeat: 1, budget: { peakHeap: "64 MiB" } } } });
+    expect(membudget(dir, "run", "--report", "base.json").code).toBe(0);
+    writeFileSync(
+      join(dir, "membudget.json"),
+      JSON.stringify({ scenarios: { hold: { run: hold(30), repeat: 1, budget: { peakHeap: "64 MiB" } } } }),
+    );
+    const warned = membudget(dir, "run", "--base", "base.json", "--report", "head.json", "--all");
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toMatch(/hold\s+peak heap\s+20\.0 MiB\s+30\.0 MiB\s+\+(49\.9|50\.0)%\s+64\.0 MiB\s+regressed/);
+    // One run each: a noisy figure (RSS, wall time) is shown with its delta but not judged.
+    expect(warned.stdout).toMatch(/peak RSS .* measured\n/);
+    const failed = membudget(dir, "compare", "base.json", "head.json", "--fail-on", "regressed");
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain("1 of 1 scenario regressed");
+  });
+});
+
+describe("usage errors exit 2", () => {
+  it("names the file, pointer, line and fix of a bad budget file", () => {
+    const dir = project('{\n  "scenarios": {\n    "a": { "run": "true", "budget": { "peakheap": "64 megs" } }\n  }\n}\n');
+    const r = membudget(dir, "validate");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("membudget.json:3:39 at /scenarios/a/budget/peakheap: unknown key \"peakheap\"");
+    expect(r.stderr).toContain('fix: did you mean "peakHeap"?');
+    expect(membudget(dir, "run").code).toBe(2);
+  });
+
+  it("validates a good file, and rejects unknown scenarios and commands", () => {
+    const dir = project({ scenarios: { a: { run: "python3 a.py" }, b: { run: "node b.js" } } });
+    const ok = membudget(dir, "validate");
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe("membudget.json: valid, 2 scenarios (a [python], b [node])\n");
+    const only = membudget(dir, "run", "--only", "c");
+    expect(only.code).toBe(2);
+    expect(only.stderr).toContain('no scenario named "c"; the budget file has: a, b');
+    expect(membudget(dir, "frobnicate").code).toBe(2);
+    expect(membudget(dir, "run", "--budgets", "missing.json").stderr).toContain("cannot read the budget file (ENOENT)");
+  });
+
+  it("prints help with examples for every command", () => {
+    for (const command of ["run", "validate", "compare", "merge"]) {
+      const r = membudget(tmpdir(), command, "--help");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("Examples:");
+    }
+  });
+});
