@@ -29,7 +29,7 @@ await build({
 // Probe files run inside the workload, not inside our bundle: ship them as files.
 cpSync("src/measure/probes", "dist/probes", {
   recursive: true,
-  filter: (src) => !src.endsWith(".ts"),
+  filter: (src) => !src.endsWith(".ts") && !src.includes("__pycache__"),
 });
 cpSync("src/config/budgets.schema.json", "dist/budgets.schema.json");
 cpSync("src/report/report.schema.json", "dist/report.schema.json");

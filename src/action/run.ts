@@ -7,7 +7,7 @@ import { loadPlan } from "../config/load.js";
 import type { Plan } from "../config/types.js";
 import { runPlan } from "../engine.js";
 import { BudgetFileError } from "../errors.js";
-import { upsertStickyComment } from "../github/comment.js";
+import { pullRequestHeadSha, upsertStickyComment } from "../github/comment.js";
 import { annotationsOf } from "../render/annotations.js";
 import { renderMarkdown } from "../render/markdown.js";
 import { readReport, writeReport } from "../report/io.js";
@@ -29,6 +29,7 @@ export async function run(): Promise<void> {
     plan = loadPlan(settings.budgets);
   } catch (err) {
     if (err instanceof BudgetFileError) {
+      core.setOutput("status", "error");
       for (const p of err.problems) {
         core.error(`${p.pointer || "(top level)"}: ${p.message}${p.fix ? ` — fix: ${p.fix}` : ""}`, {
           title: "membudget: invalid budget file",
@@ -227,6 +228,28 @@ async function commentFromReport(settings: Settings): Promise<void> {
   if (pr.repository !== own) {
     throw new Error(`the report is for ${pr.repository}, but this workflow runs in ${own}`);
   }
+  // The report comes from the pull request's own (untrusted) job: comment only on the pull request
+  // whose head is the commit that the triggering workflow run measured.
+  const run = settings.github.workflowRun;
+  if (run) {
+    if (pr.headSha !== run.headSha) {
+      throw new Error(
+        `refusing to comment: the report is for commit ${String(pr.headSha).slice(0, 7)}, but the workflow run measured ${run.headSha.slice(0, 7)}`,
+      );
+    }
+    const head = await pullRequestHeadSha({
+      token: settings.token,
+      apiUrl: settings.github.apiUrl,
+      owner: owner!,
+      repo: repo!,
+      issueNumber: pr.number,
+    });
+    if (head !== run.headSha) {
+      throw new Error(
+        `refusing to comment: pull request #${pr.number} is at ${head.slice(0, 7)}, not at ${run.headSha.slice(0, 7)} which the workflow run measured`,
+      );
+    }
+  }
   const url = await postComment(
     { ...settings, github: { ...settings.github, owner: owner!, repo: repo! } },
     report,
@@ -234,7 +257,7 @@ async function commentFromReport(settings: Settings): Promise<void> {
     pr.commentKey ?? settings.commentKey,
     "from-report",
   );
-  core.setOutput("status", report.status);
+  core.setOutput("status", report.status === "unbudgeted" ? "pass" : report.status);
   core.setOutput("report", settings.reportPath);
   core.setOutput("failed", failedScenarios(report, settings.failOn).join("\n"));
   core.setOutput("comment-url", url ?? "");

@@ -75,6 +75,16 @@ export function stickyMarker(key: string): string {
   return `<!-- membudget:${safe} -->`;
 }
 
+/** The head commit of a pull request, as GitHub has it now (to check a report made elsewhere). */
+export async function pullRequestHeadSha(target: Omit<StickyCommentTarget, "key">): Promise<string> {
+  const { data } = await client({ ...target, key: "" }).rest.pulls.get({
+    owner: target.owner,
+    repo: target.repo,
+    pull_number: target.issueNumber,
+  });
+  return data.head.sha;
+}
+
 /** Finds the sticky comment for a key, going through every page of the issue's comments. */
 export async function findStickyComment(target: StickyCommentTarget): Promise<FoundStickyComment> {
   return findWith(client(target), target);

@@ -50,7 +50,11 @@ const NEVER_REGRESSED: ReadonlySet<MetricKey> = new Set(["wallTime", "gcPause"])
  * Whether a growth can be called a regression: a deterministic figure always can; a noisy one only
  * when both sides ran at least twice, so that their min…max ranges say something about the noise.
  */
-function canRegress(metric: MetricKey, summary: Summary, base: { value: number; min: number; max: number; runs?: number }): boolean {
+function canRegress(
+  metric: MetricKey,
+  summary: Summary,
+  base: { value: number; min: number; max: number; runs?: number },
+): boolean {
   if (NEVER_REGRESSED.has(metric)) return false;
   if (summary.deterministic) return true;
   return summary.runs >= 2 && (base.runs ?? 1) >= 2;
@@ -90,7 +94,8 @@ export function verdictSentence(scenarios: Pick<ScenarioReport, "status">[]): st
       `${parts.length ? `${regressed}` : `${regressed} of ${total} ${plural(total, "scenario")}`} regressed`,
     );
   if (parts.length === 0) {
-    return total === 0 ? "No scenarios ran" : `All ${total} ${plural(total, "scenario")} within budget`;
+    if (total === 0) return "No scenarios ran";
+    return total === 1 ? "1 scenario within budget" : `All ${total} scenarios within budget`;
   }
   return parts.join(", ");
 }

@@ -12,7 +12,10 @@ const MiB = 1024 * 1024;
 
 function project(budgets: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), "mb-cli-"));
-  writeFileSync(join(dir, "membudget.json"), typeof budgets === "string" ? budgets : JSON.stringify(budgets, null, 2));
+  writeFileSync(
+    join(dir, "membudget.json"),
+    typeof budgets === "string" ? budgets : JSON.stringify(budgets, null, 2),
+  );
   return dir;
 }
 
@@ -37,7 +40,7 @@ describe("membudget run", () => {
     expect(r.stderr).toContain("▸ hold: run 3/3");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/hold\s+peak heap\s+100 MiB/);
-    expect(r.stdout).toContain("All 1 scenario within budget");
+    expect(r.stdout).toContain("1 scenario within budget");
     const report = readReport(join(dir, "out/report.json"));
     const peak = report.scenarios[0]?.metrics.peakHeap;
     expect(peak?.runs).toBe(3);
@@ -45,11 +48,15 @@ describe("membudget run", () => {
     // Deterministic: identical over the three runs.
     expect(peak?.min).toBe(peak?.max);
     expect(report.scenarios[0]?.runs).toHaveLength(3);
-    expect(readFileSync(join(dir, "out/comment.md"), "utf8")).toContain("### ✅ membudget: All 1 scenario within budget");
+    expect(readFileSync(join(dir, "out/comment.md"), "utf8")).toContain(
+      "### ✅ membudget: 1 scenario within budget",
+    );
   });
 
   it("exits 1 over budget and says by how much", () => {
-    const dir = project({ scenarios: { hold: { run: hold(40), repeat: 1, budget: { peakHeap: "32 MiB" } } } });
+    const dir = project({
+      scenarios: { hold: { run: hold(40), repeat: 1, budget: { peakHeap: "32 MiB" } } },
+    });
     const r = membudget(dir, "run");
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/hold\s+peak heap\s+40\.0 MiB\s+32\.0 MiB\s+over budget/);
@@ -57,7 +64,11 @@ describe("membudget run", () => {
   });
 
   it("exits 3 when a workload fails, showing the tail of its output, never a pass", () => {
-    const dir = project({ scenarios: { crash: { run: `python3 ${WORKLOADS}/crash.py`, repeat: 1, budget: { peakHeap: "1 GiB" } } } });
+    const dir = project({
+      scenarios: {
+        crash: { run: `python3 ${WORKLOADS}/crash.py`, repeat: 1, budget: { peakHeap: "1 GiB" } },
+      },
+    });
     const r = membudget(dir, "run");
     expect(r.code).toBe(3);
     expect(r.stdout).toContain("crash: exited with code 1");
@@ -66,7 +77,9 @@ describe("membudget run", () => {
   });
 
   it("exits 3 when a workload outlives its timeout, and reports the timeout", () => {
-    const dir = project({ scenarios: { slow: { run: "python3 -c 'import time; time.sleep(60)'", repeat: 1, timeout: "1s" } } });
+    const dir = project({
+      scenarios: { slow: { run: "python3 -c 'import time; time.sleep(60)'", repeat: 1, timeout: "1s" } },
+    });
     const started = Date.now();
     const r = membudget(dir, "run");
     expect(r.code).toBe(3);
@@ -75,7 +88,9 @@ describe("membudget run", () => {
   });
 
   it("compares with a base report: deltas and regressed, and --fail-on regressed fails", () => {
-    const dir = project({ scenarios: { hold: { run: hold(20), repeat: 1, budget: { peakHeap: "64 MiB" } } } });
+    const dir = project({
+      scenarios: { hold: { run: hold(20), repeat: 1, budget: { peakHeap: "64 MiB" } } },
+    });
     expect(membudget(dir, "run", "--report", "base.json").code).toBe(0);
     writeFileSync(
       join(dir, "membudget.json"),
@@ -83,7 +98,9 @@ describe("membudget run", () => {
     );
     const warned = membudget(dir, "run", "--base", "base.json", "--report", "head.json", "--all");
     expect(warned.code).toBe(0);
-    expect(warned.stdout).toMatch(/hold\s+peak heap\s+20\.0 MiB\s+30\.0 MiB\s+\+(49\.9|50\.0)%\s+64\.0 MiB\s+regressed/);
+    expect(warned.stdout).toMatch(
+      /hold\s+peak heap\s+20\.0 MiB\s+30\.0 MiB\s+\+(49\.9|50\.0)%\s+64\.0 MiB\s+regressed/,
+    );
     // One run each: a noisy figure (RSS, wall time) is shown with its delta but not judged.
     expect(warned.stdout).toMatch(/peak RSS .* measured\n/);
     const failed = membudget(dir, "compare", "base.json", "head.json", "--fail-on", "regressed");
@@ -94,10 +111,12 @@ describe("membudget run", () => {
 
 describe("usage errors exit 2", () => {
   it("names the file, pointer, line and fix of a bad budget file", () => {
-    const dir = project('{\n  "scenarios": {\n    "a": { "run": "true", "budget": { "peakheap": "64 megs" } }\n  }\n}\n');
+    const dir = project(
+      '{\n  "scenarios": {\n    "a": { "run": "true", "budget": { "peakheap": "64 megs" } }\n  }\n}\n',
+    );
     const r = membudget(dir, "validate");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("membudget.json:3:39 at /scenarios/a/budget/peakheap: unknown key \"peakheap\"");
+    expect(r.stderr).toContain('membudget.json:3:39 at /scenarios/a/budget/peakheap: unknown key "peakheap"');
     expect(r.stderr).toContain('fix: did you mean "peakHeap"?');
     expect(membudget(dir, "run").code).toBe(2);
   });
@@ -111,7 +130,9 @@ describe("usage errors exit 2", () => {
     expect(only.code).toBe(2);
     expect(only.stderr).toContain('no scenario named "c"; the budget file has: a, b');
     expect(membudget(dir, "frobnicate").code).toBe(2);
-    expect(membudget(dir, "run", "--budgets", "missing.json").stderr).toContain("cannot read the budget file (ENOENT)");
+    expect(membudget(dir, "run", "--budgets", "missing.json").stderr).toContain(
+      "cannot read the budget file (ENOENT)",
+    );
   });
 
   it("prints help with examples for every command", () => {

@@ -57,6 +57,8 @@ export interface FakeGitHub {
   fail(rule: FailureRule | undefined): void;
   /** Answer writes (POST/PATCH/DELETE) with 403, like a fork pull request's read-only token. */
   denyWrites(): void;
+  /** Makes GET /repos/{o}/{r}/pulls/{n} answer with this head commit (404 until set). */
+  setPullRequestHead(owner: string, repo: string, number: number, sha: string): void;
   close(): Promise<void>;
 }
 
@@ -179,6 +181,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     );
   }
 
+  const pullHeads = new Map<string, string>();
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const method = req.method ?? "GET";
     const url = new URL(req.url ?? "/", baseUrl);
@@ -210,6 +214,20 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     const issueComments = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/);
     const byRepoId = url.pathname.match(/^\/repositories\/(\d+)\/issues\/(\d+)\/comments$/);
     const oneComment = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/);
+    const onePull = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/);
+
+    if (onePull && method === "GET") {
+      const [, owner, repo, number] = onePull as unknown as [string, string, string, string];
+      const sha = pullHeads.get(issueKey(owner, repo, Number(number)));
+      if (!sha) return sendError(res, 404, "");
+      // The fields of the REST pull request object that membudget reads.
+      return send(res, 200, {
+        number: Number(number),
+        state: "open",
+        head: { sha, ref: "topic" },
+        base: { ref: "main" },
+      });
+    }
 
     if (issueComments && method === "GET") {
       const [, owner, repo, issue] = issueComments as unknown as [string, string, string, string];
@@ -264,6 +282,9 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     },
     fail: (rule) => {
       failure = rule ? { ...rule } : undefined;
+    },
+    setPullRequestHead: (owner, repo, number, sha) => {
+      pullHeads.set(issueKey(owner, repo, number), sha);
     },
     denyWrites: () => {
       failure = { status: 403, methods: ["POST", "PATCH", "DELETE"] };
