@@ -1,0 +1,294 @@
+// The Node.js probe on real node processes: ground-truth workloads under test/fixtures/workloads/node,
+// run with the environment nodeProbeEnv builds, with every Node binary at hand (20 and 24 here).
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  NODE_FIGURE_KINDS,
+  type NodeProbeOptions,
+  nodeProbeEnv,
+  quoteNodeOption,
+  withRequire,
+} from "../../src/measure/node-probe.js";
+import { probeFile } from "../../src/measure/probe-files.js";
+import type { ProcessFigures } from "../../src/measure/types.js";
+
+const MiB = 1024 * 1024;
+const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/node/", import.meta.url));
+// An array of 131072 slots: 1 MiB of element storage plus a 16-byte FixedArray header and a
+// 32-byte JSArray (64-bit V8, no pointer compression, as Node ships).
+const ARRAY_1MIB = MiB + 16 + 32;
+
+/** The Node binaries to test with: the one running the tests, and the system one if it differs. */
+function nodeBinaries(): string[] {
+  const found = [process.execPath];
+  for (const candidate of ["/usr/bin/node", "/usr/local/bin/node"]) {
+    if (!existsSync(candidate) || found.includes(candidate)) continue;
+    const version = spawnSync(candidate, ["-p", "process.versions.node"], { encoding: "utf8" }).stdout.trim();
+    const [major = 0, minor = 0] = version.split(".").map(Number);
+    if (major > 18 || (major === 18 && minor >= 15)) found.push(candidate);
+  }
+  return found;
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "membudget-node-probe-"));
+  dirs.push(dir);
+  return dir;
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env["NODE_OPTIONS"];
+  delete env["MEMBUDGET_OUT_DIR"];
+  delete env["MEMBUDGET_NODE_PREDICTABLE"];
+  delete env["MEMBUDGET_NODE_SIGNALS"];
+  return env;
+}
+
+interface Probed {
+  status: number | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  files: Map<string, ProcessFigures>;
+}
+
+function readFiles(outDir: string): Map<string, ProcessFigures> {
+  const files = new Map<string, ProcessFigures>();
+  // Temp files (".<name>.<n>.tmp") must never be left behind, so they are not filtered out here.
+  for (const name of readdirSync(outDir).sort()) {
+    files.set(name, JSON.parse(readFileSync(join(outDir, name), "utf8")) as ProcessFigures);
+  }
+  return files;
+}
+
+function runProbed(node: string, args: string[], opts: NodeProbeOptions = {}): Probed {
+  const outDir = freshDir();
+  const { env } = nodeProbeEnv(outDir, cleanEnv(), opts);
+  const result = spawnSync(node, args, { env, cwd: WORKLOADS, timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, files: readFiles(outDir) };
+}
+
+function only(files: Map<string, ProcessFigures>): ProcessFigures {
+  expect([...files.keys()]).toHaveLength(1);
+  return [...files.values()][0]!;
+}
+
+describe("nodeProbeEnv", () => {
+  it("appends the probe to NODE_OPTIONS, keeps the base env untouched and names the output dir", () => {
+    const base = { PATH: "/bin", NODE_OPTIONS: "--no-deprecation" };
+    const { env, notes } = nodeProbeEnv("/tmp/out", base);
+    expect(base).toEqual({ PATH: "/bin", NODE_OPTIONS: "--no-deprecation" });
+    expect(env["MEMBUDGET_OUT_DIR"]).toBe("/tmp/out");
+    expect(env["NODE_OPTIONS"]).toBe(
+      `--no-deprecation --require ${quoteNodeOption(probeFile("node", "probe.cjs"))}`,
+    );
+    expect(env["MEMBUDGET_NODE_PREDICTABLE"]).toBe("1");
+    expect(notes.join("\n")).toContain("NODE_OPTIONS is set");
+  });
+
+  it("turns predictable GC off on request, even when the base env had it on", () => {
+    const { env, notes } = nodeProbeEnv(
+      "/tmp/out",
+      { MEMBUDGET_NODE_PREDICTABLE: "1" },
+      { predictable: false },
+    );
+    expect(env["MEMBUDGET_NODE_PREDICTABLE"]).toBeUndefined();
+    expect(notes.join("\n")).toContain("may vary");
+  });
+
+  it("does not add the probe twice", () => {
+    const once = withRequire("", "/p/probe.cjs");
+    expect(withRequire(once, "/p/probe.cjs")).toBe("--require /p/probe.cjs");
+  });
+
+  it("quotes paths the way Node parses NODE_OPTIONS", () => {
+    expect(quoteNodeOption("/a/b.cjs")).toBe("/a/b.cjs");
+    expect(quoteNodeOption("/a b/c.cjs")).toBe('"/a b/c.cjs"');
+    expect(quoteNodeOption('/a"b\\c')).toBe('"/a\\"b\\\\c"');
+  });
+
+  it("says which figures are exact and which are derived, and never offers allocations", () => {
+    expect(NODE_FIGURE_KINDS.peakHeap.kind).toBe("exact");
+    expect(NODE_FIGURE_KINDS.allocated.kind).toBe("derived");
+    expect(NODE_FIGURE_KINDS.allocations.kind).toBe("unavailable");
+  });
+});
+
+describe.each(nodeBinaries())("the Node.js probe under %s", (node) => {
+  it("measures 200 MiB churned through 1 MiB arrays within 5 %", () => {
+    const run = runProbed(node, ["allocate.js", "200", "churn"]);
+    expect(run.status).toBe(0);
+    const record = only(run.files);
+    expect(record.probe).toBe("node");
+    expect(record.exit).toBe("normal");
+    const truth = 200 * ARRAY_1MIB;
+    expect(Math.abs(record.figures.allocated! / truth - 1)).toBeLessThan(0.05);
+    expect(record.figures.gcCollections).toBeGreaterThan(0);
+    expect(record.figures.gcPause).toBeGreaterThan(0);
+    expect(record.figures.peakExternal).toBeGreaterThan(0);
+    // V8 cannot count allocations: the figure is absent, never 0.
+    expect(record.figures).not.toHaveProperty("allocations");
+  });
+
+  it("measures the same 200 MiB when it is all kept alive, and a peak above it", () => {
+    const record = only(runProbed(node, ["allocate.js", "200", "keep"]).files);
+    const truth = 200 * ARRAY_1MIB;
+    expect(Math.abs(record.figures.allocated! / truth - 1)).toBeLessThan(0.05);
+    expect(record.figures.peakHeap).toBeGreaterThanOrEqual(truth);
+  });
+
+  it("reports a peak heap at least the 100 MiB held live, within a sane margin of it", () => {
+    const record = only(runProbed(node, ["hold-live.js", "100"]).files);
+    const live = 100 * ARRAY_1MIB;
+    expect(record.figures.peakHeap).toBeGreaterThanOrEqual(live);
+    // The peak includes garbage not yet collected (here: up to the 20 MiB churned after release).
+    expect(record.figures.peakHeap).toBeLessThan(live * 1.25 + 8 * MiB);
+  });
+
+  it("writes its file when the program calls process.exit(0) early", () => {
+    const run = runProbed(node, ["exit-early.js", "50"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout.toString()).not.toContain("never printed");
+    const record = only(run.files);
+    expect(record.extra?.["exitCode"]).toBe(0);
+    expect(record.figures.peakHeap).toBeGreaterThanOrEqual(50 * ARRAY_1MIB);
+  });
+
+  it("writes its file after an uncaught exception and keeps exit code 1", () => {
+    const run = runProbed(node, ["uncaught.cjs", "20"]);
+    expect(run.status).toBe(1);
+    expect(run.stderr.toString()).toContain("boom from the workload");
+    const record = only(run.files);
+    expect(record.extra?.["exitCode"]).toBe(1);
+    expect(record.figures.allocated).toBeGreaterThanOrEqual(20 * ARRAY_1MIB);
+  });
+
+  it("writes one file per thread for a workload with a worker thread", () => {
+    const run = runProbed(node, ["worker.js", "64"]);
+    expect(run.status).toBe(0);
+    const main = run.files.get(`${readPid(run.files)}.node.json`);
+    const worker = [...run.files.entries()].find(([name]) => /^\d+-\d+\.node\.json$/.test(name))?.[1];
+    expect(run.files.size).toBe(2);
+    expect(main?.threadId).toBe(0);
+    expect(worker?.pid).toBe(main?.pid);
+    expect(worker?.threadId).toBeGreaterThan(0);
+    // The churn happened in the worker, so its isolate saw it, not the main one.
+    expect(Math.abs(worker!.figures.allocated! / (64 * ARRAY_1MIB) - 1)).toBeLessThan(0.05);
+    expect(main!.figures.allocated!).toBeLessThan(16 * MiB);
+  });
+
+  it("lets a child node process spawned by the workload write its own file", () => {
+    const run = runProbed(node, ["spawn-child.js", "30"]);
+    expect(run.status).toBe(0);
+    const records = [...run.files.values()];
+    expect(records).toHaveLength(2);
+    const parent = records.find((r) => r.argv?.some((a) => a.endsWith("spawn-child.js")));
+    const child = records.find((r) => r.argv?.some((a) => a.endsWith("allocate.js")));
+    expect(child?.ppid).toBe(parent?.pid);
+    expect(Math.abs(child!.figures.allocated! / (30 * ARRAY_1MIB) - 1)).toBeLessThan(0.05);
+  });
+
+  it("leaves stdout, stderr and the exit code byte-identical", () => {
+    const bare = spawnSync(node, ["output.js"], { env: cleanEnv(), cwd: WORKLOADS });
+    const probed = runProbed(node, ["output.js"]);
+    expect(probed.status).toBe(4);
+    expect(probed.status).toBe(bare.status);
+    expect(probed.stdout.equals(bare.stdout)).toBe(true);
+    expect(probed.stderr.equals(bare.stderr)).toBe(true);
+    expect(probed.files.size).toBe(1);
+  });
+
+  it("by default leaves signals alone: a busy process dies of SIGINT at once (and writes nothing)", async () => {
+    const { files, status, signal, stdout } = await runUntilReady(node, ["busy.js"], "SIGINT");
+    expect(signal).toBe("SIGINT");
+    expect(status).toBeNull();
+    expect(stdout).not.toContain("loop done");
+    expect(files.size).toBe(0);
+  });
+
+  it("with signals on, writes its file on SIGTERM and still dies of the signal", async () => {
+    const { files, status, signal } = await runUntilReady(node, ["signal.js"], "SIGTERM", { signals: true });
+    expect(signal).toBe("SIGTERM");
+    expect(status).toBeNull();
+    const record = only(files);
+    expect(record.exit).toBe("signal");
+    expect(record.figures.peakHeap).toBeGreaterThanOrEqual(16 * ARRAY_1MIB);
+  });
+
+  it("with signals on, lets the workload's own SIGTERM handler decide, and keeps its exit code", async () => {
+    const { files, status, stdout } = await runUntilReady(node, ["signal.js", "handle"], "SIGTERM", {
+      signals: true,
+    });
+    expect(stdout).toContain("handled SIGTERM");
+    expect(status).toBe(3);
+    const record = only(files);
+    expect(record.exit).toBe("normal");
+    expect(record.extra?.["exitCode"]).toBe(3);
+  });
+
+  it("gives the same peak run after run with predictable GC", () => {
+    const peaks = [1, 2, 3].map(
+      () => only(runProbed(node, ["mixed.js"], { predictable: true }).files).figures.peakHeap!,
+    );
+    const spread = (Math.max(...peaks) - Math.min(...peaks)) / Math.min(...peaks);
+    expect(spread).toBeLessThan(0.01);
+  });
+
+  it("loads from a path with spaces in NODE_OPTIONS", () => {
+    const outDir = freshDir();
+    const spaced = join(freshDir(), "dir with spaces");
+    mkdirSync(spaced);
+    copyFileSync(probeFile("node", "probe.cjs"), join(spaced, "probe.cjs"));
+    const env = {
+      ...cleanEnv(),
+      MEMBUDGET_OUT_DIR: outDir,
+      NODE_OPTIONS: withRequire("--no-deprecation", join(spaced, "probe.cjs")),
+    };
+    const result = spawnSync(node, ["allocate.js", "10", "churn"], { env, cwd: WORKLOADS });
+    expect(result.stderr.toString()).toBe("");
+    expect(result.status).toBe(0);
+    expect(readFiles(outDir).size).toBe(1);
+  });
+});
+
+function readPid(files: Map<string, ProcessFigures>): number {
+  const name = [...files.keys()].find((n) => /^\d+\.node\.json$/.test(n));
+  return Number(name?.split(".")[0]);
+}
+
+/** Starts a workload, waits for it to print "ready", sends `signal`, and collects what it left. */
+function runUntilReady(
+  node: string,
+  args: string[],
+  signal: NodeJS.Signals,
+  opts: NodeProbeOptions = {},
+): Promise<{
+  status: number | null;
+  signal: string | null;
+  stdout: string;
+  files: Map<string, ProcessFigures>;
+}> {
+  const outDir = freshDir();
+  const { env } = nodeProbeEnv(outDir, cleanEnv(), opts);
+  const child = spawn(node, args, { env, cwd: WORKLOADS, stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  return new Promise((resolve, reject) => {
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      const wasReady = stdout.includes("ready\n");
+      stdout += chunk;
+      if (!wasReady && stdout.includes("ready\n")) child.kill(signal);
+    });
+    child.on("error", reject);
+    child.on("close", (status, sig) => resolve({ status, signal: sig, stdout, files: readFiles(outDir) }));
+  });
+}
