@@ -1,0 +1,320 @@
+// Ground truth for the Python probe: real python3 runs of the workloads in
+// test/fixtures/workloads/python, with the environment probeEnv gives the runner.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mergeProcessFigures, probeEnv, readProbeFiles } from "../../src/measure/probes.js";
+import type { ProcessFigures } from "../../src/measure/types.js";
+
+const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/python/", import.meta.url));
+const MiB = 1024 * 1024;
+const SLOW = 120_000;
+
+let python = "";
+const scratch = mkdtempSync(join(tmpdir(), "membudget-python-probe-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+beforeAll(() => {
+  // The real interpreter, not a shim script (pyenv's is bash): faster, and what a runner sees.
+  python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], {
+    encoding: "utf8",
+  }).stdout.trim();
+  expect(python).not.toBe("");
+});
+
+/** The user's environment, without anything a probe sets. */
+function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const key of ["MEMBUDGET_OUT_DIR", "MEMBUDGET_TRACEMALLOC", "PYTHONMALLOC", "LD_PRELOAD"]) {
+    if (!(key in extra)) delete env[key];
+  }
+  return env;
+}
+
+let runs = 0;
+
+interface ProbedRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  files: ProcessFigures[];
+  problems: string[];
+  notes: string[];
+  merged: ReturnType<typeof mergeProcessFigures>;
+}
+
+function probed(
+  args: string[],
+  options: { allocations?: boolean; env?: NodeJS.ProcessEnv; command?: string; removeOutDir?: boolean } = {},
+): ProbedRun {
+  const outDir = join(scratch, `run-${++runs}`);
+  mkdirSync(outDir);
+  const base = userEnv(options.env);
+  const probe = probeEnv("python", outDir, base, { allocations: options.allocations ?? true });
+  if (options.removeOutDir) rmSync(outDir, { recursive: true });
+  const result = spawnSync(options.command ?? python, args, {
+    cwd: WORKLOADS,
+    env: { ...base, ...probe.env },
+    encoding: "utf8",
+  });
+  const problems: string[] = [];
+  const files = readProbeFiles(outDir, (message) => problems.push(message));
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    files,
+    problems,
+    notes: probe.notes,
+    merged: mergeProcessFigures(files, "python"),
+  };
+}
+
+function bare(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(python, args, { cwd: WORKLOADS, env: userEnv(env), encoding: "utf8" });
+}
+
+function within(actual: number | undefined, expected: number, fraction: number): void {
+  expect(actual).toBeTypeOf("number");
+  expect(Math.abs((actual as number) - expected)).toBeLessThanOrEqual(expected * fraction);
+}
+
+describe("probeEnv for Python", () => {
+  it("puts the probe first on PYTHONPATH, keeps the user's path, and preloads the interposer", () => {
+    const { env, notes } = probeEnv("python", "/out", {
+      PYTHONPATH: ["/a", "/b"].join(delimiter),
+      LD_PRELOAD: "/x.so",
+    });
+    const path = (env["PYTHONPATH"] ?? "").split(delimiter);
+    expect(path[0]).toMatch(/probes[/\\]python$/);
+    expect(path.slice(1)).toEqual(["/a", "/b"]);
+    expect(env["MEMBUDGET_OUT_DIR"]).toBe("/out");
+    expect(env["PYTHONMALLOC"]).toBe("malloc");
+    expect(env["LD_PRELOAD"]).toMatch(/^\/x\.so:.*libmbmalloc\.so$/);
+    expect(notes).toEqual([]);
+  });
+
+  it("without the allocation probe, leaves the allocator alone and says what is missing", () => {
+    const { env, notes } = probeEnv("python", "/out", {}, { allocations: false });
+    expect(env["LD_PRELOAD"]).toBeUndefined();
+    expect(env["PYTHONMALLOC"]).toBeUndefined();
+    expect(notes.join("\n")).toMatch(/allocation totals unavailable/);
+  });
+});
+
+describe("the Python probe on ground-truth workloads", () => {
+  it(
+    "measures a 100 MiB bytearray's peak within 1 %",
+    () => {
+      const run = probed(["hold_bytearray.py"]);
+      expect(run.status).toBe(0);
+      expect(run.problems).toEqual([]);
+      expect(run.files.map((f) => f.probe).sort()).toEqual(["malloc", "python"]);
+      within(run.merged.figures.peakHeap, 100 * MiB, 0.01);
+      expect(run.merged.figures.allocated).toBeGreaterThanOrEqual(100 * MiB);
+    },
+    SLOW,
+  );
+
+  it(
+    "falls back to tracemalloc for peakHeap without the interposer, and leaves the totals absent",
+    () => {
+      const run = probed(["hold_bytearray.py"], { allocations: false });
+      expect(run.status).toBe(0);
+      expect(run.files.map((f) => f.probe)).toEqual(["python"]);
+      within(run.merged.figures.peakHeap, 100 * MiB, 0.01);
+      expect(run.merged.figures.allocated).toBeUndefined();
+      expect(run.merged.figures.allocations).toBeUndefined();
+    },
+    SLOW,
+  );
+
+  it(
+    "agrees within 1 % with tracemalloc alone on a list of 1,000,000 tuples",
+    () => {
+      const referee = bare(["tuples.py", "1000000", "--tracemalloc"]);
+      expect(referee.status).toBe(0);
+      const tracemallocPeak = Number(referee.stdout.trim());
+      expect(tracemallocPeak).toBeGreaterThan(1_000_000 * 56);
+      const run = probed(["tuples.py", "1000000"]);
+      within(run.merged.figures.peakHeap, tracemallocPeak, 0.01);
+    },
+    SLOW,
+  );
+
+  it(
+    "gives identical peakHeap and allocations over 3 runs of a deterministic workload",
+    () => {
+      const figures = [1, 2, 3].map(() => probed(["churn.py", "30000"]).merged.figures);
+      const [first] = figures;
+      expect(first?.allocations).toBeGreaterThan(30000);
+      for (const other of figures) {
+        expect(other.peakHeap).toBe(first?.peakHeap);
+        expect(other.allocations).toBe(first?.allocations);
+        expect(other.allocated).toBe(first?.allocated);
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    "counts N extra bytes objects as exactly N allocations of their size",
+    () => {
+      const size = 1000;
+      const [small, large] = [10_000, 30_000];
+      // CPython's own figure for one such object, rather than a layout copied here.
+      const objectSize = Number(bare(["-c", `import sys; print(sys.getsizeof(bytes(${size})))`]).stdout);
+      const a = probed(["bytes_loop.py", String(small), String(size)]).merged.figures;
+      const b = probed(["bytes_loop.py", String(large), String(size)]).merged.figures;
+      within((b.allocations ?? 0) - (a.allocations ?? 0), large - small, 0.01);
+      within((b.allocated ?? 0) - (a.allocated ?? 0), (large - small) * objectSize, 0.01);
+    },
+    SLOW,
+  );
+
+  it(
+    "writes one file per Python process and sums their totals",
+    () => {
+      const run = probed(["parent_child.py"]);
+      expect(run.status).toBe(0);
+      const pythons = run.files.filter((f) => f.probe === "python");
+      expect(pythons).toHaveLength(2);
+      expect(run.merged.processes).toHaveLength(2);
+      const child = run.merged.processes.find((p) => run.merged.processes.some((q) => q.pid === p.ppid));
+      const parent = run.merged.processes.find((p) => p !== child);
+      expect(child?.ppid).toBe(parent?.pid);
+      within(child?.figures.peakHeap, 16 * MiB, 0.01);
+      expect(parent?.figures.peakHeap).toBeGreaterThanOrEqual(8 * MiB);
+      expect(run.merged.figures.allocated).toBe(
+        (parent?.figures.allocated ?? Number.NaN) + (child?.figures.allocated ?? Number.NaN),
+      );
+      expect(run.merged.figures.peakHeap).toBe(child?.figures.peakHeap);
+    },
+    SLOW,
+  );
+
+  it(
+    "leaves shells in the process tree out of a Python scenario's figures",
+    () => {
+      // bash runs its exit handlers, so it writes a malloc file of its own.
+      const run = probed(["-c", 'true; "$0" hold_bytearray.py; true', python], { command: "bash" });
+      expect(run.status).toBe(0);
+      const pythonPids = new Set(run.files.filter((f) => f.probe === "python").map((f) => f.pid));
+      expect(pythonPids.size).toBe(1);
+      expect(run.files.some((f) => f.probe === "malloc" && !pythonPids.has(f.pid))).toBe(true);
+      expect(run.merged.processes.map((p) => p.pid)).toEqual([...pythonPids]);
+      within(run.merged.figures.peakHeap, 100 * MiB, 0.01);
+    },
+    SLOW,
+  );
+
+  it(
+    "still writes the figures of a multiprocessing fork child that leaves through os._exit",
+    () => {
+      const run = probed(["fork_exit.py"]);
+      expect(run.stdout.trim()).toBe("0");
+      const child = run.merged.processes.find((p) => p.exit === "_exit");
+      expect(child).toBeDefined();
+      within(child?.figures.peakHeap, 32 * MiB, 0.01);
+      expect(run.files.filter((f) => f.pid === child?.pid).map((f) => f.exit)).toEqual(["_exit", "_exit"]);
+      expect(run.merged.processes).toHaveLength(2);
+    },
+    SLOW,
+  );
+
+  it(
+    "counts garbage collections and their pause",
+    () => {
+      const { figures } = probed(["gc_collect.py"]).merged;
+      expect(figures.gcCollections).toBeGreaterThanOrEqual(5);
+      expect(figures.gcPause).toBeGreaterThan(0);
+    },
+    SLOW,
+  );
+
+  it(
+    "reports tracemalloc's peak beside the interposer's when MEMBUDGET_TRACEMALLOC=1",
+    () => {
+      const run = probed(["hold_bytearray.py"], { env: { MEMBUDGET_TRACEMALLOC: "1" } });
+      const [proc] = run.merged.processes;
+      within(proc?.extra?.["tracemallocPeak"] as number, 100 * MiB, 0.01);
+      within(run.merged.figures.peakHeap, 100 * MiB, 0.01);
+    },
+    SLOW,
+  );
+});
+
+describe("the Python probe leaves the program alone", () => {
+  it(
+    "runs the user's own sitecustomize and changes neither output nor exit status",
+    () => {
+      const userSite = join(scratch, "user-site");
+      mkdirSync(userSite, { recursive: true });
+      writeFileSync(join(userSite, "sitecustomize.py"), 'MARK = "user"\n');
+      const env = { PYTHONPATH: userSite };
+      const plain = bare(["output.py"], env);
+      const run = probed(["output.py"], { env });
+      expect(plain.stdout).toContain("sitecustomize: user");
+      expect(run.stdout).toBe(plain.stdout);
+      expect(run.stderr).toBe(plain.stderr);
+      expect(run.status).toBe(3);
+      expect(run.files.map((f) => f.probe).sort()).toEqual(["malloc", "python"]);
+    },
+    SLOW,
+  );
+
+  it(
+    "stays quiet when the output directory has vanished",
+    () => {
+      const run = probed(["output.py"], { removeOutDir: true });
+      expect(run.status).toBe(3);
+      expect(run.stderr).toBe("to stderr\n");
+      expect(run.files).toEqual([]);
+    },
+    SLOW,
+  );
+});
+
+describe("mergeProcessFigures for Python", () => {
+  const file = (
+    probe: "python" | "malloc",
+    pid: number,
+    figures: ProcessFigures["figures"],
+  ): ProcessFigures => ({
+    probe,
+    pid,
+    figures,
+  });
+
+  it("combines each pid's files, sums totals, takes the largest peak, and skips non-Python pids", () => {
+    const { figures, processes } = mergeProcessFigures(
+      [
+        file("python", 10, { gcPause: 0.5, gcCollections: 2 }),
+        file("malloc", 10, { peakHeap: 100, allocated: 1000, allocations: 10 }),
+        file("python", 11, { gcPause: 0.25, gcCollections: 3 }),
+        file("malloc", 11, { peakHeap: 300, allocated: 500, allocations: 5 }),
+        file("malloc", 12, { peakHeap: 9999, allocated: 9999, allocations: 9999 }),
+      ],
+      "python",
+    );
+    expect(processes.map((p) => p.pid)).toEqual([10, 11]);
+    expect(figures).toEqual({
+      peakHeap: 300,
+      allocated: 1500,
+      allocations: 15,
+      gcPause: 0.75,
+      gcCollections: 5,
+    });
+  });
+
+  it("keeps a figure absent when no process measured it", () => {
+    const { figures } = mergeProcessFigures(
+      [file("python", 10, { peakHeap: 5, gcCollections: 0 })],
+      "python",
+    );
+    expect(figures).toEqual({ peakHeap: 5, gcCollections: 0 });
+  });
+});
