@@ -41,7 +41,12 @@ export async function measureScenario(
           : probeEnv(scenario.runtime, outDir, baseEnv);
       for (const note of probe.notes) notes.add(note);
       const outcome = await runOnce(
-        { command: scenario.run, cwd: scenario.cwd, env: probe.env, timeoutMs: scenario.timeout * 1000 },
+        {
+          command: scenario.run,
+          cwd: scenario.cwd,
+          env: { ...baseEnv, ...probe.env },
+          timeoutMs: scenario.timeout * 1000,
+        },
         hooks.onOutput ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) } : {},
       );
       for (const note of outcome.notes) notes.add(note);
@@ -71,7 +76,9 @@ export async function measureScenario(
       runs.push(run);
       hooks.onRun?.({ scenario: scenario.name, index, of: scenario.repeat, phase: "end", run });
     } finally {
-      rmSync(outDir, { recursive: true, force: true });
+      // MEMBUDGET_KEEP_RUN_DIRS=1 keeps the probes' raw files, for debugging a probe.
+      if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
+      else rmSync(outDir, { recursive: true, force: true });
     }
   }
   for (const note of notes) hooks.onNote?.(note);

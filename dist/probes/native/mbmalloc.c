@@ -1,0 +1,476 @@
+// membudget's allocation probe: an LD_PRELOAD malloc interposer (glibc, Linux x64/arm64) that
+// counts requested bytes and calls and writes $MEMBUDGET_OUT_DIR/<pid>.malloc.json at exit.
+//
+// How it works, and why:
+// - Every block carries a 16-byte header just before the pointer handed out: the REQUESTED size,
+//   the offset back to glibc's block (16, or the alignment for memalign & co.) and a tag (a magic
+//   number plus the "epoch" the block was allocated in). `free` thus knows the size without a
+//   table, and the peak is of requested bytes (usable sizes run ~20 % higher for small blocks).
+//   A header is safe because an LD_PRELOAD interposer is in place before the first allocation.
+// - We forward to glibc's exported __libc_* entry points, so no dlsym bootstrap arena is needed.
+// - Counting since a mark (membudget_mark, called by the Python probe once start-up is done, and
+//   implicitly in a forked child) works like tracemalloc: only blocks allocated since the mark
+//   are live; freeing an older block does not pull the figure down. The epoch in the tag says
+//   which blocks those are.
+// - While the process has a single thread (glibc's __libc_single_threaded) the counters are
+//   plain memory operations; once a thread exists they become relaxed atomics. glibc clears the
+//   flag in pthread_create before the new thread runs, so no update can race with a plain one.
+// - The file is written by a destructor or by membudget_flush, once per process, with
+//   open/write/rename only (no stdio, no malloc): this code runs inside malloc's callers.
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h> /* rename() only: no stdio streams are used */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef __GLIBC__
+#error "mbmalloc forwards to glibc's __libc_malloc family: it needs glibc"
+#endif
+#if __GLIBC_PREREQ(2, 32)
+#include <sys/single_threaded.h>
+#define MB_SINGLE_THREADED() (__libc_single_threaded)
+#else
+#define MB_SINGLE_THREADED() 0
+#endif
+
+#define MB_EXPORT __attribute__((visibility("default")))
+#define MB_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define MB_R __ATOMIC_RELAXED
+
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+
+enum { HDR = 16 };
+#define MB_MAGIC 0x4d420000u /* "MB" in the high half; glibc's chunk header has 0 there */
+#define MB_MAGIC_MASK 0xffff0000u
+
+typedef struct {
+  uint64_t size;   /* requested size */
+  uint32_t offset; /* user pointer - glibc's pointer */
+  uint32_t tag;    /* MB_MAGIC | epoch */
+} mb_header;
+_Static_assert(sizeof(mb_header) == HDR, "header must keep 16-byte alignment");
+
+/* Counters on their own cache line. live/peak are signed: a mark racing with other threads can
+   leave live slightly off, and it must never wrap into a huge peak. */
+static struct {
+  int64_t live;
+  int64_t peak;
+  uint64_t total;
+  uint64_t count;
+} mb __attribute__((aligned(64)));
+
+static uint32_t mb_epoch; /* low 16 bits go into the tag */
+static int mb_marked;
+/* Set when another malloc comes first (an allocator in LD_PRELOAD before us, or one linked into
+   the program): every entry point of ours still reached then behaves as glibc's would have,
+   since without us glibc's would have been called. */
+static int mb_passthrough;
+static int mb_enabled;
+static int mb_written_pid;
+static char mb_dir[4096];
+static char mb_unavailable[256];
+
+static inline uint32_t cur_epoch(void) { return __atomic_load_n(&mb_epoch, MB_R) & 0xffffu; }
+
+static inline void on_alloc(uint64_t n) {
+  if (MB_LIKELY(MB_SINGLE_THREADED())) {
+    mb.count++;
+    mb.total += n;
+    int64_t l = mb.live += (int64_t)n;
+    if (l > mb.peak) mb.peak = l;
+  } else {
+    __atomic_fetch_add(&mb.count, 1, MB_R);
+    __atomic_fetch_add(&mb.total, n, MB_R);
+    int64_t l = __atomic_add_fetch(&mb.live, (int64_t)n, MB_R);
+    int64_t p = __atomic_load_n(&mb.peak, MB_R);
+    while (l > p && !__atomic_compare_exchange_n(&mb.peak, &p, l, 1, MB_R, MB_R)) {
+    }
+  }
+}
+
+static inline void on_free(uint64_t n) {
+  if (MB_LIKELY(MB_SINGLE_THREADED()))
+    mb.live -= (int64_t)n;
+  else
+    __atomic_fetch_sub(&mb.live, (int64_t)n, MB_R);
+}
+
+static inline mb_header *header_of(void *p) { return (mb_header *)((char *)p - HDR); }
+static inline int is_ours(const mb_header *h) { return (h->tag & MB_MAGIC_MASK) == MB_MAGIC; }
+
+static inline void *finish(char *base, size_t offset, size_t n) {
+  char *p = base + offset;
+  mb_header *h = header_of(p);
+  h->size = n;
+  h->offset = (uint32_t)offset;
+  h->tag = MB_MAGIC | cur_epoch();
+  on_alloc(n);
+  return p;
+}
+
+static inline void *mb_malloc(size_t n) {
+  if (MB_UNLIKELY(n > SIZE_MAX - HDR)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  char *base = __libc_malloc(n + HDR);
+  if (MB_UNLIKELY(!base)) return NULL;
+  return finish(base, HDR, n);
+}
+
+static inline void mb_free(void *p) {
+  if (!p) return;
+  mb_header *h = header_of(p);
+  uint32_t tag = h->tag;
+  /* A block we did not hand out (memory allocated before we were loaded, by a caller of
+     __libc_malloc): give it back untouched. */
+  if (MB_UNLIKELY((tag & MB_MAGIC_MASK) != MB_MAGIC)) {
+    __libc_free(p);
+    return;
+  }
+  if (MB_LIKELY((tag & 0xffffu) == cur_epoch())) on_free(h->size);
+  __libc_free((char *)p - h->offset);
+}
+
+static void *mb_aligned(size_t align, size_t n) {
+  if (MB_UNLIKELY(mb_passthrough)) return __libc_memalign(align, n);
+  if (align <= HDR) return mb_malloc(n);
+  /* glibc's memalign rounds an alignment that is not a power of two up to one. */
+  if (align & (align - 1)) {
+    size_t a = HDR;
+    while (a < align && a < ((size_t)1 << 31)) a <<= 1;
+    align = a;
+  }
+  if (align > ((size_t)1 << 31) || n > SIZE_MAX - align) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  /* The header sits in the first `align` bytes, so the user pointer stays aligned. */
+  char *base = __libc_memalign(align, n + align);
+  if (!base) return NULL;
+  return finish(base, align, n);
+}
+
+static size_t page_size(void) {
+  static size_t ps;
+  if (!ps) ps = (size_t)sysconf(_SC_PAGESIZE);
+  return ps;
+}
+
+MB_EXPORT void *malloc(size_t n) {
+  if (MB_UNLIKELY(mb_passthrough)) return __libc_malloc(n);
+  return mb_malloc(n);
+}
+
+MB_EXPORT void free(void *p) {
+  if (MB_UNLIKELY(mb_passthrough))
+    __libc_free(p);
+  else
+    mb_free(p);
+}
+
+MB_EXPORT void *calloc(size_t a, size_t b) {
+  if (MB_UNLIKELY(mb_passthrough)) return __libc_calloc(a, b);
+  size_t n;
+  if (__builtin_mul_overflow(a, b, &n) || n > SIZE_MAX - HDR) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  char *base = __libc_calloc(1, n + HDR);
+  if (!base) return NULL;
+  return finish(base, HDR, n);
+}
+
+MB_EXPORT void *realloc(void *p, size_t n) {
+  if (MB_UNLIKELY(mb_passthrough)) return __libc_realloc(p, n);
+  if (!p) return mb_malloc(n);
+  if (n == 0) { /* glibc frees and returns NULL */
+    mb_free(p);
+    return NULL;
+  }
+  mb_header *h = header_of(p);
+  if (MB_UNLIKELY(!is_ours(h))) return __libc_realloc(p, n);
+  if (n > SIZE_MAX - HDR) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  uint64_t old = h->size;
+  uint32_t tag = h->tag;
+  if (h->offset != HDR) { /* an aligned block: move it to a plain one */
+    void *q = mb_malloc(n);
+    if (!q) return NULL;
+    memcpy(q, p, old < n ? old : n);
+    mb_free(p);
+    return q;
+  }
+  char *base = __libc_realloc((char *)p - HDR, n + HDR);
+  if (!base) return NULL; /* the old block is untouched and still counted */
+  /* Old freed, then new allocated (as tracemalloc does): the pair never inflates the peak.
+     The total counts the full new size, as DHAT and heaptrack do. */
+  if ((tag & 0xffffu) == cur_epoch()) on_free(old);
+  return finish(base, HDR, n);
+}
+
+MB_EXPORT void *reallocarray(void *p, size_t a, size_t b) {
+  size_t n;
+  if (__builtin_mul_overflow(a, b, &n)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return realloc(p, n);
+}
+
+MB_EXPORT void *memalign(size_t align, size_t n) { return mb_aligned(align, n); }
+
+MB_EXPORT void *aligned_alloc(size_t align, size_t n) { return mb_aligned(align, n); }
+
+MB_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
+  if (align == 0 || (align & (align - 1)) || align % sizeof(void *)) return EINVAL;
+  int saved = errno;
+  void *p = mb_aligned(align, n);
+  errno = saved;
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+
+MB_EXPORT void *valloc(size_t n) { return mb_aligned(page_size(), n); }
+
+MB_EXPORT void *pvalloc(size_t n) {
+  size_t ps = page_size();
+  size_t rounded = n ? (n + ps - 1) & ~(ps - 1) : ps;
+  if (rounded < n) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return mb_aligned(ps, rounded);
+}
+
+/* C23 sized frees (glibc 2.40+): without these, glibc's own would get our shifted pointers. */
+MB_EXPORT void free_sized(void *p, size_t n) {
+  (void)n;
+  free(p);
+}
+
+MB_EXPORT void free_aligned_sized(void *p, size_t align, size_t n) {
+  (void)align;
+  (void)n;
+  free(p);
+}
+
+MB_EXPORT size_t malloc_usable_size(void *p) {
+  if (!p) return 0;
+  mb_header *h = header_of(p);
+  if (MB_UNLIKELY(mb_passthrough || !is_ours(h))) {
+    static size_t (*next)(void *);
+    if (!next) next = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+    return next ? next(p) : 0;
+  }
+  /* The requested size is a valid usable size, and keeps realloc's copy exact. */
+  return h->size;
+}
+
+/* ---- marking, fork, and the output file ---- */
+
+static void reset_counters(void) {
+  __atomic_fetch_add(&mb_epoch, 1, MB_R);
+  __atomic_store_n(&mb.live, 0, MB_R);
+  __atomic_store_n(&mb.peak, 0, MB_R);
+  __atomic_store_n(&mb.total, 0, MB_R);
+  __atomic_store_n(&mb.count, 0, MB_R);
+}
+
+/** Start counting afresh: totals from 0, and only blocks allocated from now on are live. */
+MB_EXPORT void membudget_mark(void) {
+  reset_counters();
+  mb_marked = 1;
+}
+
+/** 1 when this interposer actually serves malloc (another LD_PRELOAD allocator may come first). */
+MB_EXPORT int membudget_active(void) { return mb_enabled && !mb_unavailable[0]; }
+
+/** Say why the figures cannot be trusted (e.g. PYTHONMALLOC is not malloc): written instead. */
+MB_EXPORT void membudget_disable(const char *reason) {
+  size_t i = 0;
+  if (!reason || !reason[0]) reason = "disabled";
+  for (; reason[i] && i < sizeof(mb_unavailable) - 1; i++) mb_unavailable[i] = reason[i];
+  mb_unavailable[i] = 0;
+}
+
+static void on_fork_child(void) {
+  /* A new pid: its own totals, and only what it allocates counts as its heap. */
+  reset_counters();
+  mb_marked = 1;
+}
+
+typedef struct {
+  char *p;
+  char *end;
+} mb_buf;
+
+static void put(mb_buf *b, const char *s) {
+  while (*s && b->p < b->end) *b->p++ = *s++;
+}
+
+static void put_u64(mb_buf *b, uint64_t v) {
+  char tmp[24];
+  int i = 0;
+  do {
+    tmp[i++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (i && b->p < b->end) *b->p++ = tmp[--i];
+}
+
+static void put_json_string(mb_buf *b, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  put(b, "\"");
+  for (size_t i = 0; i < n && b->p + 6 < b->end; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      *b->p++ = '\\';
+      *b->p++ = (char)c;
+    } else if (c < 0x20) {
+      put(b, "\\u00");
+      *b->p++ = hex[c >> 4];
+      *b->p++ = hex[c & 15];
+    } else {
+      *b->p++ = (char)c;
+    }
+  }
+  put(b, "\"");
+}
+
+static void put_argv(mb_buf *b) {
+  static char cmd[4096];
+  put(b, "[");
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = 0, r;
+    while (n < (ssize_t)sizeof(cmd) && (r = read(fd, cmd + n, sizeof(cmd) - (size_t)n)) > 0) n += r;
+    close(fd);
+    size_t start = 0;
+    int first = 1;
+    for (ssize_t i = 0; i < n; i++) {
+      if (cmd[i]) continue;
+      if (!first) put(b, ",");
+      put_json_string(b, cmd + start, (size_t)i - start);
+      first = 0;
+      start = (size_t)i + 1;
+    }
+  }
+  put(b, "]");
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+static void write_figures(const char *exit_kind) {
+  if (!mb_enabled) return;
+  int pid = (int)getpid();
+  int prev = __atomic_load_n(&mb_written_pid, __ATOMIC_ACQUIRE);
+  /* Once per process; a forked child has another pid and writes its own. */
+  if (prev == pid || !__atomic_compare_exchange_n(&mb_written_pid, &prev, pid, 0, __ATOMIC_ACQ_REL,
+                                                  __ATOMIC_ACQUIRE))
+    return;
+  int saved_errno = errno;
+  int64_t peak = __atomic_load_n(&mb.peak, MB_R);
+  uint64_t total = __atomic_load_n(&mb.total, MB_R);
+  uint64_t count = __atomic_load_n(&mb.count, MB_R);
+
+  static char json[16384];
+  mb_buf b = {json, json + sizeof(json) - 2};
+  put(&b, "{\"probe\":\"malloc\",\"pid\":");
+  put_u64(&b, (uint64_t)pid);
+  put(&b, ",\"ppid\":");
+  put_u64(&b, (uint64_t)getppid());
+  put(&b, ",\"argv\":");
+  put_argv(&b);
+  put(&b, ",\"exit\":");
+  put_json_string(&b, exit_kind, strlen(exit_kind));
+  if (mb_unavailable[0]) {
+    put(&b, ",\"figures\":{},\"extra\":{\"unavailable\":");
+    put_json_string(&b, mb_unavailable, strlen(mb_unavailable));
+    put(&b, "}}\n");
+  } else {
+    put(&b, ",\"figures\":{\"peakHeap\":");
+    put_u64(&b, peak > 0 ? (uint64_t)peak : 0);
+    put(&b, ",\"allocated\":");
+    put_u64(&b, total);
+    put(&b, ",\"allocations\":");
+    put_u64(&b, count);
+    put(&b, "},\"extra\":{\"marked\":");
+    put(&b, mb_marked ? "true" : "false");
+    put(&b, "}}\n");
+  }
+
+  static char path[sizeof(mb_dir) + 64], tmp[sizeof(mb_dir) + 64];
+  mb_buf pb = {path, path + sizeof(path) - 1}, tb = {tmp, tmp + sizeof(tmp) - 1};
+  put(&pb, mb_dir);
+  put(&pb, "/");
+  put_u64(&pb, (uint64_t)pid);
+  put(&pb, ".malloc.json");
+  *pb.p = 0;
+  put(&tb, mb_dir);
+  put(&tb, "/.");
+  put_u64(&tb, (uint64_t)pid);
+  put(&tb, ".malloc.json.tmp");
+  *tb.p = 0;
+
+  /* A missing directory (the runner cleaned up early) is not the workload's problem: stay quiet. */
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    int ok = write_all(fd, json, (size_t)(b.p - json)) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) unlink(tmp);
+  }
+  errno = saved_errno;
+}
+
+/** Write the figures now (the process is about to leave without running destructors). */
+MB_EXPORT void membudget_flush(const char *exit_kind) {
+  write_figures(exit_kind && exit_kind[0] ? exit_kind : "normal");
+}
+
+/* 1 when `addr` lies in this library (dladdr: the object that contains it). */
+static int in_this_library(void *addr) {
+  Dl_info mine, theirs;
+  if (!dladdr((void *)&in_this_library, &mine) || !dladdr(addr, &theirs)) return 1;
+  return mine.dli_fbase == theirs.dli_fbase;
+}
+
+__attribute__((constructor)) static void mb_init(void) {
+  void *first = dlsym(RTLD_DEFAULT, "malloc");
+  if (first && !in_this_library(first)) {
+    mb_passthrough = 1;
+    membudget_disable("another malloc comes first (LD_PRELOAD or the program itself): allocations not counted");
+  }
+  const char *dir = getenv("MEMBUDGET_OUT_DIR");
+  if (!dir || !dir[0] || strlen(dir) >= sizeof(mb_dir)) return;
+  memcpy(mb_dir, dir, strlen(dir) + 1);
+  mb_enabled = 1;
+  pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+__attribute__((destructor)) static void mb_fini(void) { write_figures("normal"); }

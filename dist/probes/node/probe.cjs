@@ -1,0 +1,189 @@
+// membudget's Node.js probe: preloaded with NODE_OPTIONS="--require …" into every Node process
+// (and worker thread) of a workload, it follows V8's garbage collections and writes the heap
+// figures of that process as <pid>.node.json (<pid>-<threadId>.node.json) into MEMBUDGET_OUT_DIR.
+//
+// It must never change what the workload does: no output, no exceptions, no change of exit code,
+// nothing that keeps the event loop alive. Everything below is wrapped so that a failure of the
+// probe costs only its own figures.
+"use strict";
+
+(() => {
+  const outDir = process.env.MEMBUDGET_OUT_DIR;
+  if (!outDir) return;
+  // A second --require of the same probe (nested membudget, NODE_OPTIONS appended twice) is a no-op.
+  const LOADED = Symbol.for("membudget.node-probe");
+  if (globalThis[LOADED]) return;
+  Object.defineProperty(globalThis, LOADED, { value: true, enumerable: false });
+
+  let fs;
+  let path;
+  let v8;
+  let threadId = 0;
+  try {
+    fs = require("node:fs");
+    path = require("node:path");
+    v8 = require("node:v8");
+    threadId = require("node:worker_threads").threadId || 0;
+  } catch {
+    return;
+  }
+
+  // Phases that belong to one collection and are not collections of their own.
+  const NOT_A_COLLECTION = new Set(["IncrementalMarking", "ProcessWeakCallbacks"]);
+  // Rotating the profiler bounds its buffer (~3 KB of JSON per GC) in long asynchronous
+  // workloads; a synchronous script never yields to the timer and keeps everything to exit.
+  const ROTATE_MS = 2000;
+
+  const target = path.resolve(outDir); // before the workload can chdir
+  const fileName = threadId === 0 ? `${process.pid}.node.json` : `${process.pid}-${threadId}.node.json`;
+  const extra = { node: process.version, threadId };
+
+  // Stable GC timing: concurrent marking finishes whenever its background threads do, so the
+  // heap size at which a full GC completes (hence the peak) varies run to run. --single-threaded-gc
+  // is refused in NODE_OPTIONS, and set at run time it is ignored (Node 24) or aborts V8 at the
+  // first full GC (Node 20, as does --no-parallel-marking); --no-concurrent-marking set here is
+  // honoured on both and never failed under stress. V8 flags are per process: main thread only.
+  if (process.env.MEMBUDGET_NODE_PREDICTABLE === "1" && threadId === 0) {
+    try {
+      v8.setFlagsFromString("--no-concurrent-marking");
+      extra.predictable = "--no-concurrent-marking";
+    } catch {
+      extra.predictable = false;
+    }
+  }
+
+  const byType = {};
+  const startHeap = v8.getHeapStatistics();
+
+  if (typeof v8.GCProfiler !== "function") {
+    // Node < 18.15: nothing exact to offer. Write the file anyway so the runner can say why.
+    extra.unavailable = `v8.GCProfiler needs Node >= 18.15 (this is ${process.version})`;
+    process.on("exit", (code) => write({}, "normal", code));
+    return;
+  }
+
+  let lastAfter = startHeap.used_heap_size; // used heap right after the latest GC (or the start)
+  let allocated = 0;
+  let peakHeap = startHeap.used_heap_size;
+  let peakExternal = startHeap.external_memory;
+  let collections = 0;
+  let pauseMicros = 0;
+  let profiler = new v8.GCProfiler();
+  profiler.start();
+  let finished = false;
+
+  /** Folds the profiler's GCs into the totals; `restart` keeps following, otherwise this is the end. */
+  function checkpoint(restart) {
+    if (finished || profiler === undefined) return;
+    // Read the heap before stop(): stop() parses its JSON onto this very heap.
+    const now = v8.getHeapStatistics();
+    let report;
+    try {
+      report = profiler.stop();
+    } catch {
+      report = undefined;
+    }
+    profiler = undefined;
+    for (const gc of report?.statistics ?? []) {
+      const before = gc.beforeGC.heapStatistics;
+      const after = gc.afterGC.heapStatistics;
+      allocated += before.usedHeapSize - lastAfter;
+      lastAfter = after.usedHeapSize;
+      if (before.usedHeapSize > peakHeap) peakHeap = before.usedHeapSize;
+      if (before.externalMemory > peakExternal) peakExternal = before.externalMemory;
+      if (after.externalMemory > peakExternal) peakExternal = after.externalMemory;
+      pauseMicros += gc.cost;
+      byType[gc.gcType] = (byType[gc.gcType] ?? 0) + 1;
+      if (!NOT_A_COLLECTION.has(gc.gcType)) collections += 1;
+    }
+    // The tail: what was allocated since the latest GC. A GC squeezed between the reading above
+    // and stop() would make it negative; it is then nothing.
+    allocated += Math.max(0, now.used_heap_size - lastAfter);
+    lastAfter = now.used_heap_size;
+    if (now.used_heap_size > peakHeap) peakHeap = now.used_heap_size;
+    if (now.external_memory > peakExternal) peakExternal = now.external_memory;
+    if (!restart) {
+      finished = true;
+      return;
+    }
+    profiler = new v8.GCProfiler();
+    profiler.start();
+    // The probe's own parsing above is not the workload's allocation.
+    lastAfter = v8.getHeapStatistics().used_heap_size;
+  }
+
+  function figures() {
+    return {
+      peakHeap,
+      allocated: Math.max(0, allocated),
+      gcPause: pauseMicros / 1e6,
+      gcCollections: collections,
+      peakExternal,
+    };
+  }
+
+  function write(figs, how, code) {
+    try {
+      const record = {
+        probe: "node",
+        pid: process.pid,
+        ppid: process.ppid,
+        threadId,
+        argv: process.argv,
+        exit: how,
+        figures: figs,
+        extra: { ...extra, exitCode: code, gcByType: byType, startHeap: startHeap.used_heap_size },
+      };
+      const final = path.join(target, fileName);
+      // Dot-prefixed and not ending in .json: a reader listing *.json never sees a half file.
+      const temp = path.join(target, `.${fileName}.${process.hrtime.bigint()}.tmp`);
+      fs.writeFileSync(temp, JSON.stringify(record));
+      fs.renameSync(temp, final);
+    } catch {
+      // The directory vanished, the disk is full: the runner reports the missing file.
+    }
+  }
+
+  const rotation = setInterval(() => {
+    try {
+      checkpoint(true);
+    } catch {}
+  }, ROTATE_MS);
+  rotation.unref();
+
+  // One more listener per event than the workload's own must not tip it over its
+  // MaxListenersExceededWarning threshold (that warning would be new output on stderr).
+  const max = process.getMaxListeners();
+  if (max > 0 && Number.isFinite(max)) process.setMaxListeners(max + 1);
+
+  // 'exit' also fires on process.exit() and after an uncaught exception (code 1 or 7).
+  process.on("exit", (code) => {
+    try {
+      clearInterval(rotation);
+      checkpoint(false);
+      write(figures(), "normal", code);
+    } catch {}
+  });
+
+  // SIGTERM/SIGINT end a process without 'exit', so its figures are lost. Listening for them is
+  // opt-in (MEMBUDGET_NODE_SIGNALS=1) because a JavaScript listener changes what the signal does:
+  // it runs only when the event loop turns, so a process busy in synchronous code no longer dies
+  // on the signal, and if that code then finishes the program, the signal is lost and the process
+  // exits 0. When enabled: write, step aside, and let the signal do what it would have done; the
+  // workload's own handlers run as before (a later 'exit' rewrites the file), and with none, the
+  // signal is raised again with its default action. Signal handles in Node are unref'd, so
+  // listening keeps nothing alive. Signals reach the main thread only.
+  if (process.env.MEMBUDGET_NODE_SIGNALS === "1" && threadId === 0) {
+    for (const signal of ["SIGTERM", "SIGINT"]) {
+      const onSignal = () => {
+        process.removeListener(signal, onSignal);
+        try {
+          checkpoint(true);
+          write(figures(), "signal", null);
+        } catch {}
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      };
+      process.on(signal, onSignal);
+    }
+  }
+})();
