@@ -123,6 +123,7 @@ function runRecord(run: Run): RunRecord {
       ? { error: run.error, stdoutTail: run.stdoutTail.slice(-4096), stderrTail: run.stderrTail.slice(-4096) }
       : {}),
     figures: run.figures,
+    instrumented: run.instrumented ?? true,
     processes: run.processes.length,
   };
 }

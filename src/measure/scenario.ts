@@ -35,10 +35,8 @@ export async function measureScenario(
     const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
     try {
       const baseEnv = { ...process.env, ...scenario.env };
-      const probe =
-        scenario.runtime === "node"
-          ? nodeProbeEnv(outDir, baseEnv)
-          : probeEnv(scenario.runtime, outDir, baseEnv);
+      const instrumented = isInstrumented(scenario, index);
+      const probe = probeFor(scenario, outDir, baseEnv, instrumented);
       for (const note of probe.notes) notes.add(note);
       const outcome = await runOnce(
         {
@@ -69,8 +67,10 @@ export async function measureScenario(
         stderrTail: outcome.stderrTail,
         stdoutBytes: outcome.stdoutBytes,
         stderrBytes: outcome.stderrBytes,
+        instrumented,
       };
-      const error = outcome.error ?? missingFigures(scenario, merged.processes.length);
+      const error =
+        outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);
       if (error) run.error = error;
       if (!timeline || outcome.timeline.length > timeline.length) timeline = outcome.timeline;
       runs.push(run);
@@ -83,6 +83,25 @@ export async function measureScenario(
   }
   for (const note of notes) hooks.onNote?.(note);
   return { runs, ...(timeline && timeline.length > 0 ? { timeline } : {}), notes: [...notes] };
+}
+
+/**
+ * The malloc interposer (with PYTHONMALLOC=malloc) slows a Python workload by a third and adds a
+ * 16-byte header to every block, which inflates its RSS. Its figures are deterministic, so one run
+ * gives them: when the user asked for repeats, the first run is instrumented and the others are
+ * clean, and wall time and peak RSS come from the clean runs. Node's probe is cheap: always on.
+ */
+export function isInstrumented(scenario: Scenario, index: number): boolean {
+  return scenario.runtime === "node" || scenario.repeat === 1 || index === 1;
+}
+
+function probeFor(scenario: Scenario, outDir: string, baseEnv: NodeJS.ProcessEnv, instrumented: boolean) {
+  if (scenario.runtime === "node") return nodeProbeEnv(outDir, baseEnv);
+  if (instrumented) return probeEnv(scenario.runtime, outDir, baseEnv);
+  if (scenario.runtime === "native") return { env: {}, notes: [] };
+  // A clean Python run keeps the GC callbacks (cheap) but measures no heap.
+  const clean = probeEnv("python", outDir, baseEnv, { allocations: false });
+  return { env: { ...clean.env, MEMBUDGET_HEAP: "0" }, notes: [] };
 }
 
 /** A probed runtime whose probe wrote nothing did not run what the user thinks it ran. */

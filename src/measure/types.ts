@@ -39,4 +39,6 @@ export interface Run {
   /** Bytes the workload printed in all, per stream (the tails are bounded; this is not). */
   stdoutBytes: number;
   stderrBytes: number;
+  /** False for a clean run (no allocation probe), which times the workload and its RSS undisturbed. */
+  instrumented?: boolean;
 }

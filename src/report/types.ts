@@ -48,6 +48,8 @@ export interface RunRecord {
   timedOut: boolean;
   error?: string;
   figures: Partial<Record<MetricKey, number>>;
+  /** False for a clean run: no allocation probe, so wall time and RSS are undisturbed. */
+  instrumented: boolean;
   processes: number;
   stdoutTail?: string;
   stderrTail?: string;
@@ -60,6 +62,16 @@ export interface Site {
   bytes: number;
   count?: number;
   stack?: string[];
+}
+
+/** A site matched against the base: `bytes` at the head, `baseBytes` at the base (0: not among the base's sites). */
+export type SiteGrowth = Site & { baseBytes: number };
+
+export interface TimelinePoint {
+  /** Seconds since the start of the run. */
+  t: number;
+  rss: number;
+  heap?: number;
 }
 
 export interface ScenarioReport {
@@ -78,8 +90,20 @@ export interface ScenarioReport {
   runs: RunRecord[];
   /** Where in the budget file the scenario and its budgets are (for annotations). */
   source?: { line: number; budgetLines: Partial<Record<MetricKey, number>> };
-  timeline?: { t: number; rss: number; heap?: number }[];
-  sites?: { peak?: Site[]; allocated?: Site[]; diff?: (Site & { baseBytes: number })[] };
+  /** RSS of the tree (and heap, where a probe gives it) over the run: t in seconds from the start. */
+  timeline?: TimelinePoint[];
+  /** The base scenario's timeline, copied in by the judgement so charts draw both from one report. */
+  baseTimeline?: TimelinePoint[];
+  sites?: {
+    /** Sites holding the most memory at (or close to) the peak. */
+    peak?: Site[];
+    /** Sites that allocated most over the run. */
+    allocated?: Site[];
+    /** Sites that grew most against the base, largest growth first (set by the judgement). */
+    diff?: SiteGrowth[];
+    /** Which list the diff compares. */
+    diffOf?: "peak" | "allocated";
+  };
   notes?: string[];
 }
 

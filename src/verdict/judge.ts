@@ -1,6 +1,7 @@
 // Applies budgets and an optional base report to a report's figures: every status and the verdict sentence.
 import type { MetricKey } from "../report/metrics.js";
 import type { Report, ScenarioReport } from "../report/types.js";
+import { scenarioSiteDiff } from "./sites.js";
 import { judgeMetric, scenarioStatus, verdictSentence, worst } from "./verdict.js";
 
 /** Returns a new report whose statuses reflect its budgets and, when given, the base report. */
@@ -70,7 +71,7 @@ function judgeScenario(
       tolerance: s.tolerance,
     });
   }
-  const judged: ScenarioReport = { ...s, metrics };
+  const judged: ScenarioReport = { ...withBaseAttachments(s, base), metrics };
   if (s.status === "error") return judged;
   const missing = Object.keys(s.unavailable ?? {});
   if (missing.length > 0) {
@@ -86,6 +87,24 @@ function judgeScenario(
   else if (judged.status === "new") judged.reason = "not in the base";
   else delete judged.reason;
   return judged;
+}
+
+/**
+ * The base's timeline and the site diff, so every renderer draws base and head from the head report
+ * alone; whatever an earlier judgement put there is replaced.
+ */
+function withBaseAttachments(s: ScenarioReport, base: ScenarioReport | undefined): ScenarioReport {
+  const { baseTimeline: _t, ...rest } = s;
+  const out: ScenarioReport = rest;
+  if (s.sites) {
+    const { diff: _d, diffOf: _o, ...sites } = s.sites;
+    out.sites = sites;
+  }
+  if (!base) return out;
+  if (base.timeline && base.timeline.length > 0) out.baseTimeline = base.timeline;
+  const diff = scenarioSiteDiff(s.sites, base.sites);
+  if (diff && out.sites) out.sites = { ...out.sites, ...diff };
+  return out;
 }
 
 function stripJudgement<

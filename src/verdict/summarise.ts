@@ -41,15 +41,28 @@ export function median(values: number[]): number {
 
 export type Summary = Omit<MetricSummary, "status">;
 
-/** One summary per metric that at least one run measured; runs that failed are left out. */
-export function summarise(
-  runtime: Runtime,
-  runs: { figures: Partial<Record<MetricKey, number>>; error?: string }[],
-): Partial<Record<MetricKey, Summary>> {
+/** Figures that the allocation probe disturbs: taken from clean runs when there are any. */
+const CLEAN: ReadonlySet<MetricKey> = new Set(["wallTime", "peakRss", "gcPause"]);
+
+type RunFigures = { figures: Partial<Record<MetricKey, number>>; error?: string; instrumented?: boolean };
+
+/**
+ * One summary per metric that at least one run measured; runs that failed are left out. When some
+ * runs were clean (no allocation probe), wall time and RSS come from those alone, and the
+ * allocation rate is the instrumented runs' allocated bytes over the clean runs' median wall time.
+ */
+export function summarise(runtime: Runtime, runs: RunFigures[]): Partial<Record<MetricKey, Summary>> {
   const good = runs.filter((r) => !r.error);
+  const clean = good.filter((r) => r.instrumented === false);
   const out: Partial<Record<MetricKey, Summary>> = {};
+  const cleanWall = clean.length > 0 ? valuesOf(clean, "wallTime") : [];
   for (const metric of METRIC_KEYS) {
-    const values = good.map((r) => r.figures[metric]).filter((v): v is number => typeof v === "number");
+    let values: number[];
+    if (clean.length > 0 && CLEAN.has(metric)) values = valuesOf(clean, metric);
+    else if (metric === "allocationRate" && cleanWall.length > 0) {
+      const wall = median(cleanWall);
+      values = wall > 0 ? valuesOf(good, "allocated").map((bytes) => bytes / wall) : [];
+    } else values = valuesOf(good, metric);
     if (values.length === 0) continue;
     const value = median(values);
     const min = Math.min(...values);
@@ -64,4 +77,8 @@ export function summarise(
     };
   }
   return out;
+}
+
+function valuesOf(runs: RunFigures[], metric: MetricKey): number[] {
+  return runs.map((r) => r.figures[metric]).filter((v): v is number => typeof v === "number");
 }

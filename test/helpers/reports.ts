@@ -37,6 +37,7 @@ export function scenario(spec: ScenarioSpec): ScenarioReport {
       signal: null,
       timedOut: false,
       figures,
+      instrumented: true,
       processes: 1,
       ...(spec.error
         ? { error: spec.error, stderrTail: "Traceback (most recent call last):\nMemoryError\n" }

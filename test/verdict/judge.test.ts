@@ -51,10 +51,7 @@ describe("verdicts", () => {
     );
     expect(overlapping.scenarios[0]?.metrics.peakRss?.status).toBe("unbudgeted");
     expect(overlapping.status).toBe("pass");
-    const clear = report(
-      [{ name: "a", runs: [{ peakRss: 150 }, { peakRss: 160 }, { peakRss: 155 }] }],
-      base,
-    );
+    const clear = report([{ name: "a", runs: [{ peakRss: 150 }, { peakRss: 160 }, { peakRss: 155 }] }], base);
     expect(clear.scenarios[0]?.metrics.peakRss?.status).toBe("regressed");
   });
 
@@ -74,5 +71,23 @@ describe("verdicts", () => {
     expect(byName).toEqual({ kept: "error", fresh: "new", old: "removed" });
     expect(head.status).toBe("error");
     expect(head.summary).toBe("1 of 2 scenarios failed to run");
+  });
+});
+
+describe("clean and instrumented runs", () => {
+  it("takes wall time and RSS from clean runs, the heap from the instrumented one, and the rate from both", async () => {
+    const { summarise } = await import("../../src/verdict/summarise.js");
+    const s = summarise("python", [
+      {
+        instrumented: true,
+        figures: { peakHeap: 64, allocated: 1000, allocations: 10, wallTime: 2, peakRss: 130 },
+      },
+      { instrumented: false, figures: { wallTime: 1, peakRss: 100 } },
+      { instrumented: false, figures: { wallTime: 1.5, peakRss: 102 } },
+    ]);
+    expect(s.peakHeap).toMatchObject({ value: 64, runs: 1, deterministic: true });
+    expect(s.wallTime).toMatchObject({ value: 1.25, min: 1, max: 1.5, runs: 2 });
+    expect(s.peakRss).toMatchObject({ value: 101, runs: 2 });
+    expect(s.allocationRate?.value).toBe(800);
   });
 });

@@ -41,7 +41,9 @@ def _membudget_install():
         lib[3](b"PYTHONMALLOC is not malloc: the allocation probe would miss pymalloc's objects")
         interposer = False
 
-    want_tracemalloc = not interposer or os.environ.get("MEMBUDGET_TRACEMALLOC") == "1"
+    # MEMBUDGET_HEAP=0: a clean run that times the workload and its RSS, with no heap probe at all.
+    want_heap = os.environ.get("MEMBUDGET_HEAP") != "0"
+    want_tracemalloc = (not interposer and want_heap) or os.environ.get("MEMBUDGET_TRACEMALLOC") == "1"
     tracer = None
     if want_tracemalloc:
         try:

@@ -1,0 +1,90 @@
+// Head sites vs base sites → the sites that grew most (pure): what a reviewer reads under a regression.
+import type { ScenarioReport, Site, SiteGrowth } from "../report/types.js";
+
+/** How many grown sites the diff keeps by default. */
+export const SITE_DIFF_LIMIT = 10;
+
+/** "pkg/mod.py:42" → {file: "pkg/mod.py", line: 42}; a location without a line keeps it undefined. */
+export function splitLocation(location: string): { file: string; line?: number } {
+  const m = /^(.*):(\d+)$/.exec(location);
+  if (!m) return { file: location };
+  return { file: m[1]!, line: Number(m[2]) };
+}
+
+/**
+ * The head sites that grew against the base, largest growth first, at most `limit`.
+ * A site is the same site at the same location; failing that (an unrelated edit moved its lines),
+ * the same function in the same file, the nearest line first. A head site with no match in the
+ * base is new: its base is 0. Sites that shrank or stayed put are left out.
+ */
+export function siteDiff(head: Site[], base: Site[], limit = SITE_DIFF_LIMIT): SiteGrowth[] {
+  const unmatched = new Set(base.map((_, i) => i));
+  const matchOf = new Map<Site, Site>();
+  // Exact locations first, so a moved site cannot take the partner of one that stayed.
+  for (const h of head) {
+    const i = base.findIndex((b, j) => unmatched.has(j) && b.location === h.location);
+    if (i >= 0) {
+      unmatched.delete(i);
+      matchOf.set(h, base[i]!);
+    }
+  }
+  for (const h of head) {
+    if (matchOf.has(h) || !h.function) continue;
+    const { file, line } = splitLocation(h.location);
+    let best: number | undefined;
+    let bestDistance = Infinity;
+    for (const j of unmatched) {
+      const b = base[j]!;
+      const where = splitLocation(b.location);
+      if (b.function !== h.function || where.file !== file) continue;
+      const distance = line !== undefined && where.line !== undefined ? Math.abs(line - where.line) : 0;
+      if (distance < bestDistance) {
+        best = j;
+        bestDistance = distance;
+      }
+    }
+    if (best !== undefined) {
+      unmatched.delete(best);
+      matchOf.set(h, base[best]!);
+    }
+  }
+  return head
+    .map((h): SiteGrowth => ({ ...h, baseBytes: matchOf.get(h)?.bytes ?? 0 }))
+    .filter((s) => s.bytes > s.baseBytes)
+    .sort((a, b) => b.bytes - b.baseBytes - (a.bytes - a.baseBytes) || b.bytes - a.bytes)
+    .slice(0, Math.max(0, limit));
+}
+
+/**
+ * The diff of a head scenario's sites against its base: of the peak sites when both sides have
+ * them (what peak heap is made of), else of the sites that allocated most.
+ */
+export function scenarioSiteDiff(
+  head: ScenarioReport["sites"],
+  base: ScenarioReport["sites"],
+  limit = SITE_DIFF_LIMIT,
+): { diff: SiteGrowth[]; diffOf: "peak" | "allocated" } | undefined {
+  for (const kind of ["peak", "allocated"] as const) {
+    const h = head?.[kind];
+    const b = base?.[kind];
+    if (h && b) return { diff: siteDiff(h, b, limit), diffOf: kind };
+  }
+  return undefined;
+}
+
+/** The sites worth showing under a scenario: the diff when something grew, else the head's own. */
+export function headlineSites(s: ScenarioReport):
+  | {
+      kind: "diff" | "peak" | "allocated";
+      sites: (Site & { baseBytes?: number })[];
+      of?: "peak" | "allocated";
+    }
+  | undefined {
+  const sites = s.sites;
+  if (!sites) return undefined;
+  if (sites.diff && sites.diff.length > 0)
+    return { kind: "diff", sites: sites.diff, of: sites.diffOf ?? "peak" };
+  if (sites.peak && sites.peak.length > 0) return { kind: "peak", sites: sites.peak };
+  if (sites.allocated && sites.allocated.length > 0) return { kind: "allocated", sites: sites.allocated };
+  return undefined;
+}
