@@ -10,9 +10,13 @@ import {
   __toESM,
   displayPath,
   formatDelta,
+  formatSize,
   formatValue,
+  headlineSites,
   judgeReport,
   loadPlan,
+  needsAttention,
+  niceCeil,
   progressPrinter,
   readReport,
   renderMarkdown,
@@ -23,7 +27,7 @@ import {
   worst,
   writeReport,
   writeTextFile
-} from "./chunks/chunk-RQ7OAW6E.js";
+} from "./chunks/chunk-VEQ3EOBK.js";
 
 // node_modules/get-caller-file/index.js
 var require_get_caller_file = __commonJS({
@@ -50,7 +54,7 @@ var require_get_caller_file = __commonJS({
 });
 
 // src/cli/main.ts
-import { resolve as resolve5 } from "node:path";
+import { join as join2, resolve as resolve5 } from "node:path";
 
 // node_modules/yargs/lib/platform-shims/esm.mjs
 import { notStrictEqual, strictEqual } from "assert";
@@ -5611,7 +5615,115 @@ function isYargsInstance(y) {
 var Yargs = YargsFactory(esm_default);
 var yargs_default = Yargs;
 
+// src/render/svg.ts
+var MiB = 1024 * 1024;
+var SVG_LAYOUT = { width: 760, height: 400, left: 64, right: 24, top: 44, bottom: 84 };
+var SERIES = [
+  { id: "base-rss", side: "base", key: "rss", colour: "#cf222e", dashed: true, label: "base RSS" },
+  { id: "base-heap", side: "base", key: "heap", colour: "#0969da", dashed: true, label: "base heap" },
+  { id: "head-rss", side: "head", key: "rss", colour: "#cf222e", dashed: false, label: "head RSS" },
+  { id: "head-heap", side: "head", key: "heap", colour: "#0969da", dashed: false, label: "head heap" }
+];
+function escapeXml(text) {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(
+    // Control characters are not allowed in XML 1.0 at all.
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g,
+    ""
+  );
+}
+function renderSvg(s) {
+  const head = s.timeline ?? [];
+  if (head.length === 0) return void 0;
+  const base = s.baseTimeline ?? [];
+  const sides = { base, head };
+  const drawn = SERIES.map((x) => ({
+    ...x,
+    points: sides[x.side].filter((p) => typeof p[x.key] === "number" && Number.isFinite(p[x.key]) && Number.isFinite(p.t)).map((p) => ({ t: p.t, v: p[x.key] }))
+  })).filter((x) => x.points.length > 0);
+  const label = (x) => base.length > 0 ? x.label : x.label.replace(/^head /, "");
+  const { width, height, left: left2, right: right2, top: top2, bottom: bottom2 } = SVG_LAYOUT;
+  const plotW = width - left2 - right2;
+  const plotH = height - top2 - bottom2;
+  const tMax = niceCeil(Math.max(...drawn.flatMap((x) => x.points.map((p) => p.t))));
+  const yMaxMiB = niceCeil(Math.max(...drawn.flatMap((x) => x.points.map((p) => p.v))) / MiB * 1.05);
+  const px = (t) => left2 + t / tMax * plotW;
+  const py = (bytes) => top2 + plotH - bytes / MiB / yMaxMiB * plotH;
+  const r = (n) => String(Math.round(n * 10) / 10);
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(`${s.name}: memory over the run`)}" data-t-max="${tMax}" data-y-max="${yMaxMiB * MiB}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
+    `<title>${escapeXml(`${s.name}: memory over the run`)}</title>`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${left2}" y="24" font-size="15" font-weight="600" fill="#1f2328">${escapeXml(s.name)}</text>`,
+    `<text x="${width - right2}" y="24" text-anchor="end" fill="#59636e">${escapeXml(peakLine(drawn))}</text>`
+  ];
+  for (let i = 0; i <= 5; i++) {
+    const y = top2 + plotH - i / 5 * plotH;
+    const x = left2 + i / 5 * plotW;
+    out.push(
+      `<line x1="${left2}" y1="${r(y)}" x2="${left2 + plotW}" y2="${r(y)}" stroke="#d1d9e0" stroke-width="1"/>`,
+      `<text x="${left2 - 6}" y="${r(y + 4)}" text-anchor="end" fill="#59636e">${tick(yMaxMiB * i / 5)}</text>`,
+      `<line x1="${r(x)}" y1="${top2 + plotH}" x2="${r(x)}" y2="${top2 + plotH + 4}" stroke="#59636e"/>`,
+      `<text x="${r(x)}" y="${top2 + plotH + 18}" text-anchor="middle" fill="#59636e">${tick(tMax * i / 5)}</text>`
+    );
+  }
+  out.push(
+    `<line x1="${left2}" y1="${top2}" x2="${left2}" y2="${top2 + plotH}" stroke="#59636e"/>`,
+    `<line x1="${left2}" y1="${top2 + plotH}" x2="${left2 + plotW}" y2="${top2 + plotH}" stroke="#59636e"/>`,
+    `<text x="${left2 + plotW / 2}" y="${top2 + plotH + 36}" text-anchor="middle" fill="#1f2328">seconds since the start of the run</text>`,
+    `<text transform="translate(16 ${top2 + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#1f2328">MiB</text>`
+  );
+  for (const x of drawn) {
+    const points = x.points.map((p) => `${r(px(p.t))},${r(py(p.v))}`).join(" ");
+    out.push(
+      `<polyline data-series="${x.id}" points="${points}" fill="none" stroke="${x.colour}" stroke-width="2" stroke-linejoin="round"${x.dashed ? ' stroke-dasharray="6 4"' : ""}/>`
+    );
+  }
+  let lx = left2;
+  const ly = height - 18;
+  for (const x of drawn) {
+    out.push(
+      `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 28}" y2="${ly - 4}" stroke="${x.colour}" stroke-width="2"${x.dashed ? ' stroke-dasharray="6 4"' : ""}/>`,
+      `<text x="${lx + 34}" y="${ly}" fill="#1f2328">${escapeXml(label(x))}</text>`
+    );
+    lx += 34 + label(x).length * 7 + 24;
+  }
+  out.push("</svg>");
+  return `${out.join("\n")}
+`;
+}
+function tick(n) {
+  return String(Number(n.toPrecision(4)));
+}
+function peakLine(drawn) {
+  const peak = (id) => {
+    const x = drawn.find((d) => d.id === id);
+    return x ? formatSize(Math.max(...x.points.map((p) => p.v))) : void 0;
+  };
+  const head = peak("head-rss");
+  const base = peak("base-rss");
+  return base ? `peak RSS: base ${base}, head ${head}` : `peak RSS ${head}`;
+}
+function chartSlug(name) {
+  const slug = name.normalize("NFKD").toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/-{2,}/g, "-").replace(/^[-.]+|[-.]+$/g, "").slice(0, 80);
+  return slug || "scenario";
+}
+function chartFiles(scenarios) {
+  const used = /* @__PURE__ */ new Set();
+  const files = [];
+  for (const s of scenarios) {
+    const svg = renderSvg(s);
+    if (!svg) continue;
+    const slug = chartSlug(s.name);
+    let file = `${slug}.svg`;
+    for (let n = 2; used.has(file); n++) file = `${slug}-${n}.svg`;
+    used.add(file);
+    files.push({ file, svg });
+  }
+  return files;
+}
+
 // src/render/terminal.ts
+var TERMINAL_SITES = 5;
 var COLOUR = {
   pass: 32,
   over: 31,
@@ -5632,6 +5744,7 @@ function renderTerminal(report, options) {
   const hasBase = report.base !== void 0;
   const header = hasBase ? ["scenario", "metric", "base", "head", "change", "budget", "status"] : ["scenario", "metric", "value", "min \u2026 max", "budget", "status"];
   const body = [];
+  const below = /* @__PURE__ */ new Map();
   for (const s of sortScenarios(report.scenarios)) {
     let first = true;
     for (const row of rowsOf(s, options.all)) {
@@ -5666,17 +5779,22 @@ function renderTerminal(report, options) {
       ];
       body.push({ cells, status });
     }
+    if (needsAttention(s)) {
+      const lines = siteLines(s);
+      if (lines.length > 0) below.set(body.length - 1, lines);
+    }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => [...r.cells[i] ?? ""].length)));
   const right2 = new Set(hasBase ? [2, 3, 4, 5] : [2, 3, 4]);
   const line = (cells) => cells.map((c, i) => right2.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ").trimEnd();
   const out = [bold(line(header))];
-  for (const r of body) {
+  for (const [i, r] of body.entries()) {
     const text = line(r.cells);
     const word = r.cells.at(-1) ?? "";
     out.push(
       text.endsWith(word) && word ? text.slice(0, text.length - word.length) + paint(r.status, word) : text
     );
+    out.push(...below.get(i) ?? []);
   }
   out.push("");
   for (const s of report.scenarios.filter((x) => x.status === "error")) out.push(...errorBlock(s), "");
@@ -5691,6 +5809,33 @@ function errorBlock(s) {
   const tail = (run?.stderrTail || run?.stdoutTail || "").trimEnd().split("\n").slice(-15);
   if (tail.length > 0 && tail[0] !== "") lines.push(...tail.map((l) => `  \u2502 ${l}`));
   return lines;
+}
+function siteLines(s) {
+  const shown = headlineSites(s);
+  if (!shown) return [];
+  const sites = shown.sites.slice(0, TERMINAL_SITES);
+  const title = shown.kind === "diff" ? "sites that grew most against the base:" : shown.kind === "peak" ? "sites holding most at the peak:" : "sites that allocated most:";
+  const rows = sites.map((site) => {
+    const base = site.baseBytes;
+    const change = shown.kind !== "diff" ? "" : base ? `+${formatSize(site.bytes - base)}` : "new";
+    const from = shown.kind === "diff" && base ? ` (from ${formatSize(base)})` : "";
+    return {
+      change,
+      size: formatSize(site.bytes),
+      where: `${plain(site.location)}${site.function ? `  ${plain(site.function)}` : ""}${from}`
+    };
+  });
+  const wc = Math.max(...rows.map((r) => r.change.length));
+  const ws = Math.max(...rows.map((r) => r.size.length));
+  return [
+    `  ${title}`,
+    ...rows.map(
+      (r) => `    ${wc > 0 ? `${r.change.padStart(wc)}  ` : ""}${r.size.padStart(ws)}  ${r.where}`.trimEnd()
+    )
+  ];
+}
+function plain(text) {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }
 
 // src/report/merge.ts
@@ -5737,11 +5882,23 @@ function outputs(y) {
     type: "boolean",
     default: false,
     describe: "Show every measured metric, not only budgeted ones"
+  }).option("chart", {
+    type: "string",
+    describe: "Write an SVG chart of each scenario's memory over the run (base dashed) into this directory"
   });
 }
 function publish(report, argv) {
   if (argv.report) writeReport(argv.report, report);
   if (argv.markdown) writeTextFile(argv.markdown, renderMarkdown(report));
+  if (argv.chart) {
+    const files = chartFiles(report.scenarios);
+    for (const f of files) writeTextFile(join2(argv.chart, f.file), f.svg);
+    const without = report.scenarios.length - files.length;
+    process.stderr.write(
+      `membudget: ${files.length === 1 ? "1 chart" : `${files.length} charts`} written to ${argv.chart}${without > 0 ? ` (${without} ${without === 1 ? "scenario has" : "scenarios have"} no timeline)` : ""}
+`
+    );
+  }
   process.stdout.write(
     renderTerminal(report, { colour: wantsColour(process.stdout), all: argv.all ?? false })
   );
@@ -5769,7 +5926,10 @@ async function main(args) {
     ).example(
       "$0 run --base main-report.json --fail-on regressed",
       "Fail when a figure grew past its tolerance against main"
-    ).example("$0 run --only load-catalog -v", "One scenario, with its output"),
+    ).example("$0 run --only load-catalog -v", "One scenario, with its output").example(
+      "$0 run --base main-report.json --chart charts/",
+      "Also draw each scenario's memory over the run"
+    ),
     async (argv) => {
       const plan = loadPlan(argv.budgets);
       if (argv.repeat !== void 0) {

@@ -11,7 +11,7 @@ import {
   renderMarkdown,
   runPlan,
   writeReport
-} from "./chunks/chunk-RQ7OAW6E.js";
+} from "./chunks/chunk-VEQ3EOBK.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -25098,6 +25098,11 @@ async function run() {
   }
   if (base?.note) report.notes = [...report.notes ?? [], base.note];
   if (settings.github.runUrl) report.links = { run: settings.github.runUrl, summary: settings.github.runUrl };
+  if (settings.github.owner && settings.github.repo)
+    report.links = {
+      ...report.links,
+      repository: `${settings.github.serverUrl}/${settings.github.owner}/${settings.github.repo}`
+    };
   if (pr) {
     report.pullRequest = {
       number: pr.number,
@@ -25155,7 +25160,7 @@ async function baseReport(settings, plan) {
 }
 async function publish(settings, report) {
   writeReport(settings.reportPath, report);
-  await summary.addRaw(renderMarkdown(report, { limit: SUMMARY_LIMIT })).write();
+  await summary.addRaw(renderMarkdown(report, { limit: SUMMARY_LIMIT, open: true })).write();
   for (const a of annotationsOf(report, workspacePath(settings, settings.budgets))) {
     const props = { title: a.title, file: a.file, startLine: a.line };
     if (a.level === "error") error(a.message, props);
@@ -25260,7 +25265,7 @@ async function commentFromReport(settings) {
   setOutput("report", settings.reportPath);
   setOutput("failed", failedScenarios(report, settings.failOn).join("\n"));
   setOutput("comment-url", url ?? "");
-  await summary.addRaw(renderMarkdown(report, { limit: SUMMARY_LIMIT })).write();
+  await summary.addRaw(renderMarkdown(report, { limit: SUMMARY_LIMIT, open: true })).write();
 }
 function workspacePath(settings, file) {
   const rel = relative(settings.github.workspace, file);

@@ -1,5 +1,8 @@
 // Bundles the CLI and the Action into dist/ and copies the probe files they load at run time.
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+// Files are replaced in place and stale ones removed afterwards, so that dist/ never disappears
+// under a process that is running it (tests run the bundle while a build may happen).
+import { cpSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import { build } from "esbuild";
 
 const banner = {
@@ -7,10 +10,9 @@ const banner = {
   js: 'import { createRequire as __mbCreateRequire } from "node:module"; const require = __mbCreateRequire(import.meta.url);',
 };
 
-rmSync("dist", { recursive: true, force: true });
 mkdirSync("dist", { recursive: true });
 
-await build({
+const result = await build({
   entryPoints: { cli: "src/cli/main.ts", index: "src/action/main.ts" },
   outdir: "dist",
   bundle: true,
@@ -24,12 +26,34 @@ await build({
   banner,
   legalComments: "linked",
   logLevel: "warning",
+  metafile: true,
 });
 
+const keep = new Set(Object.keys(result.metafile.outputs).map((f) => relative("dist", f)));
+
 // Probe files run inside the workload, not inside our bundle: ship them as files.
-cpSync("src/measure/probes", "dist/probes", {
-  recursive: true,
-  filter: (src) => !src.endsWith(".ts") && !src.includes("__pycache__"),
-});
-cpSync("src/config/budgets.schema.json", "dist/budgets.schema.json");
-cpSync("src/report/report.schema.json", "dist/report.schema.json");
+const copies = [
+  ["src/config/budgets.schema.json", "budgets.schema.json"],
+  ["src/report/report.schema.json", "report.schema.json"],
+];
+for (const file of walk("src/measure/probes")) {
+  if (file.endsWith(".ts") || file.includes("__pycache__")) continue;
+  copies.push([file, join("probes", relative("src/measure/probes", file))]);
+}
+for (const [from, to] of copies) {
+  cpSync(from, join("dist", to));
+  keep.add(to);
+}
+
+// Whatever an earlier build left that this one did not write goes (old chunks, removed probes).
+for (const file of walk("dist")) {
+  if (!keep.has(relative("dist", file))) rmSync(file);
+}
+
+function* walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* walk(path);
+    else yield path;
+  }
+}

@@ -125,6 +125,13 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaction(forwarded[i], &dfl, NULL);
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+    /* The runner passes the workload's LD_PRELOAD under another name, so that the wrapper itself
+       runs without the malloc probe: restore it for the workload. */
+    const char *preload = getenv("MEMBUDGET_PRELOAD");
+    if (preload) {
+      setenv("LD_PRELOAD", preload, 1);
+      unsetenv("MEMBUDGET_PRELOAD");
+    }
     execvp(command[0], command);
     int err = errno;
     fprintf(stderr, "rsswrap: cannot run %s: %s\n", command[0], strerror(err));

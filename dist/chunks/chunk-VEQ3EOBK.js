@@ -121,7 +121,7 @@ var require_code = __commonJS({
       else if (arg instanceof Name)
         code.push(arg);
       else
-        code.push(interpolate(arg));
+        code.push(interpolate2(arg));
     }
     exports.addCodeArg = addCodeArg;
     function optimize(expr) {
@@ -160,7 +160,7 @@ var require_code = __commonJS({
       return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str`${c1}${c2}`;
     }
     exports.strConcat = strConcat;
-    function interpolate(x) {
+    function interpolate2(x) {
       return typeof x == "number" || typeof x == "boolean" || x === null ? x : safeStringify(Array.isArray(x) ? x.join(",") : x);
     }
     function stringify(x) {
@@ -8524,13 +8524,13 @@ function formatSize(bytes) {
 function formatRate(bytesPerSecond) {
   return `${formatSize(bytesPerSecond)}/s`;
 }
-function formatDuration(seconds) {
-  const s = Math.abs(seconds);
-  if (s < 1e-3) return `${(seconds * 1e6).toFixed(0)} \xB5s`;
-  if (s < 1) return `${(seconds * 1e3).toFixed(s < 0.01 ? 2 : s < 0.1 ? 1 : 0)} ms`;
-  if (s < 60) return `${seconds.toFixed(2)} s`;
+function formatDuration(seconds2) {
+  const s = Math.abs(seconds2);
+  if (s < 1e-3) return `${(seconds2 * 1e6).toFixed(0)} \xB5s`;
+  if (s < 1) return `${(seconds2 * 1e3).toFixed(s < 0.01 ? 2 : s < 0.1 ? 1 : 0)} ms`;
+  if (s < 60) return `${seconds2.toFixed(2)} s`;
   const m = Math.floor(s / 60);
-  return `${seconds < 0 ? "-" : ""}${m}m${Math.round(s - m * 60).toString().padStart(2, "0")}s`;
+  return `${seconds2 < 0 ? "-" : ""}${m}m${Math.round(s - m * 60).toString().padStart(2, "0")}s`;
 }
 function formatCount(n) {
   const s = Math.abs(n);
@@ -8841,6 +8841,15 @@ function scenarioSiteDiff(head, base, limit = SITE_DIFF_LIMIT) {
     const b = base?.[kind];
     if (h && b) return { diff: siteDiff(h, b, limit), diffOf: kind };
   }
+  return void 0;
+}
+function headlineSites(s) {
+  const sites = s.sites;
+  if (!sites) return void 0;
+  if (sites.diff && sites.diff.length > 0)
+    return { kind: "diff", sites: sites.diff, of: sites.diffOf ?? "peak" };
+  if (sites.peak && sites.peak.length > 0) return { kind: "peak", sites: sites.peak };
+  if (sites.allocated && sites.allocated.length > 0) return { kind: "allocated", sites: sites.allocated };
   return void 0;
 }
 
@@ -9397,10 +9406,15 @@ var Execution = class {
     const { spec } = this;
     let file = "/bin/sh";
     let args = ["-c", spec.command];
+    let env = spec.env;
     this.workDir = mkdtempSync(join4(tmpdir(), "membudget-run-"));
     if (this.wrapperPath) {
       file = this.wrapperPath;
       args = [join4(this.workDir, "rsswrap.json"), "--", "/bin/sh", ...args];
+      if (env["LD_PRELOAD"] !== void 0) {
+        const { LD_PRELOAD, ...rest } = env;
+        env = { ...rest, MEMBUDGET_PRELOAD: LD_PRELOAD };
+      }
     }
     const fifos = openFifos();
     this.started = performance.now();
@@ -9408,7 +9422,7 @@ var Execution = class {
     try {
       child = spawn(file, args, {
         cwd: spec.cwd,
-        env: spec.env,
+        env,
         // Own process group (and session): the timeout kills the group, never us.
         detached: true,
         stdio: fifos ? ["ignore", fifos.stdout.write, fifos.stderr.write] : ["ignore", "pipe", "pipe"]
@@ -9918,6 +9932,25 @@ function openFifos() {
   }
 }
 var FIFO_BATCH = 32;
+var FIFO_DIR_PREFIX = "membudget-fifos-";
+function sweepStaleFifoDirs() {
+  try {
+    for (const name of readdirSync2(tmpdir())) {
+      const owner = new RegExp(`^${FIFO_DIR_PREFIX}(\\d+)-`).exec(name)?.[1];
+      if (owner === void 0 || Number(owner) === process.pid || pidAlive(Number(owner))) continue;
+      rmSync(join4(tmpdir(), name), { recursive: true, force: true });
+    }
+  } catch {
+  }
+}
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
 var fifoStock = {
   next: 0,
   made: [],
@@ -9927,7 +9960,8 @@ function spareFifo() {
   if (fifoStock.broken) return void 0;
   if (fifoStock.made.length === 0) {
     if (!fifoStock.dir) {
-      const dir = mkdtempSync(join4(tmpdir(), "membudget-fifo-"));
+      sweepStaleFifoDirs();
+      const dir = mkdtempSync(join4(tmpdir(), `${FIFO_DIR_PREFIX}${process.pid}-`));
       fifoStock.dir = dir;
       process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     }
@@ -9987,7 +10021,8 @@ async function measureScenario(scenario, hooks = {}) {
     const outDir = mkdtempSync2(join5(tmpdir2(), "membudget-run-"));
     try {
       const baseEnv = { ...process.env, ...scenario.env };
-      const probe = scenario.runtime === "node" ? nodeProbeEnv(outDir, baseEnv) : probeEnv(scenario.runtime, outDir, baseEnv);
+      const instrumented = isInstrumented(scenario, index);
+      const probe = probeFor(scenario, outDir, baseEnv, instrumented);
       for (const note of probe.notes) notes.add(note);
       const outcome = await runOnce(
         {
@@ -10017,9 +10052,10 @@ async function measureScenario(scenario, hooks = {}) {
         stdoutTail: outcome.stdoutTail,
         stderrTail: outcome.stderrTail,
         stdoutBytes: outcome.stdoutBytes,
-        stderrBytes: outcome.stderrBytes
+        stderrBytes: outcome.stderrBytes,
+        instrumented
       };
-      const error = outcome.error ?? missingFigures(scenario, merged.processes.length);
+      const error = outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : void 0);
       if (error) run.error = error;
       if (!timeline || outcome.timeline.length > timeline.length) timeline = outcome.timeline;
       runs.push(run);
@@ -10031,6 +10067,16 @@ async function measureScenario(scenario, hooks = {}) {
   }
   for (const note of notes) hooks.onNote?.(note);
   return { runs, ...timeline && timeline.length > 0 ? { timeline } : {}, notes: [...notes] };
+}
+function isInstrumented(scenario, index) {
+  return scenario.runtime === "node" || scenario.repeat === 1 || index === 1;
+}
+function probeFor(scenario, outDir, baseEnv, instrumented) {
+  if (scenario.runtime === "node") return nodeProbeEnv(outDir, baseEnv);
+  if (instrumented) return probeEnv(scenario.runtime, outDir, baseEnv);
+  if (scenario.runtime === "native") return { env: {}, notes: [] };
+  const clean = probeEnv("python", outDir, baseEnv, { allocations: false });
+  return { env: { ...clean.env, MEMBUDGET_HEAP: "0" }, notes: [] };
 }
 function missingFigures(scenario, processes) {
   if (processes > 0 || scenario.runtime === "native") return void 0;
@@ -10066,11 +10112,19 @@ function median(values) {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+var CLEAN = /* @__PURE__ */ new Set(["wallTime", "peakRss", "gcPause"]);
 function summarise(runtime, runs) {
   const good = runs.filter((r) => !r.error);
+  const clean = good.filter((r) => r.instrumented === false);
   const out = {};
+  const cleanWall = clean.length > 0 ? valuesOf(clean, "wallTime") : [];
   for (const metric of METRIC_KEYS) {
-    const values = good.map((r) => r.figures[metric]).filter((v) => typeof v === "number");
+    let values;
+    if (clean.length > 0 && CLEAN.has(metric)) values = valuesOf(clean, metric);
+    else if (metric === "allocationRate" && cleanWall.length > 0) {
+      const wall = median(cleanWall);
+      values = wall > 0 ? valuesOf(good, "allocated").map((bytes) => bytes / wall) : [];
+    } else values = valuesOf(good, metric);
     if (values.length === 0) continue;
     const value = median(values);
     const min = Math.min(...values);
@@ -10085,6 +10139,9 @@ function summarise(runtime, runs) {
     };
   }
   return out;
+}
+function valuesOf(runs, metric) {
+  return runs.map((r) => r.figures[metric]).filter((v) => typeof v === "number");
 }
 
 // src/engine.ts
@@ -10177,6 +10234,7 @@ function runRecord(run) {
     timedOut: run.timedOut,
     ...run.error ? { error: run.error, stdoutTail: run.stdoutTail.slice(-4096), stderrTail: run.stderrTail.slice(-4096) } : {},
     figures: run.figures,
+    instrumented: run.instrumented ?? true,
     processes: run.processes.length
   };
 }
@@ -10198,6 +10256,95 @@ function environment(scenarios) {
     node: process.versions.node,
     ...pythonVersion ? { python: pythonVersion } : {}
   };
+}
+
+// src/render/chart.ts
+var CHART_POINTS = 40;
+var MiB = 1024 * 1024;
+var COLOURS = {
+  baseRss: { hex: "#8c959f", word: "grey" },
+  headRss: { hex: "#cf222e", word: "red" },
+  baseHeap: { hex: "#54aeff", word: "light blue" },
+  headHeap: { hex: "#0550ae", word: "dark blue" }
+};
+function resample(timeline, key, points = CHART_POINTS) {
+  const samples = timeline.filter((p) => typeof p[key] === "number" && Number.isFinite(p[key]) && Number.isFinite(p.t)).map((p) => ({ t: p.t, v: p[key] })).sort((a, b) => a.t - b.t);
+  if (samples.length === 0 || points < 1) return void 0;
+  const end = samples.at(-1).t;
+  if (points === 1 || end <= 0)
+    return Array.from({ length: points }, () => Math.max(...samples.map((s) => s.v)));
+  const step = 1 / (points - 1);
+  const out = [];
+  for (let i = 0; i < points; i++) {
+    const f = i * step;
+    let max = -Infinity;
+    for (const s of samples) {
+      const g = s.t / end;
+      if (g >= f - step / 2 && g < f + step / 2 + (i === points - 1 ? 1e-9 : 0)) max = Math.max(max, s.v);
+    }
+    out.push(max > -Infinity ? max : interpolate(samples, f * end));
+  }
+  return out;
+}
+function interpolate(samples, t) {
+  const after = samples.findIndex((s) => s.t >= t);
+  if (after <= 0) return samples[after < 0 ? samples.length - 1 : 0].v;
+  const a = samples[after - 1];
+  const b = samples[after];
+  return b.t === a.t ? b.v : a.v + (b.v - a.v) * (t - a.t) / (b.t - a.t);
+}
+function chartSeries(s, points = CHART_POINTS) {
+  const series = [];
+  const add = (key, label, values) => {
+    if (values) series.push({ key, label, values });
+  };
+  const base = s.baseTimeline && s.baseTimeline.length > 0 ? s.baseTimeline : void 0;
+  const head = s.timeline && s.timeline.length > 0 ? s.timeline : void 0;
+  if (!head) return [];
+  if (base) add("baseRss", "base RSS", resample(base, "rss", points));
+  add("headRss", base ? "head RSS" : "RSS", resample(head, "rss", points));
+  if (base) add("baseHeap", "base heap", resample(base, "heap", points));
+  add("headHeap", base ? "head heap" : "heap", resample(head, "heap", points));
+  return series;
+}
+function chartTitle(name) {
+  const safe = name.replace(/[^A-Za-z0-9 _.,:/+=-]/g, "_").replace(/\s+/g, " ").trim();
+  return safe.length > 60 ? `${safe.slice(0, 57)}...` : safe || "scenario";
+}
+function niceCeil(x) {
+  if (!(x > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(x));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= x * (1 - 1e-12)) return m * p;
+  return 10 * p;
+}
+function mermaidChart(s) {
+  const series = chartSeries(s);
+  if (series.length === 0) return void 0;
+  const top = niceCeil(Math.max(...series.flatMap((x) => x.values)) / MiB * 1.05);
+  const digits = top <= 10 ? 2 : 1;
+  const number = (bytes) => String(Number((bytes / MiB).toFixed(digits)));
+  const heap = series.some((x) => x.key === "headHeap");
+  const palette = series.map((x) => COLOURS[x.key].hex).join(", ");
+  const lines = [
+    "```mermaid",
+    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${palette}"}}}}%%`,
+    "xychart-beta",
+    `  title "${chartTitle(s.name)}: ${heap ? "RSS and heap" : "RSS"}, MiB"`,
+    `  x-axis "% of the run's wall time" 0 --> 100`,
+    `  y-axis "MiB" 0 --> ${top}`,
+    ...series.map((x) => `  line [${x.values.map(number).join(", ")}]`),
+    "```"
+  ];
+  const durations = [
+    s.baseTimeline?.length ? `base ${seconds(s.baseTimeline)}` : void 0,
+    `${s.baseTimeline?.length ? "head " : ""}${seconds(s.timeline ?? [])}`
+  ].filter(Boolean);
+  const legend = `Lines: ${series.map((x) => `${COLOURS[x.key].word} = ${x.label}`).join(", ")}; x = % of each run's wall time (${durations.join(", ")}).`;
+  return { block: lines.join("\n"), legend };
+}
+function seconds(timeline) {
+  const end = Math.max(0, ...timeline.map((p) => p.t));
+  return end >= 10 ? `${end.toFixed(0)} s` : `${end.toFixed(end >= 1 ? 1 : 2)} s`;
 }
 
 // src/render/select.ts
@@ -10241,22 +10388,49 @@ function escapeMarkdown(text) {
 }
 function renderMarkdown(report, options = {}) {
   const limit = options.limit ?? COMMENT_LIMIT;
-  const attempts = [
-    () => compose(report, options, { folded: true, attentionCap: Infinity }),
-    () => compose(report, options, { folded: false, attentionCap: Infinity }),
-    () => compose(report, options, { folded: false, attentionCap: 50 }),
-    () => compose(report, options, { folded: false, attentionCap: 0 })
+  const attachments = new Attachments(report, options.open ?? false);
+  const full = { folded: true, attentionCap: Infinity, charts: Infinity, sites: Infinity };
+  const shapes = [
+    full,
+    { ...full, charts: 20 },
+    { ...full, charts: 5 },
+    { ...full, charts: 0 },
+    { ...full, charts: 5, sites: 20 },
+    { ...full, charts: 0, sites: 20 },
+    { ...full, charts: 0, sites: 5 },
+    { ...full, charts: 0, sites: 0 },
+    { folded: false, attentionCap: Infinity, charts: 0, sites: 0 },
+    { folded: false, attentionCap: 50, charts: 0, sites: 0 },
+    { folded: false, attentionCap: 0, charts: 0, sites: 0 }
   ];
-  for (const attempt of attempts) {
-    const text = attempt();
+  for (const shape of shapes) {
+    const text = compose(report, options, shape, attachments);
     if (text.length <= limit) return text;
   }
-  return `${compose(report, options, { folded: false, attentionCap: 0 }).slice(0, limit - 40)}
+  return `${compose(report, options, shapes.at(-1), attachments).slice(0, limit - 40)}
 
 \u2026(truncated)
 `;
 }
-function compose(report, options, shape) {
+var Attachments = class {
+  constructor(report, open) {
+    this.report = report;
+    this.open = open;
+  }
+  report;
+  open;
+  sites = /* @__PURE__ */ new Map();
+  charts = /* @__PURE__ */ new Map();
+  sitesOf(s) {
+    if (!this.sites.has(s)) this.sites.set(s, sitesBlock(this.report, s, this.open));
+    return this.sites.get(s);
+  }
+  chartOf(s) {
+    if (!this.charts.has(s)) this.charts.set(s, chartBlock(s, this.open));
+    return this.charts.get(s);
+  }
+};
+function compose(report, options, shape, attachments) {
   const out = [];
   if (options.header) out.push(options.header);
   out.push(`### ${ICON[report.status]} membudget: ${escapeMarkdown(report.summary)}`, "");
@@ -10269,9 +10443,25 @@ function compose(report, options, shape) {
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);
     if (shown.length > 0) out.push(...table(shown, hasBase), "");
+    let sites = 0;
+    let charts = 0;
+    const left = { sites: 0, charts: 0 };
     for (const s of shown) {
       const details = scenarioDetails(s);
       if (details) out.push(details, "");
+      const siteTable = attachments.sitesOf(s);
+      if (siteTable && sites++ < shape.sites) out.push(siteTable, "");
+      else if (siteTable) left.sites++;
+      const chart = attachments.chartOf(s);
+      if (chart && charts++ < shape.charts) out.push(chart, "");
+      else if (chart) left.charts++;
+    }
+    if (left.sites + left.charts > 0) {
+      const what = [
+        left.charts > 0 ? `the charts of ${plural2(left.charts, "scenario")}` : "",
+        left.sites > 0 ? `the sites of ${plural2(left.sites, "scenario")}` : ""
+      ].filter(Boolean).join(" and ");
+      out.push(`To fit GitHub's size limit, ${what} are left out: ${seeElsewhere(report)}.`, "");
     }
     if (shown.length < attention.length) {
       out.push(
@@ -10297,6 +10487,9 @@ function compose(report, options, shape) {
   );
   return `${out.join("\n")}
 `;
+}
+function plural2(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 function seeElsewhere(report) {
   const summary = report.links?.summary ?? report.links?.run;
@@ -10365,6 +10558,65 @@ function scenarioDetails(s) {
   }
   lines.push("", "</details>");
   return lines.join("\n");
+}
+function sitesBlock(report, s, open) {
+  const shown = headlineSites(s);
+  if (!shown) return void 0;
+  const name = escapeMarkdown(s.name);
+  const what = shown.kind === "diff" ? `the sites that grew most against the base (${shown.of === "allocated" ? "bytes allocated" : "held at the peak"})` : shown.kind === "peak" ? `the sites holding most at the peak${s.sites?.diff ? " (none grew against the base)" : ""}` : "the sites that allocated most";
+  const diff = shown.kind === "diff";
+  const head = diff ? ["Site", "Function", "Head", "Base", "Change"] : ["Site", "Function", "Bytes", "Count"];
+  const lines = [
+    `<details${open ? " open" : ""}><summary>Where the memory went in ${name}: ${what}</summary>`,
+    "",
+    `| ${head.join(" | ")} |`,
+    `|${head.map((_, i) => i >= 2 ? "---:" : "---").join("|")}|`
+  ];
+  for (const site of shown.sites) {
+    const text = escapeMarkdown(site.location);
+    const url = siteUrl(report, site.location);
+    const cells2 = [url ? `[${text}](${url})` : text, site.function ? escapeMarkdown(site.function) : "\u2014"];
+    if (diff) {
+      const baseBytes = site.baseBytes ?? 0;
+      cells2.push(
+        formatSize(site.bytes),
+        baseBytes > 0 ? formatSize(baseBytes) : "\u2014",
+        baseBytes > 0 ? formatDelta((site.bytes - baseBytes) / baseBytes) ?? "\u2014" : "new"
+      );
+    } else {
+      cells2.push(formatSize(site.bytes), site.count !== void 0 ? String(site.count) : "\u2014");
+    }
+    lines.push(`| ${cells2.join(" | ")} |`);
+  }
+  lines.push("", "</details>");
+  return lines.join("\n");
+}
+function siteUrl(report, location) {
+  const repository = report.links?.repository;
+  const commit = report.commit;
+  if (!repository || !commit) return void 0;
+  if (!/^https?:\/\/[^\s()<>"'`\\]+$/.test(repository) || !/^[0-9a-f]{7,64}$/i.test(commit)) return void 0;
+  const { file, line } = splitLocation(location);
+  const segments = file.split("/");
+  if (file.length === 0 || /^[a-z][a-z0-9+.-]*:/i.test(file) || segments.some((p) => p === "" || p === "." || p === ".."))
+    return void 0;
+  const path = segments.map(
+    (p) => encodeURIComponent(p).replace(/[()'!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+  ).join("/");
+  return `${repository.replace(/\/+$/, "")}/blob/${commit}/${path}${line !== void 0 ? `#L${line}` : ""}`;
+}
+function chartBlock(s, open) {
+  const chart = mermaidChart(s);
+  if (!chart) return void 0;
+  return [
+    `<details${open ? " open" : ""}><summary>Memory over the run of ${escapeMarkdown(s.name)}</summary>`,
+    "",
+    chart.block,
+    "",
+    chart.legend,
+    "",
+    "</details>"
+  ].join("\n");
 }
 
 // src/report/io.ts
@@ -10685,6 +10937,9 @@ var report_schema_default = {
         },
         stderrTail: {
           type: "string"
+        },
+        instrumented: {
+          type: "boolean"
         }
       }
     },
@@ -10991,8 +11246,10 @@ export {
   BudgetFileError,
   UsageError,
   METRICS,
+  formatSize,
   loadPlan,
   displayPath,
+  headlineSites,
   formatValue,
   formatDelta,
   STATUS_WORD,
@@ -11001,6 +11258,8 @@ export {
   judgeReport,
   VERSION,
   runPlan,
+  niceCeil,
+  needsAttention,
   rowsOf,
   sortScenarios,
   renderMarkdown,
