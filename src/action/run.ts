@@ -61,6 +61,12 @@ export async function run(): Promise<void> {
   }
   if (base?.note) report.notes = [...(report.notes ?? []), base.note];
   if (settings.github.runUrl) report.links = { run: settings.github.runUrl, summary: settings.github.runUrl };
+  // Lets the comment link each allocation site to its file and line at the measured commit.
+  if (settings.github.owner && settings.github.repo)
+    report.links = {
+      ...report.links,
+      repository: `${settings.github.serverUrl}/${settings.github.owner}/${settings.github.repo}`,
+    };
   if (pr) {
     report.pullRequest = {
       number: pr.number,
@@ -128,7 +134,7 @@ async function baseReport(settings: Settings, plan: Plan): Promise<BaseResult | 
 
 async function publish(settings: Settings, report: Report): Promise<void> {
   writeReport(settings.reportPath, report);
-  await core.summary.addRaw(renderMarkdown(report, { limit: SUMMARY_LIMIT })).write();
+  await core.summary.addRaw(renderMarkdown(report, { limit: SUMMARY_LIMIT, open: true })).write();
   for (const a of annotationsOf(report, workspacePath(settings, settings.budgets))) {
     const props = { title: a.title, file: a.file, startLine: a.line };
     if (a.level === "error") core.error(a.message, props);
@@ -261,7 +267,7 @@ async function commentFromReport(settings: Settings): Promise<void> {
   core.setOutput("report", settings.reportPath);
   core.setOutput("failed", failedScenarios(report, settings.failOn).join("\n"));
   core.setOutput("comment-url", url ?? "");
-  await core.summary.addRaw(renderMarkdown(report, { limit: SUMMARY_LIMIT })).write();
+  await core.summary.addRaw(renderMarkdown(report, { limit: SUMMARY_LIMIT, open: true })).write();
 }
 
 function workspacePath(settings: Settings, file: string): string {

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The membudget command line: run · validate · compare · merge, over the same engine as the Action.
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { displayPath, loadPlan } from "../config/load.js";
 import { runPlan } from "../engine.js";
 import { BudgetFileError, UsageError } from "../errors.js";
 import { renderMarkdown } from "../render/markdown.js";
+import { chartFiles } from "../render/svg.js";
 import { renderTerminal, wantsColour } from "../render/terminal.js";
 import { readReport, writeReport, writeTextFile } from "../report/io.js";
 import { mergeReports } from "../report/merge.js";
@@ -34,12 +35,27 @@ function outputs(y: Argv) {
       type: "boolean",
       default: false,
       describe: "Show every measured metric, not only budgeted ones",
+    })
+    .option("chart", {
+      type: "string",
+      describe: "Write an SVG chart of each scenario's memory over the run (base dashed) into this directory",
     });
 }
 
-function publish(report: Report, argv: { report?: string; markdown?: string; all?: boolean }): void {
+function publish(
+  report: Report,
+  argv: { report?: string; markdown?: string; all?: boolean; chart?: string },
+): void {
   if (argv.report) writeReport(argv.report, report);
   if (argv.markdown) writeTextFile(argv.markdown, renderMarkdown(report));
+  if (argv.chart) {
+    const files = chartFiles(report.scenarios);
+    for (const f of files) writeTextFile(join(argv.chart, f.file), f.svg);
+    const without = report.scenarios.length - files.length;
+    process.stderr.write(
+      `membudget: ${files.length === 1 ? "1 chart" : `${files.length} charts`} written to ${argv.chart}${without > 0 ? ` (${without} ${without === 1 ? "scenario has" : "scenarios have"} no timeline)` : ""}\n`,
+    );
+  }
   process.stdout.write(
     renderTerminal(report, { colour: wantsColour(process.stdout), all: argv.all ?? false }),
   );
@@ -85,7 +101,11 @@ export async function main(args: string[]): Promise<number> {
             "$0 run --base main-report.json --fail-on regressed",
             "Fail when a figure grew past its tolerance against main",
           )
-          .example("$0 run --only load-catalog -v", "One scenario, with its output"),
+          .example("$0 run --only load-catalog -v", "One scenario, with its output")
+          .example(
+            "$0 run --base main-report.json --chart charts/",
+            "Also draw each scenario's memory over the run",
+          ),
       async (argv) => {
         const plan = loadPlan(argv.budgets);
         if (argv.repeat !== undefined) {

@@ -1,6 +1,9 @@
 // Report → GitHub-flavoured markdown: the PR comment and the job summary.
+import { formatSize } from "../config/units.js";
 import { METRICS } from "../report/metrics.js";
 import type { Report, ScenarioReport, Status } from "../report/types.js";
+import { headlineSites, splitLocation } from "../verdict/sites.js";
+import { mermaidChart } from "./chart.js";
 import { formatDelta, formatValue, STATUS_WORD } from "./format.js";
 import { needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
 
@@ -37,28 +40,64 @@ export interface MarkdownOptions {
   limit?: number;
   /** Text placed first (the sticky comment's hidden marker). */
   header?: string;
+  /** Show sites and charts unfolded (the job summary, which has room); folded in a comment. */
+  open?: boolean;
+}
+
+/** How much a composition holds; the degrade ladder shrinks it step by step until the text fits. */
+interface Shape {
+  folded: boolean;
+  attentionCap: number;
+  /** How many scenarios (worst first) get their chart, and their sites table. */
+  charts: number;
+  sites: number;
 }
 
 export function renderMarkdown(report: Report, options: MarkdownOptions = {}): string {
   const limit = options.limit ?? COMMENT_LIMIT;
-  const attempts = [
-    () => compose(report, options, { folded: true, attentionCap: Infinity }),
-    () => compose(report, options, { folded: false, attentionCap: Infinity }),
-    () => compose(report, options, { folded: false, attentionCap: 50 }),
-    () => compose(report, options, { folded: false, attentionCap: 0 }),
+  const attachments = new Attachments(report, options.open ?? false);
+  const full: Shape = { folded: true, attentionCap: Infinity, charts: Infinity, sites: Infinity };
+  // Charts go first (the largest, and the job summary keeps them), then sites, then rows; while
+  // sites are cut, the worst few scenarios keep their chart if it fits.
+  const shapes: Shape[] = [
+    full,
+    { ...full, charts: 20 },
+    { ...full, charts: 5 },
+    { ...full, charts: 0 },
+    { ...full, charts: 5, sites: 20 },
+    { ...full, charts: 0, sites: 20 },
+    { ...full, charts: 0, sites: 5 },
+    { ...full, charts: 0, sites: 0 },
+    { folded: false, attentionCap: Infinity, charts: 0, sites: 0 },
+    { folded: false, attentionCap: 50, charts: 0, sites: 0 },
+    { folded: false, attentionCap: 0, charts: 0, sites: 0 },
   ];
-  for (const attempt of attempts) {
-    const text = attempt();
+  for (const shape of shapes) {
+    const text = compose(report, options, shape, attachments);
     if (text.length <= limit) return text;
   }
-  return `${compose(report, options, { folded: false, attentionCap: 0 }).slice(0, limit - 40)}\n\n…(truncated)\n`;
+  return `${compose(report, options, shapes.at(-1)!, attachments).slice(0, limit - 40)}\n\n…(truncated)\n`;
 }
 
-function compose(
-  report: Report,
-  options: MarkdownOptions,
-  shape: { folded: boolean; attentionCap: number },
-): string {
+/** Each scenario's sites table and chart, rendered once however many shapes are tried. */
+class Attachments {
+  private readonly sites = new Map<ScenarioReport, string | undefined>();
+  private readonly charts = new Map<ScenarioReport, string | undefined>();
+  constructor(
+    private readonly report: Report,
+    private readonly open: boolean,
+  ) {}
+  sitesOf(s: ScenarioReport): string | undefined {
+    if (!this.sites.has(s)) this.sites.set(s, sitesBlock(this.report, s, this.open));
+    return this.sites.get(s);
+  }
+  chartOf(s: ScenarioReport): string | undefined {
+    if (!this.charts.has(s)) this.charts.set(s, chartBlock(s, this.open));
+    return this.charts.get(s);
+  }
+}
+
+function compose(report: Report, options: MarkdownOptions, shape: Shape, attachments: Attachments): string {
   const out: string[] = [];
   if (options.header) out.push(options.header);
   out.push(`### ${ICON[report.status]} membudget: ${escapeMarkdown(report.summary)}`, "");
@@ -73,9 +112,27 @@ function compose(
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);
     if (shown.length > 0) out.push(...table(shown, hasBase), "");
+    let sites = 0;
+    let charts = 0;
+    const left = { sites: 0, charts: 0 };
     for (const s of shown) {
       const details = scenarioDetails(s);
       if (details) out.push(details, "");
+      const siteTable = attachments.sitesOf(s);
+      if (siteTable && sites++ < shape.sites) out.push(siteTable, "");
+      else if (siteTable) left.sites++;
+      const chart = attachments.chartOf(s);
+      if (chart && charts++ < shape.charts) out.push(chart, "");
+      else if (chart) left.charts++;
+    }
+    if (left.sites + left.charts > 0) {
+      const what = [
+        left.charts > 0 ? `the charts of ${plural(left.charts, "scenario")}` : "",
+        left.sites > 0 ? `the sites of ${plural(left.sites, "scenario")}` : "",
+      ]
+        .filter(Boolean)
+        .join(" and ");
+      out.push(`To fit GitHub's size limit, ${what} are left out: ${seeElsewhere(report)}.`, "");
     }
     if (shown.length < attention.length) {
       out.push(
@@ -103,6 +160,10 @@ function compose(
     `<sub>membudget ${escapeMarkdown(report.tool.version)} · ${escapeMarkdown(environmentLine(report))}</sub>`,
   );
   return `${out.join("\n")}\n`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function seeElsewhere(report: Report): string {
@@ -195,4 +256,84 @@ function scenarioDetails(s: ScenarioReport): string | undefined {
   }
   lines.push("", "</details>");
   return lines.join("\n");
+}
+
+/** Under a failing or regressed scenario: where its memory went, as a folded table of sites. */
+function sitesBlock(report: Report, s: ScenarioReport, open: boolean): string | undefined {
+  const shown = headlineSites(s);
+  if (!shown) return undefined;
+  const name = escapeMarkdown(s.name);
+  const what =
+    shown.kind === "diff"
+      ? `the sites that grew most against the base (${shown.of === "allocated" ? "bytes allocated" : "held at the peak"})`
+      : shown.kind === "peak"
+        ? `the sites holding most at the peak${s.sites?.diff ? " (none grew against the base)" : ""}`
+        : "the sites that allocated most";
+  const diff = shown.kind === "diff";
+  const head = diff ? ["Site", "Function", "Head", "Base", "Change"] : ["Site", "Function", "Bytes", "Count"];
+  const lines = [
+    `<details${open ? " open" : ""}><summary>Where the memory went in ${name}: ${what}</summary>`,
+    "",
+    `| ${head.join(" | ")} |`,
+    `|${head.map((_, i) => (i >= 2 ? "---:" : "---")).join("|")}|`,
+  ];
+  for (const site of shown.sites) {
+    const text = escapeMarkdown(site.location);
+    const url = siteUrl(report, site.location);
+    const cells = [url ? `[${text}](${url})` : text, site.function ? escapeMarkdown(site.function) : "—"];
+    if (diff) {
+      const baseBytes = site.baseBytes ?? 0;
+      cells.push(
+        formatSize(site.bytes),
+        baseBytes > 0 ? formatSize(baseBytes) : "—",
+        baseBytes > 0 ? (formatDelta((site.bytes - baseBytes) / baseBytes) ?? "—") : "new",
+      );
+    } else {
+      cells.push(formatSize(site.bytes), site.count !== undefined ? String(site.count) : "—");
+    }
+    lines.push(`| ${cells.join(" | ")} |`);
+  }
+  lines.push("", "</details>");
+  return lines.join("\n");
+}
+
+/**
+ * The file and line on GitHub at the measured commit, when the report says where the repository is
+ * and the location is a plain path inside it (the report may come from an untrusted fork job, so
+ * nothing but an http(s) repository, a hex commit and a relative path makes a link).
+ */
+export function siteUrl(report: Report, location: string): string | undefined {
+  const repository = report.links?.repository;
+  const commit = report.commit;
+  if (!repository || !commit) return undefined;
+  if (!/^https?:\/\/[^\s()<>"'`\\]+$/.test(repository) || !/^[0-9a-f]{7,64}$/i.test(commit)) return undefined;
+  const { file, line } = splitLocation(location);
+  const segments = file.split("/");
+  if (
+    file.length === 0 ||
+    /^[a-z][a-z0-9+.-]*:/i.test(file) ||
+    segments.some((p) => p === "" || p === "." || p === "..")
+  )
+    return undefined;
+  const path = segments
+    .map((p) =>
+      encodeURIComponent(p).replace(/[()'!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+    )
+    .join("/");
+  return `${repository.replace(/\/+$/, "")}/blob/${commit}/${path}${line !== undefined ? `#L${line}` : ""}`;
+}
+
+/** Under a failing or regressed scenario: its memory over the run, base and head on the same axes. */
+function chartBlock(s: ScenarioReport, open: boolean): string | undefined {
+  const chart = mermaidChart(s);
+  if (!chart) return undefined;
+  return [
+    `<details${open ? " open" : ""}><summary>Memory over the run of ${escapeMarkdown(s.name)}</summary>`,
+    "",
+    chart.block,
+    "",
+    chart.legend,
+    "",
+    "</details>",
+  ].join("\n");
 }

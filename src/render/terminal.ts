@@ -1,8 +1,14 @@
 // Report → a plain table for the terminal (colour only when asked: a TTY without NO_COLOR).
+
+import { formatSize } from "../config/units.js";
 import { METRICS } from "../report/metrics.js";
 import type { Report, ScenarioReport, Status } from "../report/types.js";
+import { headlineSites } from "../verdict/sites.js";
 import { formatDelta, formatValue, STATUS_WORD } from "./format.js";
-import { rowsOf, sortScenarios } from "./select.js";
+import { needsAttention, rowsOf, sortScenarios } from "./select.js";
+
+/** How many sites the terminal lists under a failing scenario. */
+const TERMINAL_SITES = 5;
 
 const COLOUR: Record<Status, number> = {
   pass: 32,
@@ -36,6 +42,8 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
     ? ["scenario", "metric", "base", "head", "change", "budget", "status"]
     : ["scenario", "metric", "value", "min … max", "budget", "status"];
   const body: { cells: string[]; status: Status }[] = [];
+  // Lines printed under a scenario's rows, outside the table's columns (its sites).
+  const below = new Map<number, string[]>();
   for (const s of sortScenarios(report.scenarios)) {
     let first = true;
     for (const row of rowsOf(s, options.all)) {
@@ -72,6 +80,10 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
           ];
       body.push({ cells, status });
     }
+    if (needsAttention(s)) {
+      const lines = siteLines(s);
+      if (lines.length > 0) below.set(body.length - 1, lines);
+    }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => [...(r.cells[i] ?? "")].length)));
   const right = new Set(hasBase ? [2, 3, 4, 5] : [2, 3, 4]);
@@ -81,12 +93,13 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
       .join("  ")
       .trimEnd();
   const out = [bold(line(header))];
-  for (const r of body) {
+  for (const [i, r] of body.entries()) {
     const text = line(r.cells);
     const word = r.cells.at(-1) ?? "";
     out.push(
       text.endsWith(word) && word ? text.slice(0, text.length - word.length) + paint(r.status, word) : text,
     );
+    out.push(...(below.get(i) ?? []));
   }
   out.push("");
   for (const s of report.scenarios.filter((x) => x.status === "error")) out.push(...errorBlock(s), "");
@@ -101,4 +114,40 @@ function errorBlock(s: ScenarioReport): string[] {
   const tail = (run?.stderrTail || run?.stdoutTail || "").trimEnd().split("\n").slice(-15);
   if (tail.length > 0 && tail[0] !== "") lines.push(...tail.map((l) => `  │ ${l}`));
   return lines;
+}
+
+/** The top sites of a failing scenario, indented: growth (or size), size, location, function. */
+function siteLines(s: ScenarioReport): string[] {
+  const shown = headlineSites(s);
+  if (!shown) return [];
+  const sites = shown.sites.slice(0, TERMINAL_SITES);
+  const title =
+    shown.kind === "diff"
+      ? "sites that grew most against the base:"
+      : shown.kind === "peak"
+        ? "sites holding most at the peak:"
+        : "sites that allocated most:";
+  const rows = sites.map((site) => {
+    const base = site.baseBytes;
+    const change = shown.kind !== "diff" ? "" : base ? `+${formatSize(site.bytes - base)}` : "new";
+    const from = shown.kind === "diff" && base ? ` (from ${formatSize(base)})` : "";
+    return {
+      change,
+      size: formatSize(site.bytes),
+      where: `${plain(site.location)}${site.function ? `  ${plain(site.function)}` : ""}${from}`,
+    };
+  });
+  const wc = Math.max(...rows.map((r) => r.change.length));
+  const ws = Math.max(...rows.map((r) => r.size.length));
+  return [
+    `  ${title}`,
+    ...rows.map((r) =>
+      `    ${wc > 0 ? `${r.change.padStart(wc)}  ` : ""}${r.size.padStart(ws)}  ${r.where}`.trimEnd(),
+    ),
+  ];
+}
+
+/** Workload-provided text without control characters (no escape sequences reach the terminal). */
+function plain(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }
