@@ -19,7 +19,8 @@ export interface NativeTool {
 const memo = new Map<string, NativeTool>();
 
 export function cacheRoot(): string {
-  const base = process.env["MEMBUDGET_CACHE_DIR"] ?? process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache");
+  const base =
+    process.env["MEMBUDGET_CACHE_DIR"] ?? process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache");
   return process.env["MEMBUDGET_CACHE_DIR"] ? base : join(base, "membudget");
 }
 

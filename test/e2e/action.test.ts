@@ -283,14 +283,20 @@ describe("base vs head", () => {
     const regressed = warnings(run).filter((c) => c.properties["file"]);
     // Peak heap on its budget's line; the bytes allocated, which grew as much but have no budget,
     // on the scenario's line.
-    expect(regressed.map((c) => [c.properties["title"], c.properties["file"], c.properties["line"]])).toEqual([
+    expect(regressed.map((c) => [c.properties["title"], c.properties["file"], c.properties["line"]])).toEqual(
       [
-        "membudget: hold regressed (peak heap)",
-        "membudget.json",
-        String(lineOf(fixture("budgets/base-vs-head.json"), '"peakHeap": "40 MiB"')),
+        [
+          "membudget: hold regressed (peak heap)",
+          "membudget.json",
+          String(lineOf(fixture("budgets/base-vs-head.json"), '"peakHeap": "40 MiB"')),
+        ],
+        [
+          "membudget: hold regressed (allocated)",
+          "membudget.json",
+          String(lineOf(fixture("budgets/base-vs-head.json"), '"hold"')),
+        ],
       ],
-      ["membudget: hold regressed (allocated)", "membudget.json", String(lineOf(fixture("budgets/base-vs-head.json"), '"hold"'))],
-    ]);
+    );
     // The base worktree is gone again.
     expect(git(repo.workspace, "worktree", "list").split("\n")).toHaveLength(1);
   });
