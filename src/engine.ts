@@ -1,8 +1,10 @@
 // The engine both adapters share: a Plan in, a judged Report out (measure → summarise → judge).
 import { spawnSync } from "node:child_process";
 import { arch, cpus, platform, release, totalmem } from "node:os";
+import { dirname } from "node:path";
 import type { Plan, Scenario } from "./config/types.js";
-import { type MeasureHooks, measureScenario } from "./measure/scenario.js";
+import { attributionRun, type MeasureHooks, measureScenario } from "./measure/scenario.js";
+import { mergeHeapTimeline, relativeSites, repositoryRoot, SITE_LIMIT, wantsSites } from "./measure/sites.js";
 import type { Run } from "./measure/types.js";
 import { METRICS, type MetricKey } from "./report/metrics.js";
 import { REPORT_VERSION, type Report, type RunRecord, type ScenarioReport } from "./report/types.js";
@@ -42,7 +44,81 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     scenarios: reports,
     ...(notes.size > 0 ? { notes: [...notes] } : {}),
   };
-  return judgeReport(report, options.base);
+  const judged = judgeReport(report, options.base);
+  return attributeSites(plan, judged, { ...options, ...(options.base ? { base: options.base } : {}) });
+}
+
+export interface AttributeOptions extends MeasureHooks {
+  /**
+   * Scenarios to attribute, by name. Default: those whose `sites` setting asks for it given their
+   * status ("always": all; "auto": over budget or regressed). A scenario set to "never", absent
+   * from the plan, or without figures (error) is skipped either way.
+   */
+  scenarios?: string[];
+  /** The base report the head report was judged against: the judgement is redone with it, so the site diff appears. */
+  base?: Report;
+  /** Sites kept per list (default 10). */
+  limit?: number;
+}
+
+/**
+ * Runs the attribution run (one extra run per scenario, under the heavier site probe) for the
+ * scenarios that need it and returns the report with their `sites` (paths relative to the
+ * repository) and, for Python, the heap added to the timeline; re-judged against `base` when given.
+ * The report's figures are untouched: the attribution run's figures are not used.
+ */
+export async function attributeSites(
+  plan: Plan,
+  report: Report,
+  options: AttributeOptions = {},
+): Promise<Report> {
+  const byName = new Map(plan.scenarios.map((s) => [s.name, s]));
+  const chosen = options.scenarios ? new Set(options.scenarios) : undefined;
+  let changed = false;
+  const scenarios: ScenarioReport[] = [];
+  for (const s of report.scenarios) {
+    const scenario = byName.get(s.name);
+    const wanted =
+      scenario !== undefined &&
+      scenario.sites !== "never" &&
+      scenario.runtime !== "native" &&
+      s.status !== "error" &&
+      s.status !== "removed" &&
+      (chosen ? chosen.has(s.name) : wantsSites(scenario.sites, s.status));
+    if (!wanted) {
+      scenarios.push(s);
+      continue;
+    }
+    const wall = s.metrics.wallTime?.value ?? 0;
+    // tracemalloc with stacks runs several times slower than the normal run: allow for it.
+    const timeoutMs = Math.max(scenario.timeout, wall * 12 + 30) * 1000;
+    const found = await attributionRun(scenario, options, { limit: options.limit ?? SITE_LIMIT, timeoutMs });
+    const out: ScenarioReport = { ...s };
+    if (found.error) {
+      out.notes = [...(s.notes ?? []), `allocation sites unavailable: ${found.error}`];
+    }
+    const root = repositoryRoot(scenario.cwd, dirname(plan.file));
+    const sites: NonNullable<ScenarioReport["sites"]> = {};
+    if (found.sites.peak) sites.peak = relativeSites(found.sites.peak, root);
+    if (found.sites.allocated) sites.allocated = relativeSites(found.sites.allocated, root);
+    if (sites.peak || sites.allocated) out.sites = sites;
+    // Python's heap is only measured in this run: drawn on the normal run's clock, stretched by
+    // the ratio of wall times (tracemalloc slows the whole run, roughly evenly).
+    const hasHeap = s.timeline?.some((p) => p.heap !== undefined) ?? false;
+    if (!hasHeap && found.heap.length > 0 && s.timeline && s.timeline.length > 0 && found.wallTime > 0) {
+      const scale = wall > 0 ? wall / found.wallTime : 1;
+      out.timeline = mergeHeapTimeline(s.timeline, found.heap, { scale });
+    }
+    changed = true;
+    scenarios.push(out);
+  }
+  if (!changed) return report;
+  return judgeReport({ ...report, scenarios }, options.base);
+}
+
+/** The scenarios of a report that carry sites: what to attribute on the other side of a comparison. */
+export function scenariosWithSites(report: Report): string[] {
+  return report.scenarios.filter((s) => s.sites?.peak || s.sites?.allocated).map((s) => s.name);
 }
 
 export function selectScenarios(plan: Plan, only: string[] | undefined): Scenario[] {

@@ -13,6 +13,7 @@ import {
   printParseErrorCode,
 } from "jsonc-parser";
 import { BudgetFileError, type Problem } from "../errors.js";
+import type { SitesMode } from "../measure/sites.js";
 import { BUDGET_KEYS, METRICS, type MetricKey } from "../report/metrics.js";
 import schema from "./budgets.schema.json" with { type: "json" };
 import { inferRuntime } from "./runtime.js";
@@ -30,7 +31,7 @@ import {
   SIZE_FORMS,
 } from "./units.js";
 
-export const DEFAULTS = { repeat: 3, timeout: 300, tolerance: 0.02, sites: true } as const;
+export const DEFAULTS = { repeat: 3, timeout: 300, tolerance: 0.02, sites: "auto" } as const;
 
 let validator: ReturnType<Ajv["compile"]> | undefined;
 function validate(data: unknown) {
@@ -105,7 +106,7 @@ interface ScenarioInput {
   timeout?: number | string;
   repeat?: number;
   tolerance?: number | string;
-  sites?: boolean;
+  sites?: SitesMode | boolean;
   budget?: Partial<Record<MetricKey, number | string>>;
 }
 
@@ -133,7 +134,7 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
       timeout: parseDuration(s.timeout ?? defaults.timeout ?? DEFAULTS.timeout)!,
       repeat: s.repeat ?? defaults.repeat ?? DEFAULTS.repeat,
       tolerance: parsePercent(s.tolerance ?? defaults.tolerance ?? "2%")!,
-      sites: s.sites ?? defaults.sites ?? DEFAULTS.sites,
+      sites: sitesMode(s.sites ?? defaults.sites ?? DEFAULTS.sites),
       budget,
       source: { line: locate(root, path, lines, true).line, budgetLines },
     };
@@ -151,6 +152,13 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
   }
   if (problems.length > 0) throw new BudgetFileError(display, problems);
   return { file: absolute, scenarios };
+}
+
+/** true and false are the short forms of "always" and "never". */
+function sitesMode(value: SitesMode | boolean): SitesMode {
+  if (value === true) return "always";
+  if (value === false) return "never";
+  return value;
 }
 
 function parseMetricValue(metric: MetricKey, raw: number | string): number {

@@ -1,4 +1,6 @@
 // The Plan: a validated budget file, with every unit parsed and every default filled in.
+
+import type { SitesMode } from "../measure/sites.js";
 import type { Runtime } from "../measure/types.js";
 import type { MetricKey } from "../report/metrics.js";
 
@@ -15,7 +17,8 @@ export interface Scenario {
   repeat: number;
   /** Fraction: 0.02 for 2 %. */
   tolerance: number;
-  sites: boolean;
+  /** When the attribution run finds allocation sites: "auto" (failing scenarios), "always", "never". */
+  sites: SitesMode;
   budget: Partial<Record<MetricKey, number>>;
   /** Lines in the budget file, for annotations. */
   source: { line: number; budgetLines: Partial<Record<MetricKey, number>> };

@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Scenario } from "../config/types.js";
+import type { Site, TimelinePoint } from "../report/types.js";
 import { nodeProbeEnv } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./run.js";
+import { type HeapPoint, heapTimelineOfRun, mergeHeapTimeline, SITE_LIMIT, sitesOfRun } from "./sites.js";
 import type { Run } from "./types.js";
 
 export interface MeasureHooks {
@@ -15,11 +17,14 @@ export interface MeasureHooks {
   onOutput?(scenario: string, stream: "stdout" | "stderr", chunk: Buffer): void;
   /** A note said once per distinct text (e.g. "allocation totals unavailable: no C compiler"). */
   onNote?(note: string): void;
+  /** Called before and after a scenario's attribution run (the extra run that finds allocation sites). */
+  onAttribution?(event: { scenario: string; phase: "start" | "end"; error?: string }): void;
 }
 
 export interface ScenarioMeasurement {
   runs: Run[];
-  timeline?: { t: number; rss: number }[];
+  /** RSS over the run, with the heap where the probe gives it (Node.js). */
+  timeline?: TimelinePoint[];
   notes: string[];
 }
 
@@ -29,7 +34,7 @@ export async function measureScenario(
 ): Promise<ScenarioMeasurement> {
   const runs: Run[] = [];
   const notes = new Set<string>();
-  let timeline: { t: number; rss: number }[] | undefined;
+  let timeline: TimelinePoint[] | undefined;
   for (let index = 1; index <= scenario.repeat; index++) {
     hooks.onRun?.({ scenario: scenario.name, index, of: scenario.repeat, phase: "start" });
     const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
@@ -38,6 +43,8 @@ export async function measureScenario(
       const instrumented = isInstrumented(scenario, index);
       const probe = probeFor(scenario, outDir, baseEnv, instrumented);
       for (const note of probe.notes) notes.add(note);
+      // The probes stamp heap points with the wall clock; the runner's timeline starts at spawn.
+      const startedAtMs = performance.timeOrigin + performance.now();
       const outcome = await runOnce(
         {
           command: scenario.run,
@@ -72,7 +79,10 @@ export async function measureScenario(
       const error =
         outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);
       if (error) run.error = error;
-      if (!timeline || outcome.timeline.length > timeline.length) timeline = outcome.timeline;
+      if (!timeline || outcome.timeline.length > timeline.length) {
+        const heap = heapTimelineOfRun(merged.processes, startedAtMs);
+        timeline = heap.length > 0 ? mergeHeapTimeline(outcome.timeline, heap) : outcome.timeline;
+      }
       runs.push(run);
       hooks.onRun?.({ scenario: scenario.name, index, of: scenario.repeat, phase: "end", run });
     } finally {
@@ -83,6 +93,70 @@ export async function measureScenario(
   }
   for (const note of notes) hooks.onNote?.(note);
   return { runs, ...(timeline && timeline.length > 0 ? { timeline } : {}), notes: [...notes] };
+}
+
+export interface Attribution {
+  /** Sites of the attribution run, locations as the probes wrote them (absolute paths). */
+  sites: { peak?: Site[]; allocated?: Site[] };
+  /** The heap over the attribution run (Python's comes only from this run), on its own clock. */
+  heap: HeapPoint[];
+  /** The attribution run's wall time, to put its heap on a normal run's clock. */
+  wallTime: number;
+  /** Why no sites came back (the run failed, or the probe has none for this runtime). */
+  error?: string;
+  notes: string[];
+}
+
+/**
+ * One extra run of a scenario that only looks for allocation sites (MEMBUDGET_SITES=N): Python
+ * under tracemalloc with stacks and no malloc interposer; Node.js with V8's sampling heap profiler.
+ * Its figures are distorted by that instrumentation and are not used. Native programs have no
+ * site probe.
+ */
+export async function attributionRun(
+  scenario: Scenario,
+  hooks: MeasureHooks = {},
+  options: { limit?: number; timeoutMs?: number } = {},
+): Promise<Attribution> {
+  const limit = options.limit ?? SITE_LIMIT;
+  if (scenario.runtime === "native") {
+    return { sites: {}, heap: [], wallTime: 0, error: "no site probe for native programs", notes: [] };
+  }
+  hooks.onAttribution?.({ scenario: scenario.name, phase: "start" });
+  const outDir = mkdtempSync(join(tmpdir(), "membudget-sites-"));
+  try {
+    const baseEnv = { ...process.env, ...scenario.env };
+    const probe =
+      scenario.runtime === "node"
+        ? nodeProbeEnv(outDir, baseEnv)
+        : probeEnv("python", outDir, baseEnv, { allocations: false });
+    const startedAtMs = performance.timeOrigin + performance.now();
+    const outcome = await runOnce(
+      {
+        command: scenario.run,
+        cwd: scenario.cwd,
+        env: { ...baseEnv, ...probe.env, MEMBUDGET_SITES: String(limit) },
+        timeoutMs: options.timeoutMs ?? scenario.timeout * 1000,
+      },
+      hooks.onOutput ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) } : {},
+    );
+    const merged = mergeProcessFigures(readProbeFiles(outDir), scenario.runtime);
+    const sites = sitesOfRun(merged.processes, limit);
+    const result: Attribution = {
+      sites,
+      heap: heapTimelineOfRun(merged.processes, startedAtMs),
+      wallTime: outcome.wallTime,
+      notes: outcome.notes,
+    };
+    const error =
+      outcome.error ?? (sites.peak || sites.allocated ? undefined : "the probe wrote no allocation sites");
+    if (error) result.error = error;
+    hooks.onAttribution?.({ scenario: scenario.name, phase: "end", ...(error ? { error } : {}) });
+    return result;
+  } finally {
+    if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
+    else rmSync(outDir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -53,7 +53,78 @@
   }
 
   const byType = {};
+  const SAMPLING_INTERVAL = 32 * 1024;
+  const PROBE_URL = require("node:url").pathToFileURL(__filename).href;
+
+  function epochMs() {
+    return performance.timeOrigin + performance.now();
+  }
+
+  /** Node's own code and installed packages: the innermost frame outside them is the user's. */
+  function isLibrary(url) {
+    return url === "" || url.startsWith("node:") || url.includes("/node_modules/");
+  }
+
+  function frameText(frame) {
+    const file = frame.url.startsWith("file://")
+      ? decodeURIComponent(new URL(frame.url).pathname)
+      : frame.url;
+    return `${file || "(native)"}:${frame.lineNumber + 1}`;
+  }
+
+  /**
+   * The sampled tree → the top `limit` sites: each node's self size goes to the innermost frame of
+   * its stack that is the user's code (the node's own frame when none is), by function and line.
+   */
+  function foldProfile(profile, limit) {
+    const sitesByKey = new Map();
+    const stack = [];
+    const walk = (node) => {
+      stack.push(node.callFrame);
+      // The probe's own reading of the profile at exit is not the workload's memory.
+      if (node.callFrame.url === __filename || node.callFrame.url === PROBE_URL) {
+        stack.pop();
+        return;
+      }
+      if (node.selfSize > 0) {
+        let at = stack.length - 1;
+        for (let i = stack.length - 1; i >= 0; i--) {
+          if (!isLibrary(stack[i].url)) {
+            at = i;
+            break;
+          }
+        }
+        const frame = stack[at];
+        const location = frameText(frame);
+        const key = `${frame.functionName}\u0000${location}`;
+        let site = sitesByKey.get(key);
+        if (!site) {
+          site = { location, function: frame.functionName || "(anonymous)", bytes: 0, biggest: 0, stack: [] };
+          sitesByKey.set(key, site);
+        }
+        site.bytes += node.selfSize;
+        if (node.selfSize > site.biggest) {
+          site.biggest = node.selfSize;
+          site.stack = stack
+            .slice(-5)
+            .reverse()
+            .filter((f) => f.url !== "")
+            .map(frameText);
+        }
+      }
+      for (const child of node.children ?? []) walk(child);
+      stack.pop();
+    };
+    walk(profile.head);
+    const top = [...sitesByKey.values()]
+      .sort((a, b) => b.bytes - a.bytes)
+      .slice(0, limit)
+      .map(({ biggest: _b, ...site }) => site);
+    return { peak: top, live: "at exit", samplingInterval: SAMPLING_INTERVAL };
+  }
   const startHeap = v8.getHeapStatistics();
+  const timeline = []; // [epoch seconds, bytes]: see segmentStart below
+  let sites; // reads the attribution profile at exit (MEMBUDGET_SITES only)
 
   if (typeof v8.GCProfiler !== "function") {
     // Node < 18.15: nothing exact to offer. Write the file anyway so the runner can say why.
@@ -71,6 +142,13 @@
   let profiler = new v8.GCProfiler();
   profiler.start();
   let finished = false;
+  // The heap over time: [epoch seconds, used heap before a GC]. The GC profiler gives no time per
+  // GC, only the segment's start and end; each GC is placed in its segment by how much of the
+  // segment's allocation came before it (a steady allocation rate is the assumption).
+  let segmentStart = epochMs();
+  timeline.push([segmentStart / 1000, startHeap.used_heap_size]);
+  let timelineStride = 1;
+  let timelineSkipped = 0;
 
   /** Folds the profiler's GCs into the totals; `restart` keeps following, otherwise this is the end. */
   function checkpoint(restart) {
@@ -84,9 +162,14 @@
       report = undefined;
     }
     profiler = undefined;
+    const segmentEnd = epochMs();
+    const marks = [];
+    let segmentAllocated = 0;
     for (const gc of report?.statistics ?? []) {
       const before = gc.beforeGC.heapStatistics;
       const after = gc.afterGC.heapStatistics;
+      segmentAllocated += Math.max(0, before.usedHeapSize - lastAfter);
+      marks.push(segmentAllocated, before.usedHeapSize);
       allocated += before.usedHeapSize - lastAfter;
       lastAfter = after.usedHeapSize;
       if (before.usedHeapSize > peakHeap) peakHeap = before.usedHeapSize;
@@ -99,6 +182,14 @@
     // The tail: what was allocated since the latest GC. A GC squeezed between the reading above
     // and stop() would make it negative; it is then nothing.
     allocated += Math.max(0, now.used_heap_size - lastAfter);
+    segmentAllocated += Math.max(0, now.used_heap_size - lastAfter);
+    const span = Math.max(0, segmentEnd - segmentStart);
+    for (let i = 0; i < marks.length; i += 2) {
+      const at = segmentAllocated > 0 ? marks[i] / segmentAllocated : 1;
+      addPoint(segmentStart + span * at, marks[i + 1]);
+    }
+    addPoint(segmentEnd, now.used_heap_size);
+    segmentStart = segmentEnd;
     lastAfter = now.used_heap_size;
     if (now.used_heap_size > peakHeap) peakHeap = now.used_heap_size;
     if (now.external_memory > peakExternal) peakExternal = now.external_memory;
@@ -110,6 +201,24 @@
     profiler.start();
     // The probe's own parsing above is not the workload's allocation.
     lastAfter = v8.getHeapStatistics().used_heap_size;
+  }
+
+  function addPoint(ms, bytes) {
+    if (++timelineSkipped < timelineStride) return;
+    timelineSkipped = 0;
+    timeline.push([ms / 1000, bytes]);
+    if (timeline.length >= 400) {
+      // Halve, keeping the higher of each pair so that peaks survive; then keep one point in two.
+      const halved = [];
+      for (let i = 0; i < timeline.length; i += 2) {
+        const a = timeline[i];
+        const b = timeline[i + 1];
+        halved.push(b && b[1] > a[1] ? b : a);
+      }
+      timeline.length = 0;
+      timeline.push(...halved);
+      timelineStride *= 2;
+    }
   }
 
   function figures() {
@@ -132,7 +241,14 @@
         argv: process.argv,
         exit: how,
         figures: figs,
-        extra: { ...extra, exitCode: code, gcByType: byType, startHeap: startHeap.used_heap_size },
+        extra: {
+          ...extra,
+          exitCode: code,
+          gcByType: byType,
+          startHeap: startHeap.used_heap_size,
+          heapTimeline: timeline,
+          ...(sites ? { sites: sites() } : {}),
+        },
       };
       const final = path.join(target, fileName);
       // Dot-prefixed and not ending in .json: a reader listing *.json never sees a half file.
@@ -143,6 +259,8 @@
       // The directory vanished, the disk is full: the runner reports the missing file.
     }
   }
+
+  sites = startSites();
 
   const rotation = setInterval(() => {
     try {
@@ -155,6 +273,51 @@
   // MaxListenersExceededWarning threshold (that warning would be new output on stderr).
   const max = process.getMaxListeners();
   if (max > 0 && Number.isFinite(max)) process.setMaxListeners(max + 1);
+
+  /**
+   * Attribution run only (MEMBUDGET_SITES=N): V8's sampling heap profiler, one sample per ~32 KiB
+   * allocated, keeping only samples whose objects are still alive. Read at exit, it gives the live
+   * heap by allocation site: the culprit's objects must still be alive then to be seen. Returns
+   * the reader, or undefined when sites are off or the inspector is not available.
+   */
+  function startSites() {
+    const limit = Number.parseInt(process.env.MEMBUDGET_SITES ?? "", 10);
+    if (!(limit > 0)) return undefined;
+    let session;
+    try {
+      const inspector = require("node:inspector");
+      session = new inspector.Session();
+      session.connect();
+      let failed;
+      // In the same thread, Session.post answers synchronously: the callback has run on return.
+      session.post(
+        "HeapProfiler.startSampling",
+        {
+          samplingInterval: SAMPLING_INTERVAL,
+          includeObjectsCollectedByMajorGC: false,
+          includeObjectsCollectedByMinorGC: false,
+        },
+        (error) => {
+          failed = error;
+        },
+      );
+      if (failed) throw failed;
+    } catch (error) {
+      extra.sitesUnavailable = String(error?.message ?? error);
+      return undefined;
+    }
+    return () => {
+      let profile;
+      try {
+        session.post("HeapProfiler.getSamplingProfile", (error, result) => {
+          if (!error) profile = result.profile;
+        });
+        session.post("HeapProfiler.stopSampling", () => {});
+        session.disconnect();
+      } catch {}
+      return profile ? foldProfile(profile, limit) : { peak: [], unavailable: "no sampling profile" };
+    };
+  }
 
   // 'exit' also fires on process.exit() and after an uncaught exception (code 1 or 7).
   process.on("exit", (code) => {

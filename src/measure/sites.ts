@@ -1,0 +1,258 @@
+// Allocation sites and heap timelines as the probes leave them, made fit for the report: the
+// process that matters, paths relative to the repository, a bounded count, points on the run's clock.
+import { spawnSync } from "node:child_process";
+import { isAbsolute, relative, sep } from "node:path";
+import type { Site, TimelinePoint } from "../report/types.js";
+import type { ProcessFigures } from "./types.js";
+
+/** How many sites a scenario keeps, per list. */
+export const SITE_LIMIT = 10;
+
+/** Points a timeline keeps at most (the runner's RSS timeline has the same bound). */
+export const TIMELINE_LIMIT = 200;
+
+/**
+ * When the attribution run happens. auto: only for a scenario that came out over budget or
+ * regressed; always: for every scenario; never: not at all.
+ */
+export type SitesMode = "auto" | "always" | "never";
+
+/** Whether a scenario with this mode and (judged) status gets an attribution run. */
+export function wantsSites(mode: SitesMode, status: string): boolean {
+  if (mode === "never") return false;
+  if (mode === "always") return status !== "error" && status !== "removed";
+  return status === "over" || status === "regressed";
+}
+
+interface ProbeSites {
+  peak?: Site[];
+  allocated?: Site[];
+  /** Python: traced bytes at the kept snapshot. */
+  traced?: number;
+}
+
+function probeSites(file: ProcessFigures): ProbeSites | undefined {
+  const sites = file.extra?.["sites"];
+  if (typeof sites !== "object" || sites === null) return undefined;
+  return sites as ProbeSites;
+}
+
+function total(sites: Site[] | undefined): number {
+  return (sites ?? []).reduce((sum, s) => sum + (Number.isFinite(s.bytes) ? s.bytes : 0), 0);
+}
+
+/**
+ * The sites of one attribution run. `peak` comes from the single process that held the most (a
+ * peak heap is one process's, as DESIGN.md defines peakHeap); `allocated` adds up over processes.
+ */
+export function sitesOfRun(
+  processes: ProcessFigures[],
+  limit = SITE_LIMIT,
+): { peak?: Site[]; allocated?: Site[] } {
+  let peak: Site[] | undefined;
+  let peakHeld = -1;
+  const allocated = new Map<string, Site>();
+  for (const file of processes) {
+    const sites = probeSites(file);
+    if (!sites) continue;
+    if (Array.isArray(sites.peak) && sites.peak.length > 0) {
+      const held = sites.traced ?? total(sites.peak);
+      if (held > peakHeld) {
+        peakHeld = held;
+        peak = sites.peak;
+      }
+    }
+    for (const site of Array.isArray(sites.allocated) ? sites.allocated : []) {
+      const key = `${site.function ?? ""}\u0000${site.location}`;
+      const known = allocated.get(key);
+      if (!known) allocated.set(key, { ...site });
+      else {
+        known.bytes += site.bytes;
+        if (site.count !== undefined) known.count = (known.count ?? 0) + site.count;
+      }
+    }
+  }
+  const out: { peak?: Site[]; allocated?: Site[] } = {};
+  const cleanPeak = peak ? topSites(peak, limit) : [];
+  if (cleanPeak.length > 0) out.peak = cleanPeak;
+  const cleanAllocated = topSites([...allocated.values()], limit);
+  if (cleanAllocated.length > 0) out.allocated = cleanAllocated;
+  return out;
+}
+
+/** Drops what names no place (empty tracebacks), largest first, at most `limit`. */
+function topSites(sites: Site[], limit: number): Site[] {
+  return sites
+    .filter((s) => typeof s.location === "string" && !s.location.startsWith("<unknown>") && s.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, Math.max(0, limit));
+}
+
+/**
+ * A location ("path:line") as the report shows it: relative to the repository root when inside it;
+ * Python's standard library, installed packages and node_modules shortened to
+ * `<stdlib>/json/decoder.py:353`, `<site-packages>/pkg/x.py:10`, `<node_modules>/pkg/x.js:3`
+ * (their lines at a commit on GitHub mean nothing); anything else left as it is.
+ */
+export function displayLocation(location: string, root: string): string {
+  const m = /^(.*?)(:\d+)?$/.exec(location);
+  const file = m?.[1] ?? location;
+  const line = m?.[2] ?? "";
+  return `${displayPath(file, root)}${line}`;
+}
+
+export function displayPath(file: string, root: string): string {
+  if (!isAbsolute(file)) return file; // node:internal/…, <frozen …>, (native)
+  const posix = file.split(sep).join("/");
+  const packages = /\/(?:site|dist)-packages\/(.*)$/.exec(posix);
+  if (packages) return `<site-packages>/${packages[1]}`;
+  const modules = /\/node_modules\/(.*)$/.exec(posix);
+  if (modules) return `<node_modules>/${modules[1]}`;
+  const stdlib = /\/lib\/python\d+(?:\.\d+)?t?\/(.*)$/.exec(posix);
+  if (stdlib) return `<stdlib>/${stdlib[1]}`;
+  const rel = relative(root, file);
+  if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel)) return rel.split(sep).join("/");
+  return file;
+}
+
+/** Every location of the sites (and their stacks) made relative to `root`. */
+export function relativeSites(sites: Site[], root: string): Site[] {
+  return sites.map((s) => ({
+    ...s,
+    location: displayLocation(s.location, root),
+    ...(s.stack ? { stack: s.stack.map((f) => displayLocation(f, root)) } : {}),
+  }));
+}
+
+const roots = new Map<string, string | undefined>();
+
+/** The git work tree that holds `cwd` (a base worktree is its own root), or `fallback`. */
+export function repositoryRoot(cwd: string, fallback: string): string {
+  if (!roots.has(cwd)) {
+    const r = spawnSync("git", ["rev-parse", "--show-toplevel"], { cwd, encoding: "utf8" });
+    roots.set(cwd, r.status === 0 && r.stdout.trim() !== "" ? r.stdout.trim() : undefined);
+  }
+  return roots.get(cwd) ?? fallback;
+}
+
+/** A heap point on the run's clock: seconds since the run started. */
+export interface HeapPoint {
+  t: number;
+  heap: number;
+}
+
+/**
+ * The heap timeline of one run, from the probe files (`extra.heapTimeline`: [epoch seconds,
+ * bytes] pairs): the one of the process whose heap went highest, on the clock of a run that
+ * started at `startedAtMs` (epoch milliseconds).
+ */
+export function heapTimelineOfRun(processes: ProcessFigures[], startedAtMs: number): HeapPoint[] {
+  let best: [number, number][] | undefined;
+  let bestHigh = -1;
+  for (const file of processes) {
+    const raw = file.extra?.["heapTimeline"];
+    if (!Array.isArray(raw) || raw.length === 0) continue;
+    const points = raw.filter(
+      (p): p is [number, number] =>
+        Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]) && (p[1] as number) >= 0,
+    );
+    const high = Math.max(0, ...points.map((p) => p[1]));
+    if (high > bestHigh) {
+      bestHigh = high;
+      best = points;
+    }
+  }
+  return (best ?? [])
+    .map(([epoch, heap]) => ({ t: Math.max(0, epoch - startedAtMs / 1000), heap }))
+    .sort((a, b) => a.t - b.t);
+}
+
+/**
+ * Puts heap points on an RSS timeline: each on the RSS sample nearest in time when one is within
+ * `near` seconds (the larger heap wins), otherwise as a point of its own whose RSS is interpolated
+ * between its neighbours. Then at most `max` points, one per equal slice of time, each slice keeping
+ * its highest RSS and highest heap, so that peaks survive. `scale` stretches the heap's clock
+ * (a slower attribution run drawn on the normal run's time axis).
+ */
+export function mergeHeapTimeline(
+  rss: TimelinePoint[],
+  heap: HeapPoint[],
+  options: { scale?: number; near?: number; max?: number } = {},
+): TimelinePoint[] {
+  const scale = options.scale ?? 1;
+  const near = options.near ?? 0.015;
+  const max = options.max ?? TIMELINE_LIMIT;
+  const points: TimelinePoint[] = rss.map((p) => ({
+    t: p.t,
+    rss: p.rss,
+    ...(p.heap !== undefined ? { heap: p.heap } : {}),
+  }));
+  if (points.length === 0) {
+    // No RSS samples (not Linux): the heap alone, with RSS unknown as 0.
+    return downsample(
+      heap.map((h) => ({ t: h.t * scale, rss: 0, heap: h.heap })),
+      max,
+    );
+  }
+  const added: TimelinePoint[] = [];
+  for (const h of heap) {
+    const t = h.t * scale;
+    const i = nearestIndex(points, t);
+    const at = points[i]!;
+    if (Math.abs(at.t - t) <= near) {
+      at.heap = Math.max(at.heap ?? 0, h.heap);
+    } else {
+      added.push({ t, rss: rssAt(points, t), heap: h.heap });
+    }
+  }
+  const merged = [...points, ...added].sort((a, b) => a.t - b.t);
+  return downsample(merged, max);
+}
+
+function nearestIndex(points: TimelinePoint[], t: number): number {
+  let lo = 0;
+  let hi = points.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid]!.t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && Math.abs(points[lo - 1]!.t - t) <= Math.abs(points[lo]!.t - t)) return lo - 1;
+  return lo;
+}
+
+function rssAt(points: TimelinePoint[], t: number): number {
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  if (t <= first.t) return first.rss;
+  if (t >= last.t) return last.rss;
+  const i = nearestIndex(points, t);
+  const a = points[i]!.t <= t ? points[i]! : points[i - 1]!;
+  const b = points[i]!.t <= t ? points[i + 1]! : points[i]!;
+  const span = b.t - a.t;
+  return span > 0 ? Math.round(a.rss + ((b.rss - a.rss) * (t - a.t)) / span) : a.rss;
+}
+
+/** At most `max` points, one per equal slice of time, each the slice's highest RSS and heap. */
+export function downsample(points: TimelinePoint[], max: number): TimelinePoint[] {
+  if (points.length <= max) return points;
+  const first = points[0]!.t;
+  const span = points[points.length - 1]!.t - first || 1;
+  const out: TimelinePoint[] = [];
+  let bucket = -1;
+  for (const point of points) {
+    const b = Math.min(max - 1, Math.floor(((point.t - first) / span) * max));
+    if (b !== bucket) {
+      out.push({ ...point });
+      bucket = b;
+      continue;
+    }
+    const kept = out[out.length - 1]!;
+    if (point.rss > kept.rss) {
+      kept.rss = point.rss;
+      kept.t = point.t;
+    }
+    if (point.heap !== undefined && point.heap > (kept.heap ?? -1)) kept.heap = point.heap;
+  }
+  return out;
+}

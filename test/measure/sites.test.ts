@@ -1,0 +1,256 @@
+// Allocation sites and the heap timeline: real python3 and node runs of workloads with a known
+// culprit, the engine's `sites` setting (auto / never), and the pure helpers that shape the data.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { parsePlan } from "../../src/config/load.js";
+import type { Scenario } from "../../src/config/types.js";
+import { runPlan } from "../../src/engine.js";
+import { attributionRun } from "../../src/measure/scenario.js";
+import {
+  displayLocation,
+  mergeHeapTimeline,
+  relativeSites,
+  repositoryRoot,
+  wantsSites,
+} from "../../src/measure/sites.js";
+
+const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/sites/", import.meta.url));
+const MiB = 1024 * 1024;
+const scratch = mkdtempSync(join(tmpdir(), "membudget-sites-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function scenario(name: string, run: string, runtime: Scenario["runtime"]): Scenario {
+  return {
+    name,
+    run,
+    runtime,
+    cwd: WORKLOADS,
+    env: {},
+    timeout: 120,
+    repeat: 1,
+    tolerance: 0.02,
+    sites: "always",
+    budget: {},
+    source: { line: 1, budgetLines: {} },
+  };
+}
+
+function runs(counter: string): number {
+  try {
+    return readFileSync(counter, "utf8").split("\n").filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+describe("Python attribution (tracemalloc near the peak)", () => {
+  it("names the function that built 50 MiB first, at its line, with the size within 10 %", async () => {
+    const found = await attributionRun(scenario("py", "python3 culprit.py 40", "python"));
+    expect(found.error).toBeUndefined();
+    const top = found.sites.peak?.[0];
+    // culprit.py line 10: `return [bytearray(MiB) for _ in range(n)]` inside build_catalog.
+    expect(top?.location).toBe(`${join(WORKLOADS, "culprit.py")}:10`);
+    expect(top?.function).toBe("build_catalog");
+    const truth = 50 * MiB; // 50 bytearrays of 1 MiB each
+    expect(Math.abs(top!.bytes - truth) / truth).toBeLessThan(0.1);
+    expect(top?.count).toBeGreaterThanOrEqual(50);
+    expect(top?.stack?.length).toBeLessThanOrEqual(5);
+    // The catalog is dropped before exit: only a snapshot near the peak can have seen it, and the
+    // sites that follow are the small helpers'.
+    expect(found.sites.peak!.slice(1).every((s) => s.bytes < MiB)).toBe(true);
+    // A library frame (json's decoder) is attributed to the user's line that called it.
+    const json = found.sites.peak!.find((s) => s.function === "small_json");
+    if (json) expect(json.location).toBe(`${join(WORKLOADS, "culprit.py")}:18`);
+    // The heap over the run, from the sampling thread.
+    expect(found.heap.length).toBeGreaterThan(1);
+    expect(Math.max(...found.heap.map((p) => p.heap))).toBeGreaterThan(truth * 0.9);
+  });
+});
+
+describe("Node.js attribution (V8 sampling heap profiler)", () => {
+  it("names the function that holds the most live memory first", async () => {
+    const found = await attributionRun(scenario("js", "node culprit.js", "node"));
+    expect(found.error).toBeUndefined();
+    const top = found.sites.peak?.[0];
+    expect(top?.function).toBe("buildIndex");
+    // V8 samples by function: the line is where the function is defined.
+    const source = readFileSync(join(WORKLOADS, "culprit.js"), "utf8").split("\n");
+    const defined = source.findIndex((l) => l.startsWith("function buildIndex")) + 1;
+    expect(top?.location).toBe(`${join(WORKLOADS, "culprit.js")}:${defined}`);
+    // 1 M objects {id, score, tag}: at least 1 M × 5 words of 8 bytes, sampled every 32 KiB.
+    expect(top!.bytes).toBeGreaterThan(40 * MiB * 0.9);
+    expect(found.sites.peak!.slice(1).every((s) => s.bytes < top!.bytes / 10)).toBe(true);
+    // Nothing of the probe's own making.
+    expect(found.sites.peak!.some((s) => s.location.includes("probe.cjs"))).toBe(false);
+  });
+});
+
+describe("the sites setting in the engine", () => {
+  function plan(text: string) {
+    const file = join(scratch, `budgets-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, text);
+    return parsePlan(text, file, file);
+  }
+
+  it("auto: one extra run, for the failing scenario only, with paths relative to the repository", async () => {
+    const over = join(scratch, "auto-over.count");
+    const pass = join(scratch, "auto-pass.count");
+    const p = plan(
+      JSON.stringify({
+        defaults: { repeat: 1, sites: "auto" },
+        scenarios: {
+          over: {
+            run: `python3 culprit.py 5 ${over}`,
+            cwd: WORKLOADS,
+            budget: { peakHeap: "1 MiB" },
+          },
+          pass: {
+            run: `python3 culprit.py 5 ${pass}`,
+            cwd: WORKLOADS,
+            budget: { peakHeap: "1 GiB" },
+          },
+        },
+      }),
+    );
+    const report = await runPlan(p);
+    const [o, s] = report.scenarios;
+    expect(o?.status).toBe("over");
+    expect(s?.status).toBe("pass");
+    expect(runs(over)).toBe(2); // 1 normal run + the attribution run
+    expect(runs(pass)).toBe(1);
+    expect(o?.runs.length).toBe(1); // the attribution run is not among the runs
+    expect(o?.sites?.peak?.[0]?.location).toBe("test/fixtures/workloads/sites/culprit.py:10");
+    expect(o?.sites?.peak?.[0]?.function).toBe("build_catalog");
+    expect(s?.sites).toBeUndefined();
+    // Python's heap comes from the attribution run, drawn on the normal run's clock.
+    expect(o?.timeline?.some((pt) => pt.heap !== undefined)).toBe(true);
+    expect(o?.timeline?.length).toBeLessThanOrEqual(200);
+  });
+
+  it("accepts auto, always, never, true and false, defaulting to auto", () => {
+    const modes = (sites: unknown) =>
+      plan(
+        JSON.stringify({
+          ...(sites === undefined ? {} : { defaults: { sites } }),
+          scenarios: { a: { run: "true" } },
+        }),
+      ).scenarios[0]?.sites;
+    expect(modes(undefined)).toBe("auto");
+    expect(modes("always")).toBe("always");
+    expect(modes(true)).toBe("always");
+    expect(modes(false)).toBe("never");
+    expect(() => modes("sometimes")).toThrow(/not one of auto, always, never/);
+  });
+
+  it("never (or false): no extra run, even over budget", async () => {
+    const counter = join(scratch, "never.count");
+    const p = plan(
+      JSON.stringify({
+        defaults: { repeat: 1 },
+        scenarios: {
+          over: {
+            run: `python3 culprit.py 5 ${counter}`,
+            cwd: WORKLOADS,
+            sites: false,
+            budget: { peakHeap: "1 MiB" },
+          },
+        },
+      }),
+    );
+    expect(p.scenarios[0]?.sites).toBe("never");
+    const report = await runPlan(p);
+    expect(report.scenarios[0]?.status).toBe("over");
+    expect(runs(counter)).toBe(1);
+    expect(report.scenarios[0]?.sites).toBeUndefined();
+  });
+
+  it("Node.js normal runs carry the heap in the timeline", async () => {
+    const p = plan(
+      JSON.stringify({
+        defaults: { repeat: 1, sites: "never" },
+        scenarios: { js: { run: "node culprit.js", cwd: WORKLOADS } },
+      }),
+    );
+    const report = await runPlan(p);
+    const timeline = report.scenarios[0]?.timeline ?? [];
+    const heaps = timeline.flatMap((pt) => (pt.heap !== undefined ? [pt.heap] : []));
+    expect(heaps.length).toBeGreaterThan(1);
+    // The heap drawn reaches the measured peak heap (both are V8's used heap before a GC or at exit).
+    expect(Math.max(...heaps)).toBe(report.scenarios[0]?.metrics.peakHeap?.value);
+    for (let i = 1; i < timeline.length; i++)
+      expect(timeline[i]!.t).toBeGreaterThanOrEqual(timeline[i - 1]!.t);
+  });
+});
+
+describe("shaping sites and timelines (pure)", () => {
+  it("makes paths relative to the repository and shortens library paths", () => {
+    const root = "/home/u/repo";
+    expect(displayLocation("/home/u/repo/pkg/mod.py:42", root)).toBe("pkg/mod.py:42");
+    expect(displayLocation("/usr/lib/python3.11/json/decoder.py:353", root)).toBe(
+      "<stdlib>/json/decoder.py:353",
+    );
+    expect(displayLocation("/home/u/.pyenv/versions/3.11.7/lib/python3.11/json/decoder.py:353", root)).toBe(
+      "<stdlib>/json/decoder.py:353",
+    );
+    expect(displayLocation("/home/u/repo/.venv/lib/python3.11/site-packages/pkg/x.py:10", root)).toBe(
+      "<site-packages>/pkg/x.py:10",
+    );
+    expect(displayLocation("/home/u/repo/node_modules/lib/x.js:3", root)).toBe("<node_modules>/lib/x.js:3");
+    expect(displayLocation("/elsewhere/tool.py:7", root)).toBe("/elsewhere/tool.py:7");
+    expect(displayLocation("node:internal/fs/promises:1", root)).toBe("node:internal/fs/promises:1");
+    const [site] = relativeSites(
+      [{ location: "/home/u/repo/a.py:1", bytes: 1, stack: ["/home/u/repo/a.py:1"] }],
+      root,
+    );
+    expect(site).toEqual({ location: "a.py:1", bytes: 1, stack: ["a.py:1"] });
+  });
+
+  it("finds the repository root with git, else the fallback", () => {
+    expect(repositoryRoot(WORKLOADS, "/fallback")).toBe(
+      fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, ""),
+    );
+    expect(repositoryRoot(scratch, "/fallback")).toBe("/fallback");
+  });
+
+  it("puts heap points on the nearest RSS sample or between samples, bounded", () => {
+    const rss = [
+      { t: 0, rss: 10 },
+      { t: 0.02, rss: 20 },
+      { t: 0.1, rss: 40 },
+    ];
+    const merged = mergeHeapTimeline(rss, [
+      { t: 0.021, heap: 5 },
+      { t: 0.06, heap: 7 },
+    ]);
+    expect(merged).toEqual([
+      { t: 0, rss: 10 },
+      { t: 0.02, rss: 20, heap: 5 },
+      { t: 0.06, rss: 30, heap: 7 },
+      { t: 0.1, rss: 40 },
+    ]);
+    // A slower run's heap drawn on this clock.
+    expect(mergeHeapTimeline(rss, [{ t: 0.2, heap: 9 }], { scale: 0.5 })[2]).toEqual({
+      t: 0.1,
+      rss: 40,
+      heap: 9,
+    });
+    const many = Array.from({ length: 1000 }, (_, i) => ({ t: i / 100, rss: i }));
+    const heap = Array.from({ length: 1000 }, (_, i) => ({ t: i / 100 + 0.005, heap: i === 500 ? 1e9 : i }));
+    const bounded = mergeHeapTimeline(many, heap);
+    expect(bounded.length).toBeLessThanOrEqual(200);
+    expect(Math.max(...bounded.map((p) => p.heap ?? 0))).toBe(1e9);
+    expect(Math.max(...bounded.map((p) => p.rss))).toBe(999);
+  });
+
+  it("attributes over budget and regressed scenarios under auto", () => {
+    expect(wantsSites("auto", "over")).toBe(true);
+    expect(wantsSites("auto", "regressed")).toBe(true);
+    expect(wantsSites("auto", "pass")).toBe(false);
+    expect(wantsSites("auto", "error")).toBe(false);
+    expect(wantsSites("always", "pass")).toBe(true);
+    expect(wantsSites("never", "over")).toBe(false);
+  });
+});
