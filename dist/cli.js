@@ -27,7 +27,7 @@ import {
   worst,
   writeReport,
   writeTextFile
-} from "./chunks/chunk-VEQ3EOBK.js";
+} from "./chunks/chunk-LZ7VQ2WR.js";
 
 // node_modules/get-caller-file/index.js
 var require_get_caller_file = __commonJS({

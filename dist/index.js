@@ -5,13 +5,16 @@ import {
   __commonJS,
   __require,
   __toESM,
+  attributeSites,
+  judgeReport,
   loadPlan,
   progressPrinter,
   readReport,
   renderMarkdown,
   runPlan,
+  scenariosWithSites,
   writeReport
-} from "./chunks/chunk-VEQ3EOBK.js";
+} from "./chunks/chunk-LZ7VQ2WR.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -25080,6 +25083,13 @@ async function run() {
     throw err;
   }
   const base = await baseReport(settings, plan);
+  try {
+    await measureHead(settings, plan, base);
+  } finally {
+    await base?.cleanup?.();
+  }
+}
+async function measureHead(settings, plan, base) {
   const pr = settings.github.pullRequest;
   startGroup(
     `membudget: measuring ${plan.scenarios.length === 1 ? "1 scenario" : `${plan.scenarios.length} scenarios`}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`
@@ -25096,6 +25106,7 @@ async function run() {
   } finally {
     endGroup();
   }
+  if (base?.report && base.plan) report = await attributeBase(report, base.report, base.plan);
   if (base?.note) report.notes = [...report.notes ?? [], base.note];
   if (settings.github.runUrl) report.links = { run: settings.github.runUrl, summary: settings.github.runUrl };
   if (settings.github.owner && settings.github.repo)
@@ -25113,6 +25124,24 @@ async function run() {
     };
   }
   await publish(settings, report);
+}
+async function attributeBase(head, base, basePlan) {
+  const have = new Set(scenariosWithSites(base));
+  const wanted = scenariosWithSites(head).filter((name) => !have.has(name));
+  if (wanted.length === 0) return head;
+  startGroup(`membudget: allocation sites at the base for ${wanted.join(", ")}`);
+  try {
+    const withSites = await attributeSites(basePlan, base, {
+      scenarios: wanted,
+      ...progressPrinter(process.stdout, false)
+    });
+    return judgeReport(head, withSites);
+  } catch (err) {
+    warning(`membudget could not take the base's allocation sites: ${err.message}`);
+    return head;
+  } finally {
+    endGroup();
+  }
 }
 async function baseReport(settings, plan) {
   const compare = settings.compare;
@@ -25148,13 +25177,14 @@ async function baseReport(settings, plan) {
       commit: pr.baseSha,
       ...progressPrinter(process.stdout, false)
     });
-    return { report, source: `base ${pr.baseSha.slice(0, 7)}` };
+    const cleanup = () => where.cleanup();
+    return { report, source: `base ${pr.baseSha.slice(0, 7)}`, plan: basePlan, cleanup };
   } catch (err) {
+    await worktree?.cleanup();
     const message = `membudget could not measure the base commit ${pr.baseSha.slice(0, 7)}: ${err.message}`;
     warning(message);
     return { source: "base", note: `${message}; figures are shown without deltas.` };
   } finally {
-    await worktree?.cleanup();
     endGroup();
   }
 }

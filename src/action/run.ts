@@ -5,13 +5,14 @@ import * as core from "@actions/core";
 import { progressPrinter } from "../cli/progress.js";
 import { loadPlan } from "../config/load.js";
 import type { Plan } from "../config/types.js";
-import { runPlan } from "../engine.js";
+import { attributeSites, runPlan, scenariosWithSites } from "../engine.js";
 import { BudgetFileError } from "../errors.js";
 import { pullRequestHeadSha, upsertStickyComment } from "../github/comment.js";
 import { annotationsOf } from "../render/annotations.js";
 import { renderMarkdown } from "../render/markdown.js";
 import { readReport, writeReport } from "../report/io.js";
 import type { Report } from "../report/types.js";
+import { judgeReport } from "../verdict/judge.js";
 import { prepareBaseWorktree } from "./base-worktree.js";
 import { type CommentMode, type FailOn, readSettings, type Settings } from "./inputs.js";
 
@@ -43,6 +44,16 @@ export async function run(): Promise<void> {
   }
 
   const base = await baseReport(settings, plan);
+  try {
+    await measureHead(settings, plan, base);
+  } finally {
+    // The base worktree stays until the head is measured: the base's allocation sites are taken
+    // afterwards, for the scenarios whose head turned out to need them.
+    await base?.cleanup?.();
+  }
+}
+
+async function measureHead(settings: Settings, plan: Plan, base: BaseResult | undefined): Promise<void> {
   const pr = settings.github.pullRequest;
   core.startGroup(
     `membudget: measuring ${plan.scenarios.length === 1 ? "1 scenario" : `${plan.scenarios.length} scenarios`}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`,
@@ -59,6 +70,7 @@ export async function run(): Promise<void> {
   } finally {
     core.endGroup();
   }
+  if (base?.report && base.plan) report = await attributeBase(report, base.report, base.plan);
   if (base?.note) report.notes = [...(report.notes ?? []), base.note];
   if (settings.github.runUrl) report.links = { run: settings.github.runUrl, summary: settings.github.runUrl };
   // Lets the comment link each allocation site to its file and line at the measured commit.
@@ -84,6 +96,29 @@ interface BaseResult {
   source: string;
   /** Said in the report when the base could not be had. */
   note?: string;
+  /** When the base was measured here: its plan (in the worktree) and how to remove the worktree. */
+  plan?: Plan;
+  cleanup?: () => Promise<void>;
+}
+
+/** Takes the base's allocation sites for the scenarios that have head sites, so the comment can diff them. */
+async function attributeBase(head: Report, base: Report, basePlan: Plan): Promise<Report> {
+  const have = new Set(scenariosWithSites(base));
+  const wanted = scenariosWithSites(head).filter((name) => !have.has(name));
+  if (wanted.length === 0) return head;
+  core.startGroup(`membudget: allocation sites at the base for ${wanted.join(", ")}`);
+  try {
+    const withSites = await attributeSites(basePlan, base, {
+      scenarios: wanted,
+      ...progressPrinter(process.stdout, false),
+    });
+    return judgeReport(head, withSites);
+  } catch (err) {
+    core.warning(`membudget could not take the base's allocation sites: ${(err as Error).message}`);
+    return head;
+  } finally {
+    core.endGroup();
+  }
 }
 
 async function baseReport(settings: Settings, plan: Plan): Promise<BaseResult | undefined> {
@@ -121,13 +156,14 @@ async function baseReport(settings: Settings, plan: Plan): Promise<BaseResult | 
       commit: pr.baseSha,
       ...progressPrinter(process.stdout, false),
     });
-    return { report, source: `base ${pr.baseSha.slice(0, 7)}` };
+    const cleanup = () => where.cleanup();
+    return { report, source: `base ${pr.baseSha.slice(0, 7)}`, plan: basePlan, cleanup };
   } catch (err) {
+    await worktree?.cleanup();
     const message = `membudget could not measure the base commit ${pr.baseSha.slice(0, 7)}: ${(err as Error).message}`;
     core.warning(message);
     return { source: "base", note: `${message}; figures are shown without deltas.` };
   } finally {
-    await worktree?.cleanup();
     core.endGroup();
   }
 }

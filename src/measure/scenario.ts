@@ -35,6 +35,7 @@ export async function measureScenario(
   const runs: Run[] = [];
   const notes = new Set<string>();
   let timeline: TimelinePoint[] | undefined;
+  let timelineInstrumented = true;
   for (let index = 1; index <= scenario.repeat; index++) {
     hooks.onRun?.({ scenario: scenario.name, index, of: scenario.repeat, phase: "start" });
     const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
@@ -79,7 +80,9 @@ export async function measureScenario(
       const error =
         outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);
       if (error) run.error = error;
-      if (!timeline || outcome.timeline.length > timeline.length) {
+      // The RSS timeline of a clean run, when there is one: the allocation probe inflates RSS.
+      if (!timeline || (timelineInstrumented && !instrumented)) {
+        timelineInstrumented = instrumented;
         const heap = heapTimelineOfRun(merged.processes, startedAtMs);
         timeline = heap.length > 0 ? mergeHeapTimeline(outcome.timeline, heap) : outcome.timeline;
       }

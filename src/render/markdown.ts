@@ -311,6 +311,7 @@ export function siteUrl(report: Report, location: string): string | undefined {
   const segments = file.split("/");
   if (
     file.length === 0 ||
+    file.startsWith("<") ||
     /^[a-z][a-z0-9+.-]*:/i.test(file) ||
     segments.some((p) => p === "" || p === "." || p === "..")
   )

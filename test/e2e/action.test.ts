@@ -297,6 +297,13 @@ describe("base vs head", () => {
         ],
       ],
     );
+    // Where it grew: the head's and the base's allocation sites, diffed, top site first, linked at the head.
+    const hold = report.scenarios.find((s) => s.name === "hold")!;
+    const top = hold.sites?.diff?.[0];
+    expect(top?.location).toBe("hold.py:2");
+    expect(Math.abs(top!.bytes - 30 * MiB) / (30 * MiB)).toBeLessThan(0.05);
+    expect(Math.abs(top!.baseBytes - 20 * MiB) / (20 * MiB)).toBeLessThan(0.05);
+    expect(comments()[0]!.body).toContain(`/blob/${repo.headSha}/hold.py#L2`);
     // The base worktree is gone again.
     expect(git(repo.workspace, "worktree", "list").split("\n")).toHaveLength(1);
   });

@@ -108,6 +108,10 @@ describe("allocation sites in the comment", () => {
     expect(siteUrl({ ...r, commit: "main; rm" }, "a.py:1")).toBeUndefined();
     const { commit: _c, ...noCommit } = r;
     expect(siteUrl(noCommit, "a.py:1")).toBeUndefined();
+    // Library code and Node built-ins are not files of the repository.
+    expect(siteUrl(r, "<stdlib>/json/decoder.py:353")).toBeUndefined();
+    expect(siteUrl(r, "<site-packages>/pkg/x.py:10")).toBeUndefined();
+    expect(siteUrl(r, "node:internal/streams/readable:12")).toBeUndefined();
   });
 });
 

@@ -54,6 +54,7 @@
 
   const byType = {};
   const SAMPLING_INTERVAL = 32 * 1024;
+  const PROBE_URL = require("node:url").pathToFileURL(__filename).href;
 
   function epochMs() {
     return performance.timeOrigin + performance.now();
@@ -65,7 +66,9 @@
   }
 
   function frameText(frame) {
-    const file = frame.url.startsWith("file://") ? decodeURIComponent(new URL(frame.url).pathname) : frame.url;
+    const file = frame.url.startsWith("file://")
+      ? decodeURIComponent(new URL(frame.url).pathname)
+      : frame.url;
     return `${file || "(native)"}:${frame.lineNumber + 1}`;
   }
 
@@ -78,6 +81,11 @@
     const stack = [];
     const walk = (node) => {
       stack.push(node.callFrame);
+      // The probe's own reading of the profile at exit is not the workload's memory.
+      if (node.callFrame.url === __filename || node.callFrame.url === PROBE_URL) {
+        stack.pop();
+        return;
+      }
       if (node.selfSize > 0) {
         let at = stack.length - 1;
         for (let i = stack.length - 1; i >= 0; i--) {
@@ -115,6 +123,8 @@
     return { peak: top, live: "at exit", samplingInterval: SAMPLING_INTERVAL };
   }
   const startHeap = v8.getHeapStatistics();
+  const timeline = []; // [epoch seconds, bytes]: see segmentStart below
+  let sites; // reads the attribution profile at exit (MEMBUDGET_SITES only)
 
   if (typeof v8.GCProfiler !== "function") {
     // Node < 18.15: nothing exact to offer. Write the file anyway so the runner can say why.
@@ -136,7 +146,7 @@
   // GC, only the segment's start and end; each GC is placed in its segment by how much of the
   // segment's allocation came before it (a steady allocation rate is the assumption).
   let segmentStart = epochMs();
-  const timeline = [[segmentStart / 1000, startHeap.used_heap_size]];
+  timeline.push([segmentStart / 1000, startHeap.used_heap_size]);
   let timelineStride = 1;
   let timelineSkipped = 0;
 
@@ -250,7 +260,7 @@
     }
   }
 
-  const sites = startSites();
+  sites = startSites();
 
   const rotation = setInterval(() => {
     try {

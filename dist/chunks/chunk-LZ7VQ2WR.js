@@ -3913,50 +3913,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative2, options, skipNormalization) {
+    function resolveComponent(base, relative3, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse2(serialize(base, options), options);
-        relative2 = parse2(serialize(relative2, options), options);
+        relative3 = parse2(serialize(relative3, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative2.scheme) {
-        target.scheme = relative2.scheme;
-        target.userinfo = relative2.userinfo;
-        target.host = relative2.host;
-        target.port = relative2.port;
-        target.path = removeDotSegments(relative2.path || "");
-        target.query = relative2.query;
+      if (!options.tolerant && relative3.scheme) {
+        target.scheme = relative3.scheme;
+        target.userinfo = relative3.userinfo;
+        target.host = relative3.host;
+        target.port = relative3.port;
+        target.path = removeDotSegments(relative3.path || "");
+        target.query = relative3.query;
       } else {
-        if (relative2.userinfo !== void 0 || relative2.host !== void 0 || relative2.port !== void 0) {
-          target.userinfo = relative2.userinfo;
-          target.host = relative2.host;
-          target.port = relative2.port;
-          target.path = removeDotSegments(relative2.path || "");
-          target.query = relative2.query;
+        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
+          target.userinfo = relative3.userinfo;
+          target.host = relative3.host;
+          target.port = relative3.port;
+          target.path = removeDotSegments(relative3.path || "");
+          target.query = relative3.query;
         } else {
-          if (!relative2.path) {
+          if (!relative3.path) {
             target.path = base.path;
-            if (relative2.query !== void 0) {
-              target.query = relative2.query;
+            if (relative3.query !== void 0) {
+              target.query = relative3.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative2.path[0] === "/") {
-              target.path = removeDotSegments(relative2.path);
+            if (relative3.path[0] === "/") {
+              target.path = removeDotSegments(relative3.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative2.path;
+                target.path = "/" + relative3.path;
               } else if (!base.path) {
-                target.path = relative2.path;
+                target.path = relative3.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative2.query;
+            target.query = relative3.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -3964,7 +3964,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative2.fragment;
+      target.fragment = relative3.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -7610,11 +7610,11 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
       onValue({ type: getNodeType(value), offset, length, parent: currentParent, value });
       ensurePropertyComplete(offset + length);
     },
-    onSeparator: (sep, offset, length) => {
+    onSeparator: (sep2, offset, length) => {
       if (currentParent.type === "property") {
-        if (sep === ":") {
+        if (sep2 === ":") {
           currentParent.colonOffset = offset;
-        } else if (sep === ",") {
+        } else if (sep2 === ",") {
           ensurePropertyComplete(offset);
         }
       }
@@ -8202,8 +8202,8 @@ var budgets_schema_default = {
           description: "Extra environment variables for the workload."
         },
         sites: {
-          type: "boolean",
-          description: "Record the top allocation sites (costs extra run time). Default true."
+          enum: ["auto", "always", "never", true, false],
+          description: `When to find the top allocation sites, in one extra run under a heavier probe (Python: tracemalloc, several times slower; Node.js: V8's sampling heap profiler). "auto": only for scenarios over budget or regressed; "always" (or true): every scenario; "never" (or false): none. Default "auto".`
         }
       }
     },
@@ -8288,8 +8288,8 @@ var budgets_schema_default = {
           ]
         },
         sites: {
-          type: "boolean",
-          description: "Record the top allocation sites (costs extra run time). Default true."
+          enum: ["auto", "always", "never", true, false],
+          description: `When to find the top allocation sites, in one extra run under a heavier probe (Python: tracemalloc, several times slower; Node.js: V8's sampling heap profiler). "auto": only for scenarios over budget or regressed; "always" (or true): every scenario; "never" (or false): none. Default "auto".`
         },
         budget: {
           type: "object",
@@ -8547,7 +8547,7 @@ function formatPercent(fraction, signed = false) {
 }
 
 // src/config/load.ts
-var DEFAULTS = { repeat: 3, timeout: 300, tolerance: 0.02, sites: true };
+var DEFAULTS = { repeat: 3, timeout: 300, tolerance: 0.02, sites: "auto" };
 var validator;
 function validate(data) {
   validator ??= new import_ajv.Ajv({ allErrors: true, verbose: true, strict: false }).compile(budgets_schema_default);
@@ -8624,7 +8624,7 @@ function toPlan(data, root, lines, absolute, display) {
       timeout: parseDuration(s.timeout ?? defaults.timeout ?? DEFAULTS.timeout),
       repeat: s.repeat ?? defaults.repeat ?? DEFAULTS.repeat,
       tolerance: parsePercent(s.tolerance ?? defaults.tolerance ?? "2%"),
-      sites: s.sites ?? defaults.sites ?? DEFAULTS.sites,
+      sites: sitesMode(s.sites ?? defaults.sites ?? DEFAULTS.sites),
       budget,
       source: { line: locate(root, path, lines, true).line, budgetLines }
     };
@@ -8642,6 +8642,11 @@ function toPlan(data, root, lines, absolute, display) {
   }
   if (problems.length > 0) throw new BudgetFileError(display, problems);
   return { file: absolute, scenarios };
+}
+function sitesMode(value) {
+  if (value === true) return "always";
+  if (value === false) return "never";
+  return value;
 }
 function parseMetricValue(metric, raw) {
   switch (METRICS[metric].unit) {
@@ -8935,24 +8940,24 @@ function scenarioStatus(s, hasBase, inBase) {
   return status;
 }
 function verdictSentence(scenarios) {
-  const total = scenarios.filter((s) => s.status !== "removed").length;
+  const total2 = scenarios.filter((s) => s.status !== "removed").length;
   const count = (st) => scenarios.filter((s) => s.status === st).length;
   const parts = [];
   const errors = count("error");
   const over = count("over");
   const regressed = count("regressed");
-  if (errors) parts.push(`${errors} of ${total} ${plural(total, "scenario")} failed to run`);
+  if (errors) parts.push(`${errors} of ${total2} ${plural(total2, "scenario")} failed to run`);
   if (over)
     parts.push(
-      `${parts.length ? `${over}` : `${over} of ${total} ${plural(total, "scenario")}`} over budget`
+      `${parts.length ? `${over}` : `${over} of ${total2} ${plural(total2, "scenario")}`} over budget`
     );
   if (regressed)
     parts.push(
-      `${parts.length ? `${regressed}` : `${regressed} of ${total} ${plural(total, "scenario")}`} regressed`
+      `${parts.length ? `${regressed}` : `${regressed} of ${total2} ${plural(total2, "scenario")}`} regressed`
     );
   if (parts.length === 0) {
-    if (total === 0) return "No scenarios ran";
-    return total === 1 ? "1 scenario within budget" : `All ${total} scenarios within budget`;
+    if (total2 === 0) return "No scenarios ran";
+    return total2 === 1 ? "1 scenario within budget" : `All ${total2} scenarios within budget`;
   }
   return parts.join(", ");
 }
@@ -9091,6 +9096,8 @@ var package_default = {
     "@types/node": "24.19.2",
     "@types/yargs": "17.0.35",
     esbuild: "0.28.2",
+    jsdom: "29.1.1",
+    mermaid: "11.17.2",
     node: "24.9.0",
     typescript: "7.0.2",
     vitest: "5.1.1"
@@ -9105,8 +9112,9 @@ var package_default = {
 var VERSION = package_default.version;
 
 // src/engine.ts
-import { spawnSync as spawnSync3 } from "node:child_process";
+import { spawnSync as spawnSync4 } from "node:child_process";
 import { arch, cpus, platform as platform2, release, totalmem } from "node:os";
+import { dirname as dirname4 } from "node:path";
 
 // src/measure/scenario.ts
 import { mkdtempSync as mkdtempSync2, rmSync as rmSync2 } from "node:fs";
@@ -10011,11 +10019,189 @@ function formatMs(ms) {
   return `${ms}ms`;
 }
 
+// src/measure/sites.ts
+import { spawnSync as spawnSync3 } from "node:child_process";
+import { isAbsolute as isAbsolute2, relative as relative2, sep } from "node:path";
+var SITE_LIMIT = 10;
+var TIMELINE_LIMIT = 200;
+function wantsSites(mode, status) {
+  if (mode === "never") return false;
+  if (mode === "always") return status !== "error" && status !== "removed";
+  return status === "over" || status === "regressed";
+}
+function probeSites(file) {
+  const sites = file.extra?.["sites"];
+  if (typeof sites !== "object" || sites === null) return void 0;
+  return sites;
+}
+function total(sites) {
+  return (sites ?? []).reduce((sum, s) => sum + (Number.isFinite(s.bytes) ? s.bytes : 0), 0);
+}
+function sitesOfRun(processes, limit = SITE_LIMIT) {
+  let peak;
+  let peakHeld = -1;
+  const allocated = /* @__PURE__ */ new Map();
+  for (const file of processes) {
+    const sites = probeSites(file);
+    if (!sites) continue;
+    if (Array.isArray(sites.peak) && sites.peak.length > 0) {
+      const held = sites.traced ?? total(sites.peak);
+      if (held > peakHeld) {
+        peakHeld = held;
+        peak = sites.peak;
+      }
+    }
+    for (const site of Array.isArray(sites.allocated) ? sites.allocated : []) {
+      const key = `${site.function ?? ""}\0${site.location}`;
+      const known = allocated.get(key);
+      if (!known) allocated.set(key, { ...site });
+      else {
+        known.bytes += site.bytes;
+        if (site.count !== void 0) known.count = (known.count ?? 0) + site.count;
+      }
+    }
+  }
+  const out = {};
+  const cleanPeak = peak ? topSites(peak, limit) : [];
+  if (cleanPeak.length > 0) out.peak = cleanPeak;
+  const cleanAllocated = topSites([...allocated.values()], limit);
+  if (cleanAllocated.length > 0) out.allocated = cleanAllocated;
+  return out;
+}
+function topSites(sites, limit) {
+  return sites.filter((s) => typeof s.location === "string" && !s.location.startsWith("<unknown>") && s.bytes > 0).sort((a, b) => b.bytes - a.bytes).slice(0, Math.max(0, limit));
+}
+function displayLocation(location, root) {
+  const m = /^(.*?)(:\d+)?$/.exec(location);
+  const file = m?.[1] ?? location;
+  const line = m?.[2] ?? "";
+  return `${displayPath2(file, root)}${line}`;
+}
+function displayPath2(file, root) {
+  if (!isAbsolute2(file)) return file;
+  const posix = file.split(sep).join("/");
+  const packages = /\/(?:site|dist)-packages\/(.*)$/.exec(posix);
+  if (packages) return `<site-packages>/${packages[1]}`;
+  const modules = /\/node_modules\/(.*)$/.exec(posix);
+  if (modules) return `<node_modules>/${modules[1]}`;
+  const stdlib = /\/lib\/python\d+(?:\.\d+)?t?\/(.*)$/.exec(posix);
+  if (stdlib) return `<stdlib>/${stdlib[1]}`;
+  const rel = relative2(root, file);
+  if (rel !== "" && !rel.startsWith("..") && !isAbsolute2(rel)) return rel.split(sep).join("/");
+  return file;
+}
+function relativeSites(sites, root) {
+  return sites.map((s) => ({
+    ...s,
+    location: displayLocation(s.location, root),
+    ...s.stack ? { stack: s.stack.map((f) => displayLocation(f, root)) } : {}
+  }));
+}
+var roots = /* @__PURE__ */ new Map();
+function repositoryRoot(cwd, fallback) {
+  if (!roots.has(cwd)) {
+    const r = spawnSync3("git", ["rev-parse", "--show-toplevel"], { cwd, encoding: "utf8" });
+    roots.set(cwd, r.status === 0 && r.stdout.trim() !== "" ? r.stdout.trim() : void 0);
+  }
+  return roots.get(cwd) ?? fallback;
+}
+function heapTimelineOfRun(processes, startedAtMs) {
+  let best;
+  let bestHigh = -1;
+  for (const file of processes) {
+    const raw = file.extra?.["heapTimeline"];
+    if (!Array.isArray(raw) || raw.length === 0) continue;
+    const points = raw.filter(
+      (p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]) && p[1] >= 0
+    );
+    const high = Math.max(0, ...points.map((p) => p[1]));
+    if (high > bestHigh) {
+      bestHigh = high;
+      best = points;
+    }
+  }
+  return (best ?? []).map(([epoch, heap]) => ({ t: Math.max(0, epoch - startedAtMs / 1e3), heap })).sort((a, b) => a.t - b.t);
+}
+function mergeHeapTimeline(rss, heap, options = {}) {
+  const scale = options.scale ?? 1;
+  const near = options.near ?? 0.015;
+  const max = options.max ?? TIMELINE_LIMIT;
+  const points = rss.map((p) => ({
+    t: p.t,
+    rss: p.rss,
+    ...p.heap !== void 0 ? { heap: p.heap } : {}
+  }));
+  if (points.length === 0) {
+    return downsample2(
+      heap.map((h) => ({ t: h.t * scale, rss: 0, heap: h.heap })),
+      max
+    );
+  }
+  const added = [];
+  for (const h of heap) {
+    const t = h.t * scale;
+    const i = nearestIndex(points, t);
+    const at = points[i];
+    if (Math.abs(at.t - t) <= near) {
+      at.heap = Math.max(at.heap ?? 0, h.heap);
+    } else {
+      added.push({ t, rss: rssAt(points, t), heap: h.heap });
+    }
+  }
+  const merged = [...points, ...added].sort((a, b) => a.t - b.t);
+  return downsample2(merged, max);
+}
+function nearestIndex(points, t) {
+  let lo = 0;
+  let hi = points.length - 1;
+  while (lo < hi) {
+    const mid = lo + hi >> 1;
+    if (points[mid].t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && Math.abs(points[lo - 1].t - t) <= Math.abs(points[lo].t - t)) return lo - 1;
+  return lo;
+}
+function rssAt(points, t) {
+  const first = points[0];
+  const last = points[points.length - 1];
+  if (t <= first.t) return first.rss;
+  if (t >= last.t) return last.rss;
+  const i = nearestIndex(points, t);
+  const a = points[i].t <= t ? points[i] : points[i - 1];
+  const b = points[i].t <= t ? points[i + 1] : points[i];
+  const span = b.t - a.t;
+  return span > 0 ? Math.round(a.rss + (b.rss - a.rss) * (t - a.t) / span) : a.rss;
+}
+function downsample2(points, max) {
+  if (points.length <= max) return points;
+  const first = points[0].t;
+  const span = points[points.length - 1].t - first || 1;
+  const out = [];
+  let bucket = -1;
+  for (const point of points) {
+    const b = Math.min(max - 1, Math.floor((point.t - first) / span * max));
+    if (b !== bucket) {
+      out.push({ ...point });
+      bucket = b;
+      continue;
+    }
+    const kept = out[out.length - 1];
+    if (point.rss > kept.rss) {
+      kept.rss = point.rss;
+      kept.t = point.t;
+    }
+    if (point.heap !== void 0 && point.heap > (kept.heap ?? -1)) kept.heap = point.heap;
+  }
+  return out;
+}
+
 // src/measure/scenario.ts
 async function measureScenario(scenario, hooks = {}) {
   const runs = [];
   const notes = /* @__PURE__ */ new Set();
   let timeline;
+  let timelineInstrumented = true;
   for (let index = 1; index <= scenario.repeat; index++) {
     hooks.onRun?.({ scenario: scenario.name, index, of: scenario.repeat, phase: "start" });
     const outDir = mkdtempSync2(join5(tmpdir2(), "membudget-run-"));
@@ -10024,6 +10210,7 @@ async function measureScenario(scenario, hooks = {}) {
       const instrumented = isInstrumented(scenario, index);
       const probe = probeFor(scenario, outDir, baseEnv, instrumented);
       for (const note of probe.notes) notes.add(note);
+      const startedAtMs = performance.timeOrigin + performance.now();
       const outcome = await runOnce(
         {
           command: scenario.run,
@@ -10057,7 +10244,11 @@ async function measureScenario(scenario, hooks = {}) {
       };
       const error = outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : void 0);
       if (error) run.error = error;
-      if (!timeline || outcome.timeline.length > timeline.length) timeline = outcome.timeline;
+      if (!timeline || timelineInstrumented && !instrumented) {
+        timelineInstrumented = instrumented;
+        const heap = heapTimelineOfRun(merged.processes, startedAtMs);
+        timeline = heap.length > 0 ? mergeHeapTimeline(outcome.timeline, heap) : outcome.timeline;
+      }
       runs.push(run);
       hooks.onRun?.({ scenario: scenario.name, index, of: scenario.repeat, phase: "end", run });
     } finally {
@@ -10067,6 +10258,43 @@ async function measureScenario(scenario, hooks = {}) {
   }
   for (const note of notes) hooks.onNote?.(note);
   return { runs, ...timeline && timeline.length > 0 ? { timeline } : {}, notes: [...notes] };
+}
+async function attributionRun(scenario, hooks = {}, options = {}) {
+  const limit = options.limit ?? SITE_LIMIT;
+  if (scenario.runtime === "native") {
+    return { sites: {}, heap: [], wallTime: 0, error: "no site probe for native programs", notes: [] };
+  }
+  hooks.onAttribution?.({ scenario: scenario.name, phase: "start" });
+  const outDir = mkdtempSync2(join5(tmpdir2(), "membudget-sites-"));
+  try {
+    const baseEnv = { ...process.env, ...scenario.env };
+    const probe = scenario.runtime === "node" ? nodeProbeEnv(outDir, baseEnv) : probeEnv("python", outDir, baseEnv, { allocations: false });
+    const startedAtMs = performance.timeOrigin + performance.now();
+    const outcome = await runOnce(
+      {
+        command: scenario.run,
+        cwd: scenario.cwd,
+        env: { ...baseEnv, ...probe.env, MEMBUDGET_SITES: String(limit) },
+        timeoutMs: options.timeoutMs ?? scenario.timeout * 1e3
+      },
+      hooks.onOutput ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) } : {}
+    );
+    const merged = mergeProcessFigures(readProbeFiles(outDir), scenario.runtime);
+    const sites = sitesOfRun(merged.processes, limit);
+    const result = {
+      sites,
+      heap: heapTimelineOfRun(merged.processes, startedAtMs),
+      wallTime: outcome.wallTime,
+      notes: outcome.notes
+    };
+    const error = outcome.error ?? (sites.peak || sites.allocated ? void 0 : "the probe wrote no allocation sites");
+    if (error) result.error = error;
+    hooks.onAttribution?.({ scenario: scenario.name, phase: "end", ...error ? { error } : {} });
+    return result;
+  } finally {
+    if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
+    else rmSync2(outDir, { recursive: true, force: true });
+  }
 }
 function isInstrumented(scenario, index) {
   return scenario.runtime === "node" || scenario.repeat === 1 || index === 1;
@@ -10167,7 +10395,46 @@ async function runPlan(plan, options = {}) {
     scenarios: reports,
     ...notes.size > 0 ? { notes: [...notes] } : {}
   };
-  return judgeReport(report, options.base);
+  const judged = judgeReport(report, options.base);
+  return attributeSites(plan, judged, { ...options, ...options.base ? { base: options.base } : {} });
+}
+async function attributeSites(plan, report, options = {}) {
+  const byName = new Map(plan.scenarios.map((s) => [s.name, s]));
+  const chosen = options.scenarios ? new Set(options.scenarios) : void 0;
+  let changed = false;
+  const scenarios = [];
+  for (const s of report.scenarios) {
+    const scenario = byName.get(s.name);
+    const wanted = scenario !== void 0 && scenario.sites !== "never" && scenario.runtime !== "native" && s.status !== "error" && s.status !== "removed" && (chosen ? chosen.has(s.name) : wantsSites(scenario.sites, s.status));
+    if (!wanted) {
+      scenarios.push(s);
+      continue;
+    }
+    const wall = s.metrics.wallTime?.value ?? 0;
+    const timeoutMs = Math.max(scenario.timeout, wall * 12 + 30) * 1e3;
+    const found = await attributionRun(scenario, options, { limit: options.limit ?? SITE_LIMIT, timeoutMs });
+    const out = { ...s };
+    if (found.error) {
+      out.notes = [...s.notes ?? [], `allocation sites unavailable: ${found.error}`];
+    }
+    const root = repositoryRoot(scenario.cwd, dirname4(plan.file));
+    const sites = {};
+    if (found.sites.peak) sites.peak = relativeSites(found.sites.peak, root);
+    if (found.sites.allocated) sites.allocated = relativeSites(found.sites.allocated, root);
+    if (sites.peak || sites.allocated) out.sites = sites;
+    const hasHeap = s.timeline?.some((p) => p.heap !== void 0) ?? false;
+    if (!hasHeap && found.heap.length > 0 && s.timeline && s.timeline.length > 0 && found.wallTime > 0) {
+      const scale = wall > 0 ? wall / found.wallTime : 1;
+      out.timeline = mergeHeapTimeline(s.timeline, found.heap, { scale });
+    }
+    changed = true;
+    scenarios.push(out);
+  }
+  if (!changed) return report;
+  return judgeReport({ ...report, scenarios }, options.base);
+}
+function scenariosWithSites(report) {
+  return report.scenarios.filter((s) => s.sites?.peak || s.sites?.allocated).map((s) => s.name);
 }
 function selectScenarios(plan, only) {
   if (!only || only.length === 0) return plan.scenarios;
@@ -10241,7 +10508,7 @@ function runRecord(run) {
 var pythonVersion = null;
 function environment(scenarios) {
   if (pythonVersion === null && scenarios.some((s) => s.runtime === "python")) {
-    const r = spawnSync3("python3", ["-c", "import platform;print(platform.python_version())"], {
+    const r = spawnSync4("python3", ["-c", "import platform;print(platform.python_version())"], {
       encoding: "utf8"
     });
     pythonVersion = r.status === 0 ? r.stdout.trim() : void 0;
@@ -10598,7 +10865,7 @@ function siteUrl(report, location) {
   if (!/^https?:\/\/[^\s()<>"'`\\]+$/.test(repository) || !/^[0-9a-f]{7,64}$/i.test(commit)) return void 0;
   const { file, line } = splitLocation(location);
   const segments = file.split("/");
-  if (file.length === 0 || /^[a-z][a-z0-9+.-]*:/i.test(file) || segments.some((p) => p === "" || p === "." || p === ".."))
+  if (file.length === 0 || file.startsWith("<") || /^[a-z][a-z0-9+.-]*:/i.test(file) || segments.some((p) => p === "" || p === "." || p === ".."))
     return void 0;
   const path = segments.map(
     (p) => encodeURIComponent(p).replace(/[()'!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
@@ -10622,7 +10889,7 @@ function chartBlock(s, open) {
 // src/report/io.ts
 var import_ajv2 = __toESM(require_ajv(), 1);
 import { mkdirSync as mkdirSync2, readFileSync as readFileSync5, renameSync as renameSync2, writeFileSync } from "node:fs";
-import { dirname as dirname4 } from "node:path";
+import { dirname as dirname5 } from "node:path";
 
 // src/report/report.schema.json
 var report_schema_default = {
@@ -11197,7 +11464,7 @@ function writeReport(file, report) {
 `);
 }
 function writeTextFile(file, text) {
-  mkdirSync2(dirname4(file), { recursive: true });
+  mkdirSync2(dirname5(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync2(tmp, file);
@@ -11258,6 +11525,8 @@ export {
   judgeReport,
   VERSION,
   runPlan,
+  attributeSites,
+  scenariosWithSites,
   niceCeil,
   needsAttention,
   rowsOf,
