@@ -27,7 +27,7 @@ import {
   worst,
   writeReport,
   writeTextFile
-} from "./chunks/chunk-LZ7VQ2WR.js";
+} from "./chunks/chunk-RIGC4LT3.js";
 
 // node_modules/get-caller-file/index.js
 var require_get_caller_file = __commonJS({

@@ -14,7 +14,7 @@ import {
   runPlan,
   scenariosWithSites,
   writeReport
-} from "./chunks/chunk-LZ7VQ2WR.js";
+} from "./chunks/chunk-RIGC4LT3.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

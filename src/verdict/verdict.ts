@@ -1,6 +1,6 @@
 // Figures vs budgets vs base → statuses. Pure: no I/O.
 import { formatValue } from "../render/format.js";
-import { METRICS, type MetricKey } from "../report/metrics.js";
+import { METRICS, type MetricKey, type Unit } from "../report/metrics.js";
 import { type MetricSummary, type ScenarioReport, STATUS_ORDER, type Status } from "../report/types.js";
 import type { Summary } from "./summarise.js";
 
@@ -34,7 +34,12 @@ export function judgeMetric({ summary, metric, budget, base, tolerance }: JudgeI
   if (budget !== undefined && summary.value > budget) {
     judged.status = "over";
     judged.reason = `${METRICS[metric].label} ${formatValue(unit, summary.value)} is over its budget of ${formatValue(unit, budget)}`;
-  } else if (base && canRegress(metric, summary, base) && summary.min > base.max * (1 + tolerance)) {
+  } else if (
+    base &&
+    canRegress(metric, summary, base) &&
+    summary.min > base.max * (1 + tolerance) &&
+    summary.min - base.max >= (metric === "gcCollections" ? 10 : REGRESSION_FLOOR[METRICS[metric].unit])
+  ) {
     judged.status = "regressed";
     judged.reason = `${METRICS[metric].label} grew from ${formatValue(unit, base.value)} to ${formatValue(unit, summary.value)}, more than the ${(tolerance * 100).toFixed(1)}% tolerance`;
   } else if (budget === undefined) {
@@ -42,6 +47,17 @@ export function judgeMetric({ summary, metric, budget, base, tolerance }: JudgeI
   }
   return judged;
 }
+
+/**
+ * The least absolute growth that can be a regression, so that a small script's few extra objects
+ * (a new line of code allocates some) are not reported as a 5 % regression.
+ */
+const REGRESSION_FLOOR: Record<Unit, number> = {
+  bytes: 256 * 1024,
+  bytesPerSecond: 256 * 1024,
+  count: 1000,
+  seconds: 0,
+};
 
 /** Timings too noisy on shared runners to gate on by default (see README, "Verdicts"). */
 const NEVER_REGRESSED: ReadonlySet<MetricKey> = new Set(["wallTime", "gcPause"]);

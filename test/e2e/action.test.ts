@@ -297,13 +297,15 @@ describe("base vs head", () => {
         ],
       ],
     );
-    // Where it grew: the head's and the base's allocation sites, diffed, top site first, linked at the head.
+    // Where it grew: the head's and the base's allocation sites, diffed. The line the head commit
+    // added tops the diff (new: nothing at the base); the unchanged 20 MiB line does not appear.
     const hold = report.scenarios.find((s) => s.name === "hold")!;
-    const top = hold.sites?.diff?.[0];
-    expect(top?.location).toBe("hold.py:2");
-    expect(Math.abs(top!.bytes - 30 * MiB) / (30 * MiB)).toBeLessThan(0.05);
-    expect(Math.abs(top!.baseBytes - 20 * MiB) / (20 * MiB)).toBeLessThan(0.05);
-    expect(comments()[0]!.body).toContain(`/blob/${repo.headSha}/hold.py#L2`);
+    const diff = hold.sites?.diff ?? [];
+    expect(diff[0]?.location).toBe("hold.py:4");
+    expect(Math.abs(diff[0]!.bytes - 10 * MiB) / (10 * MiB)).toBeLessThan(0.05);
+    expect(diff[0]?.baseBytes).toBe(0);
+    expect(diff.some((s) => s.location === "hold.py:2")).toBe(false);
+    expect(comments()[0]!.body).toContain(`/blob/${repo.headSha}/hold.py#L4`);
     // The base worktree is gone again.
     expect(git(repo.workspace, "worktree", "list").split("\n")).toHaveLength(1);
   });

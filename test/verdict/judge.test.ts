@@ -27,31 +27,39 @@ describe("verdicts", () => {
 
   it("calls a deterministic figure regressed past the tolerance, and not within it", () => {
     const base = report([
-      { name: "a", runs: [{ allocations: 1000 }], budget: { allocations: 10_000 } },
-      { name: "b", runs: [{ allocations: 1000 }], budget: { allocations: 10_000 } },
+      { name: "a", runs: [{ allocations: 100_000 }], budget: { allocations: 1e6 } },
+      { name: "b", runs: [{ allocations: 100_000 }], budget: { allocations: 1e6 } },
+      { name: "tiny", runs: [{ allocations: 300 }], budget: { allocations: 1e6 } },
     ]);
     const head = report(
       [
-        { name: "a", runs: [{ allocations: 1030 }], budget: { allocations: 10_000 } },
-        { name: "b", runs: [{ allocations: 1015 }], budget: { allocations: 10_000 } },
+        { name: "a", runs: [{ allocations: 103_000 }], budget: { allocations: 1e6 } },
+        { name: "b", runs: [{ allocations: 101_500 }], budget: { allocations: 1e6 } },
+        // +10 %, but 30 allocations: a new line of code in a small script, not a regression.
+        { name: "tiny", runs: [{ allocations: 330 }], budget: { allocations: 1e6 } },
       ],
       base,
     );
-    expect(head.scenarios[0]?.status).toBe("regressed");
+    expect(head.scenarios.map((s) => s.status)).toEqual(["regressed", "pass", "pass"]);
     expect(head.scenarios[0]?.metrics.allocations?.delta).toBeCloseTo(0.03);
-    expect(head.scenarios[1]?.status).toBe("pass");
-    expect(head.summary).toBe("1 of 2 scenarios regressed");
+    expect(head.scenarios[2]?.metrics.allocations?.delta).toBeCloseTo(0.1);
+    expect(head.summary).toBe("1 of 3 scenarios regressed");
   });
 
   it("does not flake on a noisy figure whose ranges overlap, but does when the head is clearly above", () => {
-    const base = report([{ name: "a", runs: [{ peakRss: 100 }, { peakRss: 120 }, { peakRss: 110 }] }]);
+    const base = report([
+      { name: "a", runs: [{ peakRss: 100 * MiB }, { peakRss: 120 * MiB }, { peakRss: 110 * MiB }] },
+    ]);
     const overlapping = report(
-      [{ name: "a", runs: [{ peakRss: 115 }, { peakRss: 130 }, { peakRss: 125 }] }],
+      [{ name: "a", runs: [{ peakRss: 115 * MiB }, { peakRss: 130 * MiB }, { peakRss: 125 * MiB }] }],
       base,
     );
     expect(overlapping.scenarios[0]?.metrics.peakRss?.status).toBe("unbudgeted");
     expect(overlapping.status).toBe("pass");
-    const clear = report([{ name: "a", runs: [{ peakRss: 150 }, { peakRss: 160 }, { peakRss: 155 }] }], base);
+    const clear = report(
+      [{ name: "a", runs: [{ peakRss: 150 * MiB }, { peakRss: 160 * MiB }, { peakRss: 155 * MiB }] }],
+      base,
+    );
     expect(clear.scenarios[0]?.metrics.peakRss?.status).toBe("regressed");
   });
 

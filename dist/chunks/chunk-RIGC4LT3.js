@@ -8915,7 +8915,7 @@ function judgeMetric({ summary, metric, budget, base, tolerance }) {
   if (budget !== void 0 && summary.value > budget) {
     judged.status = "over";
     judged.reason = `${METRICS[metric].label} ${formatValue(unit, summary.value)} is over its budget of ${formatValue(unit, budget)}`;
-  } else if (base && canRegress(metric, summary, base) && summary.min > base.max * (1 + tolerance)) {
+  } else if (base && canRegress(metric, summary, base) && summary.min > base.max * (1 + tolerance) && summary.min - base.max >= (metric === "gcCollections" ? 10 : REGRESSION_FLOOR[METRICS[metric].unit])) {
     judged.status = "regressed";
     judged.reason = `${METRICS[metric].label} grew from ${formatValue(unit, base.value)} to ${formatValue(unit, summary.value)}, more than the ${(tolerance * 100).toFixed(1)}% tolerance`;
   } else if (budget === void 0) {
@@ -8923,6 +8923,12 @@ function judgeMetric({ summary, metric, budget, base, tolerance }) {
   }
   return judged;
 }
+var REGRESSION_FLOOR = {
+  bytes: 256 * 1024,
+  bytesPerSecond: 256 * 1024,
+  count: 1e3,
+  seconds: 0
+};
 var NEVER_REGRESSED = /* @__PURE__ */ new Set(["wallTime", "gcPause"]);
 function canRegress(metric, summary, base) {
   if (NEVER_REGRESSED.has(metric)) return false;
