@@ -21,6 +21,11 @@ export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): M
       if (verbose || !stream.isTTY) stream.write(`  ${e.scenario}: run ${e.index}/${e.of} done: ${text}\n`);
       else stream.write(`\r\x1b[2K▸ ${e.scenario}: run ${e.index}/${e.of}: ${text}\n`);
     },
+    onAttribution(e) {
+      if (e.phase === "start")
+        stream.write(`▸ ${e.scenario}: finding the allocation sites (one more run, traced)\n`);
+      else if (e.error) stream.write(`  ${e.scenario}: allocation sites unavailable: ${e.error}\n`);
+    },
     onNote(note) {
       if (said.has(note)) return;
       said.add(note);
