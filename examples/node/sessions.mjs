@@ -2,6 +2,11 @@
 const count = Number(process.argv[2] ?? 100_000);
 const sessions = new Map();
 for (let i = 0; i < count; i++) {
-  sessions.set(`session-${i}`, { user: i % 5000, created: 1_700_000_000 + i, roles: ["reader"], token: `t${i.toString(36)}` });
+  sessions.set(`session-${i}`, {
+    user: i % 5000,
+    created: 1_700_000_000 + i,
+    roles: ["reader"],
+    token: `t${i.toString(36)}`,
+  });
 }
 console.log(`${sessions.size} sessions cached`);
