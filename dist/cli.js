@@ -27,7 +27,7 @@ import {
   worst,
   writeReport,
   writeTextFile
-} from "./chunks/chunk-RIGC4LT3.js";
+} from "./chunks/chunk-2J4GWQ6R.js";
 
 // node_modules/get-caller-file/index.js
 var require_get_caller_file = __commonJS({

@@ -14,7 +14,7 @@ import {
   runPlan,
   scenariosWithSites,
   writeReport
-} from "./chunks/chunk-RIGC4LT3.js";
+} from "./chunks/chunk-2J4GWQ6R.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -1,5 +1,4 @@
 // The engine both adapters share: a Plan in, a judged Report out (measure → summarise → judge).
-import { spawnSync } from "node:child_process";
 import { arch, cpus, platform, release, totalmem } from "node:os";
 import { dirname } from "node:path";
 import type { Plan, Scenario } from "./config/types.js";
@@ -26,8 +25,10 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
   const scenarios = selectScenarios(plan, options.only);
   const reports: ScenarioReport[] = [];
   const notes = new Set<string>();
+  let python: string | undefined;
   for (const scenario of scenarios) {
     const measured = await measureScenario(scenario, options);
+    python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
     reports.push(scenarioReport(scenario, measured.runs, measured.timeline));
   }
@@ -37,7 +38,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     createdAt: new Date().toISOString(),
     budgetFile: options.budgetFileLabel ?? plan.file,
     ...(options.commit ? { commit: options.commit } : {}),
-    environment: environment(scenarios),
+    environment: environment(python),
     status: "pass",
     summary: "",
     ...(options.base ? { base: { source: options.baseSource ?? "base report" } } : {}),
@@ -204,15 +205,7 @@ function runRecord(run: Run): RunRecord {
   };
 }
 
-let pythonVersion: string | undefined | null = null;
-
-function environment(scenarios: Scenario[]): Report["environment"] {
-  if (pythonVersion === null && scenarios.some((s) => s.runtime === "python")) {
-    const r = spawnSync("python3", ["-c", "import platform;print(platform.python_version())"], {
-      encoding: "utf8",
-    });
-    pythonVersion = r.status === 0 ? r.stdout.trim() : undefined;
-  }
+function environment(python: string | undefined): Report["environment"] {
   const cpu = cpus();
   return {
     os: `${platform()} ${release()}`,
@@ -221,6 +214,17 @@ function environment(scenarios: Scenario[]): Report["environment"] {
     ...(cpu[0]?.model ? { cpuModel: cpu[0].model } : {}),
     memory: totalmem(),
     node: process.versions.node,
-    ...(pythonVersion ? { python: pythonVersion } : {}),
+    ...(python ? { python } : {}),
   };
+}
+
+/** The Python version as the probe saw it (asking `python3` here would cost a process start). */
+function pythonVersionOf(runs: Run[]): string | undefined {
+  for (const run of runs) {
+    for (const p of run.processes) {
+      const version = p.extra?.["python"];
+      if (p.probe === "python" && typeof version === "string") return version;
+    }
+  }
+  return undefined;
 }

@@ -83,7 +83,7 @@ def _membudget_install():
             return
         state["written"] = True
         figures = {"gcPause": repr(float(state["pause"])), "gcCollections": str(state["collections"])}
-        extra = {"interposer": "true" if interposer else "false"}
+        extra = {"interposer": "true" if interposer else "false", "python": jstr("%d.%d.%d" % sys.version_info[:3])}
         if tracer is not None and tracer.is_tracing():
             peak = str(tracer.get_traced_memory()[1])
             if interposer:

@@ -9082,8 +9082,8 @@ var package_default = {
   scripts: {
     build: "node scripts/build.mjs",
     typecheck: "tsc --noEmit",
-    lint: "biome check src test bench scripts",
-    format: "biome check --write src test bench scripts",
+    lint: "biome check",
+    format: "biome check --write",
     test: "npm run typecheck && npm run lint && npm run build && vitest run",
     "test:unit": "vitest run",
     bench: "npm run build && node bench/run.mjs",
@@ -9118,7 +9118,6 @@ var package_default = {
 var VERSION = package_default.version;
 
 // src/engine.ts
-import { spawnSync as spawnSync4 } from "node:child_process";
 import { arch, cpus, platform as platform2, release, totalmem } from "node:os";
 import { dirname as dirname4 } from "node:path";
 
@@ -10383,8 +10382,10 @@ async function runPlan(plan, options = {}) {
   const scenarios = selectScenarios(plan, options.only);
   const reports = [];
   const notes = /* @__PURE__ */ new Set();
+  let python;
   for (const scenario of scenarios) {
     const measured = await measureScenario(scenario, options);
+    python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
     reports.push(scenarioReport(scenario, measured.runs, measured.timeline));
   }
@@ -10394,7 +10395,7 @@ async function runPlan(plan, options = {}) {
     createdAt: (/* @__PURE__ */ new Date()).toISOString(),
     budgetFile: options.budgetFileLabel ?? plan.file,
     ...options.commit ? { commit: options.commit } : {},
-    environment: environment(scenarios),
+    environment: environment(python),
     status: "pass",
     summary: "",
     ...options.base ? { base: { source: options.baseSource ?? "base report" } } : {},
@@ -10511,14 +10512,7 @@ function runRecord(run) {
     processes: run.processes.length
   };
 }
-var pythonVersion = null;
-function environment(scenarios) {
-  if (pythonVersion === null && scenarios.some((s) => s.runtime === "python")) {
-    const r = spawnSync4("python3", ["-c", "import platform;print(platform.python_version())"], {
-      encoding: "utf8"
-    });
-    pythonVersion = r.status === 0 ? r.stdout.trim() : void 0;
-  }
+function environment(python) {
   const cpu = cpus();
   return {
     os: `${platform2()} ${release()}`,
@@ -10527,8 +10521,17 @@ function environment(scenarios) {
     ...cpu[0]?.model ? { cpuModel: cpu[0].model } : {},
     memory: totalmem(),
     node: process.versions.node,
-    ...pythonVersion ? { python: pythonVersion } : {}
+    ...python ? { python } : {}
   };
+}
+function pythonVersionOf(runs) {
+  for (const run of runs) {
+    for (const p of run.processes) {
+      const version = p.extra?.["python"];
+      if (p.probe === "python" && typeof version === "string") return version;
+    }
+  }
+  return void 0;
 }
 
 // src/render/chart.ts
@@ -11497,6 +11500,13 @@ function progressPrinter(stream, verbose) {
       if (verbose || !stream.isTTY) stream.write(`  ${e.scenario}: run ${e.index}/${e.of} done: ${text}
 `);
       else stream.write(`\r\x1B[2K\u25B8 ${e.scenario}: run ${e.index}/${e.of}: ${text}
+`);
+    },
+    onAttribution(e) {
+      if (e.phase === "start")
+        stream.write(`\u25B8 ${e.scenario}: finding the allocation sites (one more run, traced)
+`);
+      else if (e.error) stream.write(`  ${e.scenario}: allocation sites unavailable: ${e.error}
 `);
     },
     onNote(note) {
