@@ -2,7 +2,7 @@
 // and defaults into a Plan. Every problem names the file, the JSON pointer, the line and the fix.
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { Ajv, type ErrorObject } from "ajv";
+import type { ErrorObject } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
 import {
   findNodeAtLocation,
@@ -15,7 +15,6 @@ import {
 import { BudgetFileError, type Problem } from "../errors.js";
 import type { SitesMode } from "../measure/sites.js";
 import { BUDGET_KEYS, METRICS, type MetricKey } from "../report/metrics.js";
-import schema from "./budgets.schema.json" with { type: "json" };
 import { inferRuntime } from "./runtime.js";
 import type { Plan, Scenario } from "./types.js";
 import {
@@ -30,12 +29,13 @@ import {
   RATE_FORMS,
   SIZE_FORMS,
 } from "./units.js";
+import { budgetValidator, type Validator } from "./validator.js";
 
 export const DEFAULTS = { repeat: 3, timeout: 300, tolerance: 0.02, sites: "auto" } as const;
 
-let validator: ReturnType<Ajv["compile"]> | undefined;
-function validate(data: unknown) {
-  validator ??= new Ajv({ allErrors: true, verbose: true, strict: false }).compile(schema);
+let validator: Validator | undefined;
+function validate(data: unknown): ErrorObject[] {
+  validator ??= budgetValidator();
   const ok = validator(data);
   return ok ? [] : (validator.errors ?? []);
 }
