@@ -41,7 +41,7 @@ const precompiledValidator = {
 };
 
 const result = await build({
-  entryPoints: { cli: "src/cli/main.ts", index: "src/action/main.ts" },
+  entryPoints: { cli: "src/cli/bin.ts", index: "src/action/bin.ts" },
   outdir: "dist",
   bundle: true,
   platform: "node",

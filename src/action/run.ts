@@ -2,12 +2,12 @@
 // and publishes the report (file, job summary, annotations, outputs, sticky comment, exit status).
 import { relative, resolve } from "node:path";
 import * as core from "@actions/core";
-import { progressPrinter } from "../cli/progress.js";
 import { loadPlan } from "../config/load.js";
 import type { Plan } from "../config/types.js";
 import { attributeSites, runPlan, scenariosWithSites } from "../engine.js";
 import { BudgetFileError } from "../errors.js";
 import { pullRequestHeadSha, upsertStickyComment } from "../github/comment.js";
+import { progressPrinter } from "../progress.js";
 import { annotationsOf } from "../render/annotations.js";
 import { renderMarkdown } from "../render/markdown.js";
 import { readReport, writeReport } from "../report/io.js";

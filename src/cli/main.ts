@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The membudget command line: run · validate · compare · merge, over the same engine as the Action.
 import { join, resolve } from "node:path";
 import yargs, { type Argv } from "yargs";
@@ -6,6 +5,7 @@ import { hideBin } from "yargs/helpers";
 import { displayPath, loadPlan } from "../config/load.js";
 import { runPlan } from "../engine.js";
 import { BudgetFileError, UsageError } from "../errors.js";
+import { progressPrinter } from "../progress.js";
 import { renderMarkdown } from "../render/markdown.js";
 import { chartFiles } from "../render/svg.js";
 import { renderTerminal, wantsColour } from "../render/terminal.js";
@@ -15,7 +15,6 @@ import type { Report } from "../report/types.js";
 import { judgeReport } from "../verdict/judge.js";
 import { VERSION } from "../version.js";
 import { EXIT, exitCodeFor, type FailOn } from "./exit.js";
-import { progressPrinter } from "./progress.js";
 
 const FAIL_ON = ["over", "regressed", "never"] as const;
 

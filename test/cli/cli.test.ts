@@ -149,3 +149,24 @@ describe("usage errors exit 2", () => {
     }
   });
 });
+
+describe("on the machine's own Node.js", () => {
+  // The tests run on Node 24 (the Action's runtime); the CLI must also work on the Node 20 that
+  // many machines have. Run the bundle with the system's node when it is another version.
+  const system = spawnSync("/usr/bin/node", ["--version"], { encoding: "utf8" });
+  const other = system.status === 0 && system.stdout.trim() !== process.version;
+  it.skipIf(!other)(`runs a scenario with ${system.stdout?.trim() || "the system node"}`, () => {
+    const dir = project({
+      scenarios: { hold: { run: hold(10), repeat: 1, budget: { peakHeap: "16 MiB" } } },
+    });
+    const r = spawnSync("/usr/bin/node", [CLI, "run", "--report", "r.json"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const report = readReport(join(dir, "r.json"));
+    expect(report.environment.node).toBe(system.stdout.trim().slice(1));
+    expect(Math.abs(report.scenarios[0]!.metrics.peakHeap!.value - 10 * MiB) / (10 * MiB)).toBeLessThan(0.01);
+  });
+});

@@ -1,6 +1,6 @@
-// Progress lines on stderr while scenarios run: one per run, so CI logs show where time goes.
-import { formatDuration, formatSize } from "../config/units.js";
-import type { MeasureHooks } from "../measure/scenario.js";
+// Progress lines while scenarios run, one per run, shared by the CLI (stderr) and the Action (log).
+import { formatDuration, formatSize } from "./config/units.js";
+import type { MeasureHooks } from "./measure/scenario.js";
 
 export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): MeasureHooks {
   const said = new Set<string>();

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The `membudget` executable: turns on V8's compile cache (Node ≥ 22.1; ~50 ms off every start),
+// then loads the CLI, which the cache can only speed up if it is loaded after this line runs.
+import module from "node:module";
+
+module.enableCompileCache?.();
+await import("./main.js");
