@@ -12,7 +12,8 @@ const KIND: Record<Runtime, Partial<Record<MetricKey, { kind: FigureKind; determ
     gcCollections: { kind: "exact", deterministic: true },
   },
   node: {
-    peakHeap: { kind: "derived", deterministic: false },
+    // The largest used heap seen before a GC or at exit: exact at those points, sampled between them.
+    peakHeap: { kind: "sampled", deterministic: false },
     allocated: { kind: "derived", deterministic: false },
     peakExternal: { kind: "sampled", deterministic: false },
     gcCollections: { kind: "exact", deterministic: false },
