@@ -217,7 +217,16 @@ function membudget(scenarios, repeat) {
   const n = ++budgetCount;
   const file = join(TMP, `budgets-${n}.json`);
   const report = join(TMP, `report-${n}.json`);
-  const entries = scenarios.map((s) => [s.name, { run: s.run, runtime: s.runtime, repeat, timeout: "10m" }]);
+  const entries = scenarios.map((s) => [
+    s.name,
+    {
+      run: s.run,
+      runtime: s.runtime,
+      repeat,
+      timeout: "10m",
+      ...(s.sites !== undefined ? { sites: s.sites } : {}),
+    },
+  ]);
   writeFileSync(file, JSON.stringify({ scenarios: Object.fromEntries(entries) }, null, 2));
   rmSync(report, { force: true });
   const r = run(process.execPath, [CLI, "run", "--budgets", file, "--report", report]);
@@ -963,6 +972,51 @@ section("## Any command (native probe)", () => {
       `(medians of 21): ${secs(fixedCost)}, that is ${times((medians0(results) + fixedCost) / medians0(results))} ` +
       `on this ${secs(medians0(results))} workload; timing noise on this machine is far larger than that.`,
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Allocation sites: what the attribution run costs, and whether it names the culprit
+
+section("## Allocation sites (the attribution run)", () => {
+  para(
+    "`sites: always` adds one attribution run per scenario (tracemalloc with stacks for Python, V8's " +
+      "sampling heap profiler for Node.js); with the default `auto` it happens only for a scenario that is " +
+      "over budget or regressed. End-to-end `membudget run` (repeat 1), `never` against `always`, interleaved:",
+  );
+  const culpritPy = join(FIXTURES, "sites", "culprit.py");
+  const culpritJs = join(FIXTURES, "sites", "culprit.js");
+  const cases = [
+    {
+      label: "Python `sites/culprit.py 20`",
+      run: `python3 ${q(culpritPy)} 20`,
+      runtime: "python",
+      truth: 50 * MiB,
+    },
+    {
+      label: "Python `churn.py`",
+      run: `python3 ${q(join(FIXTURES, "python", "churn.py"))} ${PY_CHURN_OVERHEAD / 2}`,
+      runtime: "python",
+    },
+    { label: "Node.js `sites/culprit.js`", run: `node ${q(culpritJs)}`, runtime: "node" },
+  ];
+  const rows = [];
+  for (const c of cases) {
+    progress(`sites: ${c.label}`);
+    const variants = ["never", "always"].map((sites) => ({
+      name: sites,
+      run: () => membudget([{ name: "w", run: c.run, runtime: c.runtime, sites }], 1),
+    }));
+    const [never, always] = interleave(variants, 3);
+    const tNever = median(never.map((r) => r.seconds));
+    const tAlways = median(always.map((r) => r.seconds));
+    const top = scenario(always.at(-1).report, "w").sites?.peak?.[0];
+    const named = top ? `${top.location}${top.function ? ` (${top.function})` : ""}, ${mib(top.bytes)}` : "—";
+    const truth = c.truth
+      ? ` vs ${mib(c.truth)} held by the culprit (${pct(deviation(top?.bytes, c.truth))})`
+      : "";
+    rows.push([c.label, secs(tNever), secs(tAlways), times(tAlways / tNever), named + truth]);
+  }
+  table(["workload", "`sites: never`", "`sites: always`", "ratio", "top site at the peak"], rows);
 });
 
 // ---------------------------------------------------------------------------------------------
