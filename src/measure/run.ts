@@ -18,6 +18,7 @@ import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { nativeTool } from "./native.js";
+import { downsample } from "./timeline.js";
 
 export interface RunSpec {
   /** Run through `/bin/sh -c`. */
@@ -696,25 +697,6 @@ function halve(points: TimelinePoint[]): TimelinePoint[] {
     const a = points[i]!;
     const b = points[i + 1];
     out.push(b && b.rss > a.rss ? b : a);
-  }
-  return out;
-}
-
-/** At most `max` points, one per equal slice of time: the slice's highest, so peaks survive. */
-export function downsample(points: TimelinePoint[], max: number): TimelinePoint[] {
-  if (points.length <= max) return points;
-  const first = points[0]!.t;
-  const span = points[points.length - 1]!.t - first || 1;
-  const out: TimelinePoint[] = [];
-  let bucket = -1;
-  for (const point of points) {
-    const b = Math.min(max - 1, Math.floor(((point.t - first) / span) * max));
-    if (b !== bucket) {
-      out.push(point);
-      bucket = b;
-    } else if (point.rss > out[out.length - 1]!.rss) {
-      out[out.length - 1] = point;
-    }
   }
   return out;
 }

@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { isAbsolute, relative, sep } from "node:path";
 import type { Site, TimelinePoint } from "../report/types.js";
+import { downsample } from "./timeline.js";
 import type { ProcessFigures } from "./types.js";
 
 /** How many sites a scenario keeps, per list. */
@@ -231,28 +232,4 @@ function rssAt(points: TimelinePoint[], t: number): number {
   const b = points[i]!.t <= t ? points[i + 1]! : points[i]!;
   const span = b.t - a.t;
   return span > 0 ? Math.round(a.rss + ((b.rss - a.rss) * (t - a.t)) / span) : a.rss;
-}
-
-/** At most `max` points, one per equal slice of time, each the slice's highest RSS and heap. */
-export function downsample(points: TimelinePoint[], max: number): TimelinePoint[] {
-  if (points.length <= max) return points;
-  const first = points[0]!.t;
-  const span = points[points.length - 1]!.t - first || 1;
-  const out: TimelinePoint[] = [];
-  let bucket = -1;
-  for (const point of points) {
-    const b = Math.min(max - 1, Math.floor(((point.t - first) / span) * max));
-    if (b !== bucket) {
-      out.push({ ...point });
-      bucket = b;
-      continue;
-    }
-    const kept = out[out.length - 1]!;
-    if (point.rss > kept.rss) {
-      kept.rss = point.rss;
-      kept.t = point.t;
-    }
-    if (point.heap !== undefined && point.heap > (kept.heap ?? -1)) kept.heap = point.heap;
-  }
-  return out;
 }

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { downsample, OutputTail, type RunSpec, runOnce } from "../../src/measure/run.js";
+import { OutputTail, type RunSpec, runOnce } from "../../src/measure/run.js";
+import { downsample } from "../../src/measure/timeline.js";
 
 const MiB = 2 ** 20;
 const fixtures = join(import.meta.dirname, "..", "fixtures", "workloads", "runner");

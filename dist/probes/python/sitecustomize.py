@@ -68,15 +68,7 @@ def _membudget_install():
             state["pause"] += perf_counter() - state["start"]
             state["collections"] += 1
 
-    def jstr(text):
-        out = []
-        for ch in str(text):
-            code = ord(ch)
-            if ch == '"' or ch == "\\" or code < 0x20 or 0xD800 <= code <= 0xDFFF:
-                out.append("\\u%04x" % code)
-            else:
-                out.append(ch)
-        return '"' + "".join(out) + '"'
+    jstr = _membudget_jstr
 
     def write(exit_kind):
         if state["written"] or state["pid"] != os.getpid():
