@@ -24,9 +24,18 @@ export function rowsOf(s: ScenarioReport, all = false): Row[] {
     if (all || summary.budget !== undefined || ATTENTION.has(summary.status))
       rows.push({ scenario: s, metric, summary });
   }
+  // A scenario with no budget (measured only) still shows its headline figures.
+  if (rows.length === 0) {
+    for (const metric of HEADLINE) {
+      const summary = s.metrics[metric];
+      if (summary) rows.push({ scenario: s, metric, summary });
+    }
+  }
   rows.sort((a, b) => rank(a) - rank(b));
   return rows.length > 0 ? rows : [{ scenario: s }];
 }
+
+const HEADLINE: readonly MetricKey[] = ["peakHeap", "allocated", "peakRss"];
 
 function rank(r: Row): number {
   const s = r.summary?.status ?? "pass";
