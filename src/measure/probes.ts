@@ -148,7 +148,7 @@ export function mergeProcessFigures(
   const processes: ProcessFigures[] = [];
   for (const file of files) {
     if (file.probe === "node") {
-      if (runtime === "node") processes.push(file);
+      if (runtime === "node" && !isLauncher(file)) processes.push(file);
       continue;
     }
     const entry = byPid.get(file.pid) ?? {};
@@ -168,6 +168,17 @@ export function mergeProcessFigures(
     }
   }
   return { figures, processes };
+}
+
+/**
+ * npm, npx, yarn, pnpm and corepack are Node programs too, and NODE_OPTIONS loads the probe into
+ * them: their few MiB are the launcher's, not the workload's (`npm run bench` would count npm).
+ */
+const LAUNCHERS = /^(npm|npx|npm-cli|npx-cli|yarn|pnpm|pnpx|corepack)(\.c?js)?$/;
+
+function isLauncher(file: ProcessFigures): boolean {
+  const script = file.argv?.[1];
+  return script !== undefined && LAUNCHERS.test(script.replace(/^.*[\\/]/, ""));
 }
 
 function mergePid(python: ProcessFigures, malloc: ProcessFigures | undefined): ProcessFigures {

@@ -170,3 +170,59 @@ describe("on the machine's own Node.js", () => {
     expect(Math.abs(report.scenarios[0]!.metrics.peakHeap!.value - 10 * MiB) / (10 * MiB)).toBeLessThan(0.01);
   });
 });
+
+describe("however the workload starts Python", () => {
+  it("measures python -m, a shell script that starts Python, and a test runner (unittest)", () => {
+    const dir = project({
+      defaults: { repeat: 1 },
+      scenarios: {
+        module: { run: "python3 -m holder 30" },
+        script: { run: "sh ./run.sh", runtime: "python" },
+        tests: { run: "python3 -m unittest -q test_holder" },
+      },
+    });
+    writeFileSync(join(dir, "holder.py"), readFileSync(join(WORKLOADS, "hold.py")));
+    writeFileSync(join(dir, "run.sh"), `echo starting\npython3 ${WORKLOADS}/hold.py 30\necho done\n`);
+    writeFileSync(
+      join(dir, "test_holder.py"),
+      "import unittest\n\nclass T(unittest.TestCase):\n    def test_hold(self):\n        block = bytearray(30 * 1024 * 1024)\n        self.assertEqual(len(block), 30 * 1024 * 1024)\n",
+    );
+    const r = membudget(dir, "run", "--report", "r.json");
+    expect(r.code, r.stderr).toBe(0);
+    const report = readReport(join(dir, "r.json"));
+    const peak = (name: string) =>
+      report.scenarios.find((s) => s.name === name)?.metrics.peakHeap?.value ?? 0;
+    for (const name of ["module", "script"]) {
+      expect(Math.abs(peak(name) - 30 * MiB) / (30 * MiB), name).toBeLessThan(0.02);
+    }
+    // A test runner's own modules are part of the process's heap: 30 MiB plus unittest's few MiB.
+    expect(peak("tests")).toBeGreaterThan(30 * MiB);
+    expect(peak("tests")).toBeLessThan(36 * MiB);
+  });
+});
+
+describe("however the workload starts Node.js", () => {
+  it("counts the script that `npm run` starts, not npm itself", () => {
+    const dir = project({
+      defaults: { repeat: 1 },
+      scenarios: { viaNpm: { run: "npm run -s hold" }, direct: { run: "node hold.js" } },
+    });
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: "t", private: true, scripts: { hold: "node hold.js" } }),
+    );
+    // 50 arrays of 100,000 numbers kept alive: the same program either way.
+    writeFileSync(
+      join(dir, "hold.js"),
+      "const a = []; for (let i = 0; i < 50; i++) a.push(new Array(100000).fill(i + 0.5));\n",
+    );
+    const r = membudget(dir, "run", "--report", "r.json");
+    expect(r.code, r.stderr).toBe(0);
+    const report = readReport(join(dir, "r.json"));
+    const figures = (name: string) => report.scenarios.find((s) => s.name === name)!;
+    expect(figures("viaNpm").runs[0]?.processes).toBe(1);
+    const viaNpm = figures("viaNpm").metrics.allocated!.value;
+    const direct = figures("direct").metrics.allocated!.value;
+    expect(Math.abs(viaNpm - direct) / direct).toBeLessThan(0.05);
+  });
+});
