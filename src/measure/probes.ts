@@ -156,8 +156,9 @@ export function mergeProcessFigures(
     byPid.set(file.pid, entry);
   }
   for (const [, { python, malloc }] of [...byPid].sort(([a], [b]) => a - b)) {
-    if (runtime === "python" && python) processes.push(mergePid(python, malloc));
-    else if (runtime === "native" && malloc) processes.push(malloc);
+    if (runtime === "python" && python) {
+      if (!isLauncher(python)) processes.push(mergePid(python, malloc));
+    } else if (runtime === "native" && malloc) processes.push(malloc);
   }
   const figures: Figures = {};
   for (const proc of processes) {
@@ -171,10 +172,11 @@ export function mergeProcessFigures(
 }
 
 /**
- * npm, npx, yarn, pnpm and corepack are Node programs too, and NODE_OPTIONS loads the probe into
- * them: their few MiB are the launcher's, not the workload's (`npm run bench` would count npm).
+ * Launchers are Node or Python programs too, and the probe loads into them: their few MiB are the
+ * launcher's, not the workload's (`npm run bench` or `poetry run python x.py` would count them).
  */
-const LAUNCHERS = /^(npm|npx|npm-cli|npx-cli|yarn|pnpm|pnpx|corepack)(\.c?js)?$/;
+const LAUNCHERS =
+  /^(npm|npx|npm-cli|npx-cli|yarn|pnpm|pnpx|corepack|poetry|pipenv|hatch|pdm|tox|nox)(\.c?js|\.py)?$/;
 
 function isLauncher(file: ProcessFigures): boolean {
   const script = file.argv?.[1];

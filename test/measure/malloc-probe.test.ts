@@ -156,3 +156,30 @@ describe("mergeProcessFigures for native commands", () => {
     });
   });
 });
+
+describe("mergeProcessFigures leaves launchers out", () => {
+  it("does not count poetry, npm and friends, only the programs they start", () => {
+    const python = (pid: number, argv: string[], peakHeap: number): ProcessFigures[] => [
+      { probe: "python", pid, argv, figures: { gcCollections: 1 } },
+      { probe: "malloc", pid, argv, figures: { peakHeap, allocated: peakHeap, allocations: 1 } },
+    ];
+    const files = [
+      ...python(1, ["/venv/bin/python", "/venv/bin/poetry", "run", "python", "x.py"], 40 << 20),
+      ...python(2, ["/venv/bin/python", "x.py"], 10 << 20),
+    ];
+    const merged = mergeProcessFigures(files, "python");
+    expect(merged.processes.map((p) => p.pid)).toEqual([2]);
+    expect(merged.figures).toMatchObject({ peakHeap: 10 << 20, allocated: 10 << 20 });
+
+    const node: ProcessFigures[] = [
+      {
+        probe: "node",
+        pid: 3,
+        argv: ["/usr/bin/node", "/usr/lib/node_modules/npm/bin/npm-cli.js", "run", "x"],
+        figures: { allocated: 8 },
+      },
+      { probe: "node", pid: 4, argv: ["/usr/bin/node", "/repo/x.js"], figures: { allocated: 5 } },
+    ];
+    expect(mergeProcessFigures(node, "node").figures).toEqual({ allocated: 5 });
+  });
+});
