@@ -2,7 +2,7 @@
 // Files are replaced in place and stale ones removed afterwards, so that dist/ never disappears
 // under a process that is running it (tests run the bundle while a build may happen).
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { Ajv } from "ajv";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import { build } from "esbuild";
@@ -15,26 +15,35 @@ const banner = {
 mkdirSync("dist", { recursive: true });
 
 /**
- * src/config/validator.ts compiles the budget file's schema when it runs; the bundle gets the same
- * validator compiled now (ajv standalone), which saves compiling it on every start. The options
- * must stay those of AJV_OPTIONS in validator.ts (the CLI's error-message tests run the bundle).
+ * src/config/validator.ts and src/report/validator.ts compile their JSON Schemas when they run; the
+ * bundle gets the same validators compiled now (ajv standalone), so a CLI start neither loads ajv
+ * nor compiles a schema. The options must stay those of the two modules (the CLI's error-message
+ * tests run the bundle).
  */
-const precompiledValidator = {
-  name: "precompiled-budget-validator",
+const VALIDATORS = {
+  "config/validator.ts": {
+    schema: "src/config/budgets.schema.json",
+    options: { allErrors: true, verbose: true, strict: false },
+    name: "budgetValidator",
+  },
+  "report/validator.ts": {
+    schema: "src/report/report.schema.json",
+    options: { allErrors: true, strict: false },
+    name: "reportValidator",
+  },
+};
+const precompiledValidators = {
+  name: "precompiled-validators",
   setup(b) {
-    b.onLoad({ filter: /src[\\/]config[\\/]validator\.ts$/ }, () => {
-      const schema = JSON.parse(readFileSync("src/config/budgets.schema.json", "utf8"));
-      const ajv = new Ajv({
-        allErrors: true,
-        verbose: true,
-        strict: false,
-        code: { source: true, esm: true },
-      });
-      const code = standaloneCode(ajv, ajv.compile(schema));
+    b.onLoad({ filter: /src[\\/](config|report)[\\/]validator\.ts$/ }, (args) => {
+      const key = Object.keys(VALIDATORS).find((k) => args.path.replace(/\\/g, "/").endsWith(k));
+      const { schema, options, name } = VALIDATORS[key];
+      const ajv = new Ajv({ ...options, code: { source: true, esm: true } });
+      const code = standaloneCode(ajv, ajv.compile(JSON.parse(readFileSync(schema, "utf8"))));
       return {
-        contents: `${code}\nexport function budgetValidator() { return validate10; }\n`,
+        contents: `${code}\nexport function ${name}() { return validate; }\n`,
         loader: "js",
-        resolveDir: "src/config",
+        resolveDir: dirname(args.path),
       };
     });
   },
@@ -58,7 +67,7 @@ const result = await build({
   // Smaller bundles parse faster on every start; identifiers stay, so stack traces stay readable.
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [precompiledValidator],
+  plugins: [precompiledValidators],
 });
 
 const keep = new Set(Object.keys(result.metafile.outputs).map((f) => relative("dist", f)));

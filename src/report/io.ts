@@ -1,12 +1,11 @@
 // Reads, validates and writes report files (JSON, versioned, with a schema of their own).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { Ajv } from "ajv";
 import { BudgetFileError } from "../errors.js";
-import schema from "./report.schema.json" with { type: "json" };
 import { REPORT_VERSION, type Report } from "./types.js";
+import { reportValidator, type Validator } from "./validator.js";
 
-let validator: ReturnType<Ajv["compile"]> | undefined;
+let validator: Validator | undefined;
 
 /** Reads a report written by membudget; a wrong or foreign file is a clear error (exit code 2). */
 export function readReport(file: string): Report {
@@ -38,7 +37,18 @@ export function readReport(file: string): Report {
       },
     ]);
   }
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
+  if ((data as { tool?: { name?: unknown } } | null)?.tool?.name !== "membudget") {
+    throw new BudgetFileError(file, [
+      {
+        pointer: "/tool/name",
+        line: 1,
+        column: 1,
+        message: 'not a membudget report (it has no "tool": { "name": "membudget" })',
+        fix: "pass a report written by `membudget run --report FILE` (the Action writes one to `report-path`)",
+      },
+    ]);
+  }
+  validator ??= reportValidator();
   if (!validator(data)) {
     throw new BudgetFileError(
       file,

@@ -141,6 +141,18 @@ describe("usage errors exit 2", () => {
     );
   });
 
+  it("refuses a file that is not a membudget report, and a report from a newer membudget", () => {
+    const dir = project({ scenarios: { a: { run: "true" } } });
+    writeFileSync(join(dir, "other.json"), JSON.stringify({ version: 1, results: [] }));
+    const r = membudget(dir, "compare", "other.json", "other.json");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("other.json:1:1 at /tool/name: not a membudget report");
+    writeFileSync(join(dir, "future.json"), JSON.stringify({ version: 99, tool: { name: "membudget" } }));
+    expect(membudget(dir, "run", "--base", "future.json").stderr).toContain(
+      "report version 99 is newer than this membudget understands (1)",
+    );
+  });
+
   it("prints help with examples for every command", () => {
     for (const command of ["run", "validate", "compare", "merge"]) {
       const r = membudget(tmpdir(), command, "--help");
