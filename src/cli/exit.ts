@@ -1,7 +1,7 @@
 // The CLI's exit codes, decided in one place.
 import type { Report } from "../report/types.js";
 
-export const EXIT = { ok: 0, breach: 1, usage: 2, workload: 3 } as const;
+export const EXIT = { ok: 0, breach: 1, usage: 2, workload: 3, cancelled: 130 } as const;
 
 export type FailOn = "over" | "regressed" | "never";
 

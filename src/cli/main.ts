@@ -5,6 +5,7 @@ import { hideBin } from "yargs/helpers";
 import { displayPath, loadPlan } from "../config/load.js";
 import { runPlan } from "../engine.js";
 import { BudgetFileError, UsageError } from "../errors.js";
+import { CancelledError } from "../measure/scenario.js";
 import { progressPrinter } from "../progress.js";
 import { renderMarkdown } from "../render/markdown.js";
 import { chartFiles } from "../render/svg.js";
@@ -114,7 +115,12 @@ export async function main(args: string[]): Promise<number> {
         }
         const base = argv.base ? readReport(argv.base) : undefined;
         const progress = progressPrinter(process.stderr, argv.verbose);
+        // Ctrl-C stops the running workload's whole process group, then membudget itself.
+        const cancel = new AbortController();
+        const onSignal = () => cancel.abort();
+        process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
         const report = await runPlan(plan, {
+          signal: cancel.signal,
           only: argv.only,
           ...(base ? { base, baseSource: displayPath(resolve(argv.base!), process.cwd()) } : {}),
           budgetFileLabel: displayPath(plan.file, process.cwd()),
@@ -204,6 +210,10 @@ export async function main(args: string[]): Promise<number> {
 }
 
 function reportError(err: unknown): number {
+  if (err instanceof CancelledError) {
+    process.stderr.write("membudget: cancelled; no report written\n");
+    return EXIT.cancelled;
+  }
   if (
     err instanceof BudgetFileError ||
     err instanceof UsageError ||

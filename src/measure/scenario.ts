@@ -19,6 +19,17 @@ export interface MeasureHooks {
   onNote?(note: string): void;
   /** Called before and after a scenario's attribution run (the extra run that finds allocation sites). */
   onAttribution?(event: { scenario: string; phase: "start" | "end"; error?: string }): void;
+  /** Aborting stops the running workload (like a timeout) and every run after it: CancelledError. */
+  signal?: AbortSignal;
+}
+
+/** The user (Ctrl-C) or the runner (a cancelled job) stopped the measurement: nothing is reported. */
+export class CancelledError extends Error {
+  readonly code = "cancelled";
+  constructor() {
+    super("cancelled");
+    this.name = "CancelledError";
+  }
 }
 
 export interface ScenarioMeasurement {
@@ -52,9 +63,11 @@ export async function measureScenario(
           cwd: scenario.cwd,
           env: { ...baseEnv, ...probe.env },
           timeoutMs: scenario.timeout * 1000,
+          ...(hooks.signal ? { signal: hooks.signal } : {}),
         },
         hooks.onOutput ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) } : {},
       );
+      if (hooks.signal?.aborted) throw new CancelledError();
       for (const note of outcome.notes) notes.add(note);
       const files = readProbeFiles(outDir);
       const merged = mergeProcessFigures(files, scenario.runtime);
@@ -140,9 +153,11 @@ export async function attributionRun(
         cwd: scenario.cwd,
         env: { ...baseEnv, ...probe.env, MEMBUDGET_SITES: String(limit) },
         timeoutMs: options.timeoutMs ?? scenario.timeout * 1000,
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
       },
       hooks.onOutput ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) } : {},
     );
+    if (hooks.signal?.aborted) throw new CancelledError();
     const merged = mergeProcessFigures(readProbeFiles(outDir), scenario.runtime);
     const sites = sitesOfRun(merged.processes, limit);
     const result: Attribution = {

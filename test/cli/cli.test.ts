@@ -1,6 +1,6 @@
 // The CLI as a user runs it: `node dist/cli.js …` on real budget files and real Python workloads.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -112,6 +112,44 @@ describe("membudget run", () => {
     const failed = membudget(dir, "compare", "base.json", "head.json", "--fail-on", "regressed");
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain("1 of 1 scenario regressed");
+  });
+});
+
+describe("Ctrl-C", () => {
+  it("stops the running workload's whole tree, writes no report and exits 130", async () => {
+    const dir = project({
+      scenarios: {
+        slow: { run: `sh -c 'echo $$ > pid; sleep 60' & wait`, runtime: "native", repeat: 3, timeout: "2m" },
+      },
+    });
+    const child = spawn(process.execPath, [CLI, "run", "--report", "r.json"], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // Wait until the workload has started (it writes its pid), then press Ctrl-C.
+    const started = Date.now();
+    while (!existsSync(join(dir, "pid")) && Date.now() - started < 30_000)
+      await new Promise((r) => setTimeout(r, 50));
+    const pid = Number(readFileSync(join(dir, "pid"), "utf8"));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(stderr).toContain("membudget: cancelled; no report written");
+    expect(existsSync(join(dir, "r.json"))).toBe(false);
+    // The grandchild (sleep under sh under sh) is gone, not orphaned.
+    const alive = (() => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    expect(alive).toBe(false);
   });
 });
 
