@@ -70,7 +70,7 @@ export async function main(args: string[]): Promise<number> {
     .demandCommand(1, "Name a command: run, validate, compare or merge.")
     .recommendCommands()
     .epilogue(
-      "Exit codes: 0 within budget · 1 a budget was broken · 2 bad usage or budget file · 3 a workload failed.",
+      "Exit codes: 0 within budget · 1 a budget was broken · 2 bad usage or budget file · 3 a workload failed · 130 cancelled.",
     )
     .command(
       "run",
