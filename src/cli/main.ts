@@ -1,17 +1,22 @@
 // The membudget command line: run · validate · compare · merge, over the same engine as the Action.
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { displayPath, loadPlan } from "../config/load.js";
+import { parsePercent } from "../config/units.js";
+import { applyBudgetUpdates, budgetUpdates } from "../config/update.js";
 import { runPlan } from "../engine.js";
 import { BudgetFileError, UsageError } from "../errors.js";
 import { CancelledError } from "../measure/scenario.js";
 import { progressPrinter } from "../progress.js";
+import { formatValue } from "../render/format.js";
 import { renderMarkdown } from "../render/markdown.js";
 import { chartFiles } from "../render/svg.js";
 import { renderTerminal, wantsColour } from "../render/terminal.js";
 import { readReport, writeReport, writeTextFile } from "../report/io.js";
 import { mergeReports } from "../report/merge.js";
+import { METRIC_KEYS, METRICS, type MetricKey } from "../report/metrics.js";
 import type { Report } from "../report/types.js";
 import { judgeReport } from "../verdict/judge.js";
 import { VERSION } from "../version.js";
@@ -67,7 +72,7 @@ export async function main(args: string[]): Promise<number> {
     .scriptName("membudget")
     .version(VERSION)
     .strict()
-    .demandCommand(1, "Name a command: run, validate, compare or merge.")
+    .demandCommand(1, "Name a command: run, validate, compare, update or merge.")
     .recommendCommands()
     .epilogue(
       "Exit codes: 0 within budget · 1 a budget was broken · 2 bad usage or budget file · 3 a workload failed · 130 cancelled.",
@@ -164,6 +169,81 @@ export async function main(args: string[]): Promise<number> {
         const report = judgeReport({ ...head, base: { source: argv.base } }, base);
         publish(report, argv);
         code = exitCodeFor(report, argv["fail-on"]);
+      },
+    )
+    .command(
+      "update",
+      "Set the budgets from measured figures plus headroom (comments and layout of the file are kept)",
+      (y) =>
+        y
+          .option("budgets", {
+            alias: "b",
+            type: "string",
+            default: "membudget.json",
+            describe: "The budget file",
+          })
+          .option("from", {
+            type: "string",
+            describe: "Take the figures from this report instead of running",
+          })
+          .option("headroom", { type: "string", default: "10%", describe: "Added on top of the largest run" })
+          .option("metrics", {
+            type: "array",
+            string: true,
+            describe: "Metrics to budget (default: those each scenario already budgets)",
+          })
+          .option("only", { type: "array", string: true, describe: "Only these scenarios (by name)" })
+          .option("dry-run", { type: "boolean", default: false, describe: "Show the changes, write nothing" })
+          .example("$0 update", "Run the scenarios, then set each existing budget to the largest run + 10%")
+          .example(
+            "$0 update --from report.json --headroom 20% --metrics peakHeap allocated",
+            "From a report, two metrics",
+          ),
+      async (argv) => {
+        const plan = loadPlan(argv.budgets);
+        const headroom = parsePercent(argv.headroom);
+        if (headroom === undefined)
+          throw new UsageError(`--headroom takes a percentage such as 10%, not "${argv.headroom}"`);
+        const metrics = argv.metrics?.flatMap((m) => m.split(",")).map((m) => m.trim());
+        for (const m of metrics ?? []) {
+          if (!(METRIC_KEYS as readonly string[]).includes(m)) {
+            throw new UsageError(`--metrics: no metric "${m}"; the metrics are ${METRIC_KEYS.join(", ")}`);
+          }
+        }
+        const report = argv.from
+          ? readReport(argv.from)
+          : await runPlan(plan, {
+              only: argv.only,
+              budgetFileLabel: displayPath(plan.file, process.cwd()),
+              ...progressPrinter(process.stderr, false),
+            });
+        const only = new Set(argv.only ?? []);
+        const budgets = new Map(
+          plan.scenarios.filter((s) => only.size === 0 || only.has(s.name)).map((s) => [s.name, s.budget]),
+        );
+        const updates = budgetUpdates(report, budgets, {
+          headroom,
+          ...(metrics ? { metrics: metrics as MetricKey[] } : {}),
+        });
+        for (const u of updates) {
+          const unit = METRICS[u.metric].unit;
+          const from = u.from !== undefined ? formatValue(unit, u.from) : "(none)";
+          process.stdout.write(`${u.scenario}  ${u.metric}: ${from} → ${u.text}\n`);
+        }
+        const failed = report.scenarios.filter((s) => s.status === "error");
+        for (const s of failed)
+          process.stderr.write(`membudget: ${s.name} not updated: ${s.reason ?? "error"}\n`);
+        if (updates.length === 0) process.stdout.write("membudget: every budget already fits\n");
+        else if (argv["dry-run"])
+          process.stdout.write(`membudget: ${updates.length} budgets would change (dry run)\n`);
+        else {
+          writeTextFile(plan.file, applyBudgetUpdates(readFileSync(plan.file, "utf8"), updates));
+          loadPlan(plan.file); // the rewritten file must still be valid
+          process.stdout.write(
+            `membudget: ${updates.length} budgets written to ${displayPath(plan.file, process.cwd())}\n`,
+          );
+        }
+        code = failed.length > 0 ? EXIT.workload : EXIT.ok;
       },
     )
     .command(

@@ -115,6 +115,22 @@ describe("membudget run", () => {
   });
 });
 
+describe("membudget update", () => {
+  it("measures, writes budgets that the next run passes, and keeps the file's comments", () => {
+    const dir = project(
+      `{\n  // ours\n  "scenarios": { "hold": { "run": "${hold(20)}", "repeat": 1, "budget": { "peakHeap": "10 MiB" } } }\n}\n`,
+    );
+    expect(membudget(dir, "run").code).toBe(1);
+    const r = membudget(dir, "update", "--headroom", "10%");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/hold {2}peakHeap: 10\.0 MiB → 2[23] MiB/);
+    const text = readFileSync(join(dir, "membudget.json"), "utf8");
+    expect(text).toContain("// ours");
+    expect(membudget(dir, "run").code).toBe(0);
+    expect(membudget(dir, "update", "--headroom", "lots").stderr).toContain("--headroom takes a percentage");
+  });
+});
+
 describe("Ctrl-C", () => {
   it("stops the running workload's whole tree, writes no report and exits 130", async () => {
     const dir = project({
