@@ -208,7 +208,7 @@ describe("usage errors exit 2", () => {
   });
 
   it("prints help with examples for every command", () => {
-    for (const command of ["run", "validate", "compare", "merge"]) {
+    for (const command of ["run", "validate", "compare", "update", "merge"]) {
       const r = membudget(tmpdir(), command, "--help");
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("Examples:");
