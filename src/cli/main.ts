@@ -1,6 +1,7 @@
 // The membudget command line: run · validate · compare · merge, over the same engine as the Action.
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { displayPath, loadPlan } from "../config/load.js";
@@ -124,8 +125,10 @@ export async function main(args: string[]): Promise<number> {
         const cancel = new AbortController();
         const onSignal = () => cancel.abort();
         process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+        const commit = gitHead(dirname(plan.file));
         const report = await runPlan(plan, {
           signal: cancel.signal,
+          ...(commit ? { commit } : {}),
           only: argv.only,
           ...(base ? { base, baseSource: displayPath(resolve(argv.base!), process.cwd()) } : {}),
           budgetFileLabel: displayPath(plan.file, process.cwd()),
@@ -287,6 +290,12 @@ export async function main(args: string[]): Promise<number> {
     return reportError(err);
   }
   return code;
+}
+
+/** The commit the budget file's repository is at, recorded in the report (none outside git). */
+function gitHead(dir: string): string | undefined {
+  const r = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: dir, encoding: "utf8" });
+  return r.status === 0 && /^[0-9a-f]{40,64}$/.test(r.stdout.trim()) ? r.stdout.trim() : undefined;
 }
 
 function reportError(err: unknown): number {

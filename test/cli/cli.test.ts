@@ -115,6 +115,23 @@ describe("membudget run", () => {
   });
 });
 
+describe("the report", () => {
+  it("records the commit the budget file's repository is at", () => {
+    const dir = project({ scenarios: { t: { run: "true", repeat: 1 } } });
+    const git = (...args: string[]) =>
+      spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-qm", "budgets");
+    const head = git("rev-parse", "HEAD").stdout.trim();
+    expect(membudget(dir, "run", "--report", "r.json").code).toBe(0);
+    expect(readReport(join(dir, "r.json")).commit).toBe(head);
+  });
+});
+
 describe("membudget update", () => {
   it("measures, writes budgets that the next run passes, and keeps the file's comments", () => {
     const dir = project(
