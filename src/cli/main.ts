@@ -20,6 +20,7 @@ import { mergeReports } from "../report/merge.js";
 import { METRIC_KEYS, METRICS, type MetricKey } from "../report/metrics.js";
 import type { Report } from "../report/types.js";
 import { judgeReport } from "../verdict/judge.js";
+import { withBudgetsOf } from "../verdict/rebudget.js";
 import { VERSION } from "../version.js";
 import { EXIT, exitCodeFor, type FailOn } from "./exit.js";
 
@@ -73,7 +74,7 @@ export async function main(args: string[]): Promise<number> {
     .scriptName("membudget")
     .version(VERSION)
     .strict()
-    .demandCommand(1, "Name a command: run, validate, compare, update or merge.")
+    .demandCommand(1, "Name a command: run, validate, check, compare, update or merge.")
     .recommendCommands()
     .epilogue(
       "Exit codes: 0 within budget · 1 a budget was broken · 2 bad usage or budget file · 3 a workload failed · 130 cancelled.",
@@ -152,6 +153,33 @@ export async function main(args: string[]): Promise<number> {
         process.stdout.write(
           `${displayPath(plan.file, process.cwd())}: valid, ${n} ${n === 1 ? "scenario" : "scenarios"} (${plan.scenarios.map((s) => `${s.name} [${s.runtime}]`).join(", ")})\n`,
         );
+      },
+    )
+    .command(
+      "check <file>",
+      "Judge a report (e.g. merged from several jobs) against the budget file's current budgets",
+      (y) =>
+        outputs(y)
+          .positional("file", { type: "string", demandOption: true, describe: "The report to check" })
+          .option("budgets", {
+            alias: "b",
+            type: "string",
+            default: "membudget.json",
+            describe: "The budget file",
+          })
+          .option("base", { type: "string", describe: "A report of the base, for deltas and regressions" })
+          .example("$0 check report.json", "Are the figures within today's budgets?")
+          .example(
+            "$0 merge shard-*.json -o all.json && $0 check all.json --base main.json",
+            "Shards, then one verdict",
+          ),
+      (argv) => {
+        const plan = loadPlan(argv.budgets);
+        const measured = withBudgetsOf(readReport(argv.file), plan);
+        const base = argv.base ? readReport(argv.base) : undefined;
+        const report = judgeReport(base ? { ...measured, base: { source: argv.base! } } : measured, base);
+        publish(report, argv);
+        code = exitCodeFor(report, argv["fail-on"]);
       },
     )
     .command(

@@ -132,6 +132,36 @@ describe("the report", () => {
   });
 });
 
+describe("membudget check", () => {
+  it("judges a report's figures against today's budgets, without running anything", () => {
+    const dir = project({
+      scenarios: { hold: { run: hold(20), repeat: 1, budget: { peakHeap: "64 MiB" } } },
+    });
+    expect(membudget(dir, "run", "--report", "r.json").code).toBe(0);
+    // The budget is tightened (and the workload removed: check must not run it).
+    writeFileSync(
+      join(dir, "membudget.json"),
+      JSON.stringify({
+        scenarios: { hold: { run: "false", budget: { peakHeap: "16 MiB", peakExternal: "1 MiB" } } },
+      }),
+    );
+    const r = membudget(dir, "check", "r.json", "--report", "checked.json");
+    expect(r.code).toBe(3);
+    const checked = readReport(join(dir, "checked.json")).scenarios[0]!;
+    expect(checked.metrics.peakHeap).toMatchObject({ budget: 16 * MiB, status: "over" });
+    // A budget on a figure the report does not have is an error, not a silent pass.
+    expect(checked.status).toBe("error");
+    expect(checked.reason).toContain("peakExternal (not in the report)");
+    writeFileSync(
+      join(dir, "membudget.json"),
+      JSON.stringify({ scenarios: { hold: { run: "false", budget: { peakHeap: "16 MiB" } } } }),
+    );
+    const over = membudget(dir, "check", "r.json");
+    expect(over.code).toBe(1);
+    expect(over.stdout).toMatch(/hold\s+peak heap\s+20\.0 MiB\s+16\.0 MiB\s+over budget/);
+  });
+});
+
 describe("membudget update", () => {
   it("measures, writes budgets that the next run passes, and keeps the file's comments", () => {
     const dir = project(
@@ -225,7 +255,7 @@ describe("usage errors exit 2", () => {
   });
 
   it("prints help with examples for every command", () => {
-    for (const command of ["run", "validate", "compare", "update", "merge"]) {
+    for (const command of ["run", "validate", "check", "compare", "update", "merge"]) {
       const r = membudget(tmpdir(), command, "--help");
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("Examples:");
