@@ -246,6 +246,22 @@ describe("base vs head", () => {
     );
   }
 
+  it("comment: on-change comments while a figure moved, and deletes the comment once nothing moved", async () => {
+    // A pull request whose workload grew: the comment is created.
+    const grown = growingRepo("budgets/base-vs-head.json");
+    const first = await onPullRequest(grown, { comment: "on-change", "fail-on": "never" });
+    expect(first.exitCode, describeRun(first)).toBe(0);
+    expect(comments()).toHaveLength(1);
+    // The next push reverts the growth (base and head alike): the comment goes.
+    rmSync(path.join(tmp, "origin"), { recursive: true, force: true });
+    rmSync(path.join(tmp, "workspace"), { recursive: true, force: true });
+    const plain = plainRepo("budgets/within.json");
+    const second = await onPullRequest(plain, { comment: "on-change" }, { runId: 2 });
+    expect(second.exitCode, describeRun(second)).toBe(0);
+    expect(comments()).toHaveLength(0);
+    expect(writes().at(-1)).toMatch(/^DELETE \/repos\/.+\/issues\/comments\/\d+$/);
+  });
+
   function expectBaseAndHead(report: Report, markdown: string, repo: PullRequestRepo): void {
     expect(report.base?.commit).toBe(repo.baseSha);
     expect(report.commit).toBe(repo.headSha);
