@@ -10,6 +10,7 @@ import { pullRequestHeadSha, upsertStickyComment } from "../github/comment.js";
 import { progressPrinter } from "../progress.js";
 import { annotationsOf } from "../render/annotations.js";
 import { renderMarkdown } from "../render/markdown.js";
+import { needsAttention } from "../render/select.js";
 import { readReport, writeReport } from "../report/io.js";
 import type { Report } from "../report/types.js";
 import { judgeReport } from "../verdict/judge.js";
@@ -216,7 +217,7 @@ async function postComment(
   key: string,
   mode: CommentMode,
 ): Promise<string | undefined> {
-  const attention = report.scenarios.some((s) => ["error", "over", "regressed"].includes(s.status));
+  const attention = report.scenarios.some(needsAttention);
   const moved = report.scenarios.some(
     (s) =>
       s.status === "new" ||

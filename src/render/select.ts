@@ -1,7 +1,6 @@
 // Which rows a table shows: the metrics of a scenario worth a line, worst first.
 import { METRIC_KEYS, type MetricKey } from "../report/metrics.js";
-import type { MetricSummary, ScenarioReport } from "../report/types.js";
-import { worst } from "../verdict/verdict.js";
+import { type MetricSummary, type ScenarioReport, STATUS_ORDER, type Status } from "../report/types.js";
 
 export interface Row {
   scenario: ScenarioReport;
@@ -9,7 +8,7 @@ export interface Row {
   summary?: MetricSummary;
 }
 
-const ATTENTION = new Set(["error", "over", "regressed"]);
+const ATTENTION: ReadonlySet<Status> = new Set(["error", "over", "regressed"]);
 
 export function needsAttention(s: ScenarioReport): boolean {
   return ATTENTION.has(s.status);
@@ -37,14 +36,14 @@ export function rowsOf(s: ScenarioReport, all = false): Row[] {
 
 const HEADLINE: readonly MetricKey[] = ["peakHeap", "allocated", "peakRss"];
 
+/** Rows that need attention first (error, over, regressed: the head of STATUS_ORDER), the rest as they come. */
 function rank(r: Row): number {
-  const s = r.summary?.status ?? "pass";
-  return ["error", "over", "regressed"].includes(s) ? ["error", "over", "regressed"].indexOf(s) : 3;
+  return Math.min(order(r.summary?.status ?? "pass"), ATTENTION.size);
 }
 
+const order = (status: Status) => STATUS_ORDER.indexOf(status);
+
+/** Worst first, in STATUS_ORDER; scenarios of one status keep the budget file's order. */
 export function sortScenarios(scenarios: ScenarioReport[]): ScenarioReport[] {
-  const order = ["error", "over", "regressed", "removed", "new", "pass", "unbudgeted"];
-  return [...scenarios].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
+  return [...scenarios].sort((a, b) => order(a.status) - order(b.status));
 }
-
-export { worst };
