@@ -1,5 +1,5 @@
 // The CLI's exit codes, decided in one place.
-import type { Report } from "../report/types.js";
+import type { Report } from "../model/report.js";
 
 export const EXIT = { ok: 0, breach: 1, usage: 2, workload: 3, cancelled: 130 } as const;
 

@@ -12,23 +12,12 @@ import {
   parseTree,
   printParseErrorCode,
 } from "jsonc-parser";
-import { BudgetFileError, type Problem } from "../errors.js";
-import type { SitesMode } from "../measure/sites.js";
-import { BUDGET_KEYS, METRICS, type MetricKey } from "../report/metrics.js";
+import { BudgetFileError, type Problem } from "../model/errors.js";
+import { BUDGET_KEYS, METRICS, type MetricKey } from "../model/metrics.js";
+import type { SitesMode } from "../model/sites.js";
+import { parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
 import { inferRuntime } from "./runtime.js";
 import type { Plan, Scenario } from "./types.js";
-import {
-  COUNT_FORMS,
-  DURATION_FORMS,
-  PERCENT_FORMS,
-  parseCount,
-  parseDuration,
-  parsePercent,
-  parseRate,
-  parseSize,
-  RATE_FORMS,
-  SIZE_FORMS,
-} from "./units.js";
 import { budgetValidator, type Validator } from "./validator.js";
 
 export const DEFAULTS = { repeat: 3, timeout: 300, tolerance: 0.02, sites: "auto" } as const;
@@ -113,13 +102,33 @@ interface ScenarioInput {
 function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: string, display: string): Plan {
   const defaults = data.defaults ?? {};
   const problems: Problem[] = [];
+  /** A unit value in its base unit; a value past the unit's bound is a problem (and 0 stands in). */
+  const valueAt = (path: string[], raw: number | string, syntax: Syntax): number => {
+    const value = parseIn(syntax, raw)!;
+    const { max, maxText, what } = SYNTAX[syntax];
+    if (value <= max) return syntax === "percent" ? value / 100 : value;
+    problems.push({
+      pointer: pointerOf(path),
+      ...locate(root, path, lines),
+      message: `${JSON.stringify(raw)} is more than the largest ${what.replace(/^an? /, "")} membudget accepts here, ${maxText}`,
+      fix: `write ${what} of at most ${maxText}`,
+    });
+    return 0;
+  };
+  const setting = (name: string, key: "timeout" | "tolerance", syntax: Syntax, fallback: number | string) => {
+    const own = data.scenarios[name]?.[key];
+    if (own !== undefined) return valueAt(["scenarios", name, key], own, syntax);
+    const inherited = defaults[key];
+    if (inherited !== undefined) return valueAt(["defaults", key], inherited, syntax);
+    return valueAt([], fallback, syntax);
+  };
   const scenarios = Object.entries(data.scenarios).map(([name, s]): Scenario => {
     const path = ["scenarios", name];
     const budget: Scenario["budget"] = {};
     const budgetLines: Scenario["source"]["budgetLines"] = {};
     for (const [key, raw] of Object.entries(s.budget ?? {})) {
       const metric = key as MetricKey;
-      const value = parseMetricValue(metric, raw!);
+      const value = valueAt([...path, "budget", key], raw!, SYNTAX_OF_UNIT[METRICS[metric].unit]);
       budget[metric] = value;
       budgetLines[metric] = locate(root, [...path, "budget", key], lines).line;
     }
@@ -131,9 +140,9 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
       runtime: s.runtime ?? inferRuntime(s.run),
       cwd,
       env: { ...defaults.env, ...s.env },
-      timeout: parseDuration(s.timeout ?? defaults.timeout ?? DEFAULTS.timeout)!,
+      timeout: setting(name, "timeout", "duration", DEFAULTS.timeout),
       repeat: s.repeat ?? defaults.repeat ?? DEFAULTS.repeat,
-      tolerance: parsePercent(s.tolerance ?? defaults.tolerance ?? "2%")!,
+      tolerance: setting(name, "tolerance", "percent", "2%"),
       sites: sitesMode(s.sites ?? defaults.sites ?? DEFAULTS.sites),
       budget,
       source: { line: locate(root, path, lines, true).line, budgetLines },
@@ -161,32 +170,21 @@ function sitesMode(value: SitesMode | boolean): SitesMode {
   return value;
 }
 
-function parseMetricValue(metric: MetricKey, raw: number | string): number {
-  switch (METRICS[metric].unit) {
-    case "bytes":
-      return parseSize(raw)!;
-    case "bytesPerSecond":
-      return parseRate(raw)!;
-    case "seconds":
-      return parseDuration(raw)!;
-    case "count":
-      return parseCount(raw)!;
+/** The syntax of the value at a JSON path of the budget file, when it is one of the units. */
+function syntaxAt(path: string[]): Syntax | undefined {
+  const last = path.at(-1) ?? "";
+  if (path.at(-2) === "budget" && (BUDGET_KEYS as readonly string[]).includes(last)) {
+    return SYNTAX_OF_UNIT[METRICS[last as MetricKey].unit];
   }
+  if (last === "timeout") return "duration";
+  if (last === "tolerance") return "percent";
+  return undefined;
 }
 
 /** The accepted forms for the value at a JSON path, by what the value measures. */
 function formsFor(path: string[]): { what: string; forms: string } | undefined {
-  const last = path.at(-1) ?? "";
-  if (path.at(-2) === "budget" && (BUDGET_KEYS as readonly string[]).includes(last)) {
-    const unit = METRICS[last as MetricKey].unit;
-    if (unit === "bytes") return { what: "a size", forms: SIZE_FORMS };
-    if (unit === "bytesPerSecond") return { what: "a rate", forms: RATE_FORMS };
-    if (unit === "seconds") return { what: "a duration", forms: DURATION_FORMS };
-    return { what: "a count", forms: COUNT_FORMS };
-  }
-  if (last === "timeout") return { what: "a duration", forms: DURATION_FORMS };
-  if (last === "tolerance") return { what: "a percentage", forms: PERCENT_FORMS };
-  return undefined;
+  const syntax = syntaxAt(path);
+  return syntax ? SYNTAX[syntax] : undefined;
 }
 
 function schemaProblems(errors: ErrorObject[], root: JsonNode, lines: number[]): Problem[] {

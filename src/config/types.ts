@@ -1,8 +1,7 @@
 // The Plan: a validated budget file, with every unit parsed and every default filled in.
 
-import type { SitesMode } from "../measure/sites.js";
-import type { Runtime } from "../measure/types.js";
-import type { MetricKey } from "../report/metrics.js";
+import type { MetricKey, Runtime } from "../model/metrics.js";
+import type { SitesMode } from "../model/sites.js";
 
 export interface Scenario {
   name: string;

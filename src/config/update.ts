@@ -1,8 +1,8 @@
 // Rewrites the budgets of a budget file from measured figures plus headroom, keeping the file's
 // comments and layout (`membudget update`). Pure: text and a report in, text out.
 import { applyEdits, type FormattingOptions, modify } from "jsonc-parser";
-import { METRICS, type MetricKey } from "../report/metrics.js";
-import type { Report } from "../report/types.js";
+import { METRICS, type MetricKey } from "../model/metrics.js";
+import type { Report } from "../model/report.js";
 
 export interface BudgetUpdate {
   scenario: string;

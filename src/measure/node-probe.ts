@@ -1,6 +1,6 @@
 // Builds the environment that preloads the Node.js probe (probes/node/probe.cjs) into every Node
-// process of a workload, and says which of its figures are exact and which are derived.
-import type { MetricKey } from "../report/metrics.js";
+// process of a workload (what each figure is: FIGURES.node in src/model/metrics.ts).
+import type { MetricKey } from "../model/metrics.js";
 import { probeFile } from "./probe-files.js";
 
 export interface NodeProbeOptions {
@@ -18,37 +18,6 @@ export interface NodeProbeOptions {
    */
   signals?: boolean;
 }
-
-export interface FigureKind {
-  /** exact: read from V8 as is; derived: computed from exact readings; sampled: read at GC points and at exit. */
-  kind: "exact" | "derived" | "sampled" | "unavailable";
-  how: string;
-}
-
-/** What each Node.js figure is, for the README and the report. */
-export const NODE_FIGURE_KINDS = {
-  peakHeap: {
-    kind: "exact",
-    how: "largest V8 used heap, read before every GC and at exit (it only grows between GCs); includes garbage not yet collected",
-  },
-  allocated: {
-    kind: "derived",
-    how: "sum over GCs of the used heap before it minus the used heap after the previous one, plus what is left at exit",
-  },
-  gcCollections: {
-    kind: "exact",
-    how: "scavenges and full collections reported by V8 (incremental-marking steps are not counted)",
-  },
-  gcPause: {
-    kind: "exact",
-    how: "V8's main-thread time per GC, summed; varies widely between runs: report it, do not gate on it",
-  },
-  peakExternal: {
-    kind: "sampled",
-    how: "largest V8 external memory (Buffers, ArrayBuffers, bound C++ objects) at GC points and at exit",
-  },
-  allocations: { kind: "unavailable", how: "V8 does not count allocations" },
-} as const satisfies Partial<Record<MetricKey, FigureKind>>;
 
 /** Environment for a workload measured with the Node.js probe; `notes` are said once to the user. */
 export function nodeProbeEnv(

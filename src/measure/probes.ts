@@ -2,10 +2,10 @@
 // per-process files it leaves behind, read back and combined into one set of figures per run.
 import { readdirSync, readFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
-import type { MetricKey } from "../report/metrics.js";
+import type { MetricKey, Runtime } from "../model/metrics.js";
 import { nativeTool } from "./native.js";
 import { probeFile } from "./probe-files.js";
-import type { ProcessFigures, Runtime } from "./types.js";
+import type { ProcessFigures } from "./types.js";
 
 export interface ProbeEnvOptions {
   /**

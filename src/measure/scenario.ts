@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Scenario } from "../config/types.js";
-import type { Site, TimelinePoint } from "../report/types.js";
+import type { Site, TimelinePoint } from "../model/report.js";
 import { nodeProbeEnv } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./run.js";

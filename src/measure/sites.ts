@@ -2,7 +2,8 @@
 // process that matters, paths relative to the repository, a bounded count, points on the run's clock.
 import { spawnSync } from "node:child_process";
 import { isAbsolute, relative, sep } from "node:path";
-import type { Site, TimelinePoint } from "../report/types.js";
+import type { Site, TimelinePoint } from "../model/report.js";
+import type { SitesMode } from "../model/sites.js";
 import { downsample } from "./timeline.js";
 import type { ProcessFigures } from "./types.js";
 
@@ -11,12 +12,6 @@ export const SITE_LIMIT = 10;
 
 /** Points a timeline keeps at most (the runner's RSS timeline has the same bound). */
 export const TIMELINE_LIMIT = 200;
-
-/**
- * When the attribution run happens. auto: only for a scenario that came out over budget or
- * regressed; always: for every scenario; never: not at all.
- */
-export type SitesMode = "auto" | "always" | "never";
 
 /** Whether a scenario with this mode and (judged) status gets an attribution run. */
 export function wantsSites(mode: SitesMode, status: string): boolean {

@@ -1,5 +1,5 @@
 // Bounded timelines: the runner's RSS samples and the probes' heap points, thinned evenly.
-import type { TimelinePoint } from "../report/types.js";
+import type { TimelinePoint } from "../model/report.js";
 
 /** At most `max` points, one per equal slice of time, each the slice's highest RSS and heap. */
 export function downsample(points: TimelinePoint[], max: number): TimelinePoint[] {

@@ -1,8 +1,5 @@
 // Plain data that flows out of the measure stage: one Run per execution of a scenario.
-import type { MetricKey } from "../report/metrics.js";
-
-/** Which probe a scenario is measured with. */
-export type Runtime = "python" | "node" | "native";
+import type { MetricKey } from "../model/metrics.js";
 
 /** Figures written by one probed process (one file per pid, or pid+thread for Node workers). */
 export interface ProcessFigures {

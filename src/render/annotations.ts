@@ -1,6 +1,6 @@
 // Report → workflow-command annotations on the budget file, one per broken budget or failed scenario.
-import { METRICS, type MetricKey } from "../report/metrics.js";
-import type { Report } from "../report/types.js";
+import { METRICS, type MetricKey } from "../model/metrics.js";
+import type { Report } from "../model/report.js";
 
 export interface Annotation {
   level: "error" | "warning";

@@ -1,5 +1,5 @@
 // A scenario's memory timeline → a Mermaid `xychart-beta` line chart that GitHub renders in comments and summaries.
-import type { ScenarioReport, TimelinePoint } from "../report/types.js";
+import type { ScenarioReport, TimelinePoint } from "../model/report.js";
 
 /** Points per line: enough to show the shape, few enough for a hundred charts in one comment. */
 export const CHART_POINTS = 40;

@@ -1,20 +1,7 @@
 // Human forms of figures, shared by every renderer.
-import { formatCount, formatDuration, formatPercent, formatRate, formatSize } from "../config/units.js";
-import type { Unit } from "../report/metrics.js";
-import type { Status } from "../report/types.js";
 
-export function formatValue(unit: Unit, value: number): string {
-  switch (unit) {
-    case "bytes":
-      return formatSize(value);
-    case "bytesPerSecond":
-      return formatRate(value);
-    case "seconds":
-      return formatDuration(value);
-    case "count":
-      return formatCount(value);
-  }
-}
+import type { Status } from "../model/status.js";
+import { formatPercent } from "../model/units.js";
 
 /** "+38.0%", "−2.1%", "±0%"; undefined when there is no base. */
 export function formatDelta(delta: number | undefined): string | undefined {

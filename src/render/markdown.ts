@@ -1,11 +1,13 @@
 // Report → GitHub-flavoured markdown: the PR comment and the job summary.
-import { formatSize } from "../config/units.js";
-import { METRICS } from "../report/metrics.js";
-import type { Report, ScenarioReport, Status } from "../report/types.js";
-import { headlineSites, splitLocation } from "../verdict/sites.js";
+
+import { METRICS } from "../model/metrics.js";
+import type { Report, ScenarioReport } from "../model/report.js";
+import { splitLocation } from "../model/sites.js";
+import type { Status } from "../model/status.js";
+import { formatSize, formatValue } from "../model/units.js";
 import { mermaidChart } from "./chart.js";
-import { formatDelta, formatValue, STATUS_WORD } from "./format.js";
-import { needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
+import { formatDelta, STATUS_WORD } from "./format.js";
+import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
 
 /** GitHub refuses issue comments longer than this. */
 export const COMMENT_LIMIT = 65_536;

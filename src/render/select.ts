@@ -1,6 +1,7 @@
 // Which rows a table shows: the metrics of a scenario worth a line, worst first.
-import { METRIC_KEYS, type MetricKey } from "../report/metrics.js";
-import { type MetricSummary, type ScenarioReport, STATUS_ORDER, type Status } from "../report/types.js";
+import { METRIC_KEYS, type MetricKey } from "../model/metrics.js";
+import type { MetricSummary, ScenarioReport, Site } from "../model/report.js";
+import { STATUS_ORDER, type Status } from "../model/status.js";
 
 export interface Row {
   scenario: ScenarioReport;
@@ -46,4 +47,21 @@ const order = (status: Status) => STATUS_ORDER.indexOf(status);
 /** Worst first, in STATUS_ORDER; scenarios of one status keep the budget file's order. */
 export function sortScenarios(scenarios: ScenarioReport[]): ScenarioReport[] {
   return [...scenarios].sort((a, b) => order(a.status) - order(b.status));
+}
+
+/** The sites worth showing under a scenario: the diff when something grew, else the head's own. */
+export function headlineSites(s: ScenarioReport):
+  | {
+      kind: "diff" | "peak" | "allocated";
+      sites: (Site & { baseBytes?: number })[];
+      of?: "peak" | "allocated";
+    }
+  | undefined {
+  const sites = s.sites;
+  if (!sites) return undefined;
+  if (sites.diff && sites.diff.length > 0)
+    return { kind: "diff", sites: sites.diff, of: sites.diffOf ?? "peak" };
+  if (sites.peak && sites.peak.length > 0) return { kind: "peak", sites: sites.peak };
+  if (sites.allocated && sites.allocated.length > 0) return { kind: "allocated", sites: sites.allocated };
+  return undefined;
 }

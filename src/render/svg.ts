@@ -1,6 +1,7 @@
 // A scenario's memory timeline → a self-contained SVG chart (what `--chart DIR` writes), pure.
-import { formatSize } from "../config/units.js";
-import type { ScenarioReport, TimelinePoint } from "../report/types.js";
+
+import type { ScenarioReport, TimelinePoint } from "../model/report.js";
+import { formatSize } from "../model/units.js";
 import { niceCeil } from "./chart.js";
 
 const MiB = 1024 * 1024;

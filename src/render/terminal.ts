@@ -1,11 +1,11 @@
 // Report → a plain table for the terminal (colour only when asked: a TTY without NO_COLOR).
 
-import { formatSize } from "../config/units.js";
-import { METRICS } from "../report/metrics.js";
-import type { Report, ScenarioReport, Status } from "../report/types.js";
-import { headlineSites } from "../verdict/sites.js";
-import { formatDelta, formatValue, STATUS_WORD } from "./format.js";
-import { needsAttention, rowsOf, sortScenarios } from "./select.js";
+import { METRICS } from "../model/metrics.js";
+import type { Report, ScenarioReport } from "../model/report.js";
+import type { Status } from "../model/status.js";
+import { formatSize, formatValue } from "../model/units.js";
+import { formatDelta, STATUS_WORD } from "./format.js";
+import { headlineSites, needsAttention, rowsOf, sortScenarios } from "./select.js";
 
 /** How many sites the terminal lists under a failing scenario. */
 const TERMINAL_SITES = 5;

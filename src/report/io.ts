@@ -1,8 +1,8 @@
 // Reads, validates and writes report files (JSON, versioned, with a schema of their own).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { BudgetFileError } from "../errors.js";
-import { REPORT_VERSION, type Report } from "./types.js";
+import { BudgetFileError } from "../model/errors.js";
+import { REPORT_VERSION, type Report } from "../model/report.js";
 import { reportValidator, type Validator } from "./validator.js";
 
 let validator: Validator | undefined;

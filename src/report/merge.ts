@@ -1,6 +1,7 @@
 // Merges reports of separate jobs (a matrix, shards) into one; later reports win on name clashes.
-import { verdictSentence, worst } from "../verdict/verdict.js";
-import type { Report } from "./types.js";
+
+import type { Report } from "../model/report.js";
+import { verdictSentence, worst } from "../model/status.js";
 
 /** Each scenario keeps the verdict its own job gave it; only the totals are computed anew. */
 export function mergeReports(reports: Report[]): Report {

@@ -1,8 +1,9 @@
 // Applies budgets and an optional base report to a report's figures: every status and the verdict sentence.
-import type { MetricKey } from "../report/metrics.js";
-import type { Report, ScenarioReport } from "../report/types.js";
+import type { MetricKey } from "../model/metrics.js";
+import type { Report, ScenarioReport } from "../model/report.js";
+import { verdictSentence, worst } from "../model/status.js";
 import { scenarioSiteDiff } from "./sites.js";
-import { judgeMetric, scenarioStatus, verdictSentence, worst } from "./verdict.js";
+import { judgeMetric, scenarioStatus } from "./verdict.js";
 
 /** Returns a new report whose statuses reflect its budgets and, when given, the base report. */
 export function judgeReport(report: Report, base?: Report): Report {

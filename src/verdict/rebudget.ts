@@ -1,7 +1,7 @@
 // Puts a budget file's current budgets on a report's figures (`membudget check`). Pure.
 import type { Plan } from "../config/types.js";
-import type { MetricKey } from "../report/metrics.js";
-import type { Report, ScenarioReport } from "../report/types.js";
+import type { MetricKey } from "../model/metrics.js";
+import type { Report, ScenarioReport } from "../model/report.js";
 
 /**
  * The report with each scenario's budgets (and tolerance) replaced by the plan's; scenarios the

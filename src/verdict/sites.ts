@@ -1,15 +1,10 @@
 // Head sites vs base sites → the sites that grew most (pure): what a reviewer reads under a regression.
-import type { ScenarioReport, Site, SiteGrowth } from "../report/types.js";
+
+import type { ScenarioReport, Site, SiteGrowth } from "../model/report.js";
+import { splitLocation } from "../model/sites.js";
 
 /** How many grown sites the diff keeps by default. */
 export const SITE_DIFF_LIMIT = 10;
-
-/** "pkg/mod.py:42" → {file: "pkg/mod.py", line: 42}; a location without a line keeps it undefined. */
-export function splitLocation(location: string): { file: string; line?: number } {
-  const m = /^(.*):(\d+)$/.exec(location);
-  if (!m) return { file: location };
-  return { file: m[1]!, line: Number(m[2]) };
-}
 
 /**
  * The head sites that grew against the base, largest growth first, at most `limit`.
@@ -69,22 +64,5 @@ export function scenarioSiteDiff(
     const b = base?.[kind];
     if (h && b) return { diff: siteDiff(h, b, limit), diffOf: kind };
   }
-  return undefined;
-}
-
-/** The sites worth showing under a scenario: the diff when something grew, else the head's own. */
-export function headlineSites(s: ScenarioReport):
-  | {
-      kind: "diff" | "peak" | "allocated";
-      sites: (Site & { baseBytes?: number })[];
-      of?: "peak" | "allocated";
-    }
-  | undefined {
-  const sites = s.sites;
-  if (!sites) return undefined;
-  if (sites.diff && sites.diff.length > 0)
-    return { kind: "diff", sites: sites.diff, of: sites.diffOf ?? "peak" };
-  if (sites.peak && sites.peak.length > 0) return { kind: "peak", sites: sites.peak };
-  if (sites.allocated && sites.allocated.length > 0) return { kind: "allocated", sites: sites.allocated };
   return undefined;
 }

@@ -1,38 +1,6 @@
 // Turns the runs of one scenario into per-metric figures: median, min, max and noise.
-import type { Runtime } from "../measure/types.js";
-import { METRIC_KEYS, type MetricKey } from "../report/metrics.js";
-import type { FigureKind, MetricSummary } from "../report/types.js";
-
-/** How each probe's figures come about, for the report and the README. */
-const KIND: Record<Runtime, Partial<Record<MetricKey, { kind: FigureKind; deterministic: boolean }>>> = {
-  python: {
-    peakHeap: { kind: "exact", deterministic: true },
-    allocated: { kind: "exact", deterministic: true },
-    allocations: { kind: "exact", deterministic: true },
-    gcCollections: { kind: "exact", deterministic: true },
-  },
-  node: {
-    // The largest used heap seen before a GC or at exit: exact at those points, sampled between them.
-    peakHeap: { kind: "sampled", deterministic: false },
-    allocated: { kind: "derived", deterministic: false },
-    peakExternal: { kind: "sampled", deterministic: false },
-    gcCollections: { kind: "exact", deterministic: false },
-  },
-  native: {
-    peakHeap: { kind: "exact", deterministic: true },
-    allocated: { kind: "exact", deterministic: true },
-    allocations: { kind: "exact", deterministic: true },
-  },
-};
-
-export function figureKind(
-  runtime: Runtime,
-  metric: MetricKey,
-): { kind: FigureKind; deterministic: boolean } {
-  return (
-    KIND[runtime][metric] ?? { kind: metric === "allocationRate" ? "derived" : "exact", deterministic: false }
-  );
-}
+import { figureInfo, METRIC_KEYS, type MetricKey, type Runtime } from "../model/metrics.js";
+import type { MetricSummary } from "../model/report.js";
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -65,6 +33,7 @@ export function summarise(runtime: Runtime, runs: RunFigures[]): Partial<Record<
       values = wall > 0 ? valuesOf(good, "allocated").map((bytes) => bytes / wall) : [];
     } else values = valuesOf(good, metric);
     if (values.length === 0) continue;
+    const info = figureInfo(runtime, metric);
     const value = median(values);
     const min = Math.min(...values);
     const max = Math.max(...values);
@@ -74,7 +43,8 @@ export function summarise(runtime: Runtime, runs: RunFigures[]): Partial<Record<
       max,
       spread: value === 0 ? 0 : (max - min) / value,
       runs: values.length,
-      ...figureKind(runtime, metric),
+      kind: info.kind,
+      deterministic: info.deterministic,
     };
   }
   return out;

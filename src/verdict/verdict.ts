@@ -1,14 +1,10 @@
 // Figures vs budgets vs base → statuses. Pure: no I/O.
-import { formatValue } from "../render/format.js";
-import { METRICS, type MetricKey, type Unit } from "../report/metrics.js";
-import { type MetricSummary, type ScenarioReport, STATUS_ORDER, type Status } from "../report/types.js";
-import type { Summary } from "./summarise.js";
 
-export function worst(statuses: Status[], empty: Status = "pass"): Status {
-  let best = STATUS_ORDER.length;
-  for (const s of statuses) best = Math.min(best, STATUS_ORDER.indexOf(s));
-  return STATUS_ORDER[best] ?? empty;
-}
+import { METRICS, type MetricKey, type Unit } from "../model/metrics.js";
+import type { MetricSummary, ScenarioReport } from "../model/report.js";
+import { STATUS_ORDER, type Status, worst } from "../model/status.js";
+import { formatValue } from "../model/units.js";
+import type { Summary } from "./summarise.js";
 
 export interface JudgeInput {
   summary: Summary;
@@ -90,32 +86,4 @@ export function scenarioStatus(
   const status = metricStatus === "unbudgeted" ? "pass" : metricStatus;
   if (hasBase && !inBase && status === "pass") return "new";
   return status;
-}
-
-/** "2 of 14 scenarios over budget" — the verdict in words, worst news first. */
-export function verdictSentence(scenarios: Pick<ScenarioReport, "status">[]): string {
-  const total = scenarios.filter((s) => s.status !== "removed").length;
-  const count = (st: Status) => scenarios.filter((s) => s.status === st).length;
-  const parts: string[] = [];
-  const errors = count("error");
-  const over = count("over");
-  const regressed = count("regressed");
-  if (errors) parts.push(`${errors} of ${total} ${plural(total, "scenario")} failed to run`);
-  if (over)
-    parts.push(
-      `${parts.length ? `${over}` : `${over} of ${total} ${plural(total, "scenario")}`} over budget`,
-    );
-  if (regressed)
-    parts.push(
-      `${parts.length ? `${regressed}` : `${regressed} of ${total} ${plural(total, "scenario")}`} regressed`,
-    );
-  if (parts.length === 0) {
-    if (total === 0) return "No scenarios ran";
-    return total === 1 ? "1 scenario within budget" : `All ${total} scenarios within budget`;
-  }
-  return parts.join(", ");
-}
-
-function plural(n: number, word: string): string {
-  return n === 1 ? word : `${word}s`;
 }

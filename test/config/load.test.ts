@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadPlan } from "../../src/config/load.js";
-import { BudgetFileError } from "../../src/errors.js";
+import { BudgetFileError } from "../../src/model/errors.js";
 
 function budgetFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), "mb-config-"));

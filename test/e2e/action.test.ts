@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stickyMarker } from "../../src/github/comment.js";
+import type { Report } from "../../src/model/report.js";
 import { readReport } from "../../src/report/io.js";
-import type { Report } from "../../src/report/types.js";
 import { type FakeGitHub, startFakeGitHub } from "../helpers/fake-github.js";
 import {
   ACTION,

@@ -1,6 +1,6 @@
 // Builds small reports for the pure stages' tests (figures as a run would give them).
-import type { MetricKey } from "../../src/report/metrics.js";
-import { REPORT_VERSION, type Report, type ScenarioReport } from "../../src/report/types.js";
+import type { MetricKey } from "../../src/model/metrics.js";
+import { REPORT_VERSION, type Report, type ScenarioReport } from "../../src/model/report.js";
 import { judgeReport } from "../../src/verdict/judge.js";
 import { summarise } from "../../src/verdict/summarise.js";
 

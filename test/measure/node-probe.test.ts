@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  NODE_FIGURE_KINDS,
   type NodeProbeOptions,
   nodeProbeEnv,
   quoteNodeOption,
@@ -15,6 +14,7 @@ import {
 } from "../../src/measure/node-probe.js";
 import { probeFile } from "../../src/measure/probe-files.js";
 import type { ProcessFigures } from "../../src/measure/types.js";
+import { FIGURES, NEVER_MEASURED } from "../../src/model/metrics.js";
 
 const MiB = 1024 * 1024;
 const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/node/", import.meta.url));
@@ -116,10 +116,12 @@ describe("nodeProbeEnv", () => {
     expect(quoteNodeOption('/a"b\\c')).toBe('"/a\\"b\\\\c"');
   });
 
-  it("says which figures are exact and which are derived, and never offers allocations", () => {
-    expect(NODE_FIGURE_KINDS.peakHeap.kind).toBe("exact");
-    expect(NODE_FIGURE_KINDS.allocated.kind).toBe("derived");
-    expect(NODE_FIGURE_KINDS.allocations.kind).toBe("unavailable");
+  it("says which figures are sampled and which are derived, and never offers allocations", () => {
+    // The peak is read at GC points and at exit: sampled (it was called "exact" in a second table once).
+    expect(FIGURES.node.peakHeap?.kind).toBe("sampled");
+    expect(FIGURES.node.allocated?.kind).toBe("derived");
+    expect(FIGURES.node.allocations).toBeUndefined();
+    expect(NEVER_MEASURED.node.allocations).toBe("V8 does not count allocations");
   });
 });
 

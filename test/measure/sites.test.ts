@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parsePlan } from "../../src/config/load.js";
 import type { Scenario } from "../../src/config/types.js";
-import { runPlan } from "../../src/engine.js";
+import { runPlan } from "../../src/engine/engine.js";
 import { attributionRun } from "../../src/measure/scenario.js";
 import {
   displayLocation,

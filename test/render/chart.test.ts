@@ -6,9 +6,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Report, TimelinePoint } from "../../src/model/report.js";
 import { CHART_POINTS, chartTitle, mermaidChart, niceCeil, resample } from "../../src/render/chart.js";
 import { COMMENT_LIMIT, renderMarkdown } from "../../src/render/markdown.js";
-import type { Report, TimelinePoint } from "../../src/report/types.js";
 import { judgeReport } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { Report, Site } from "../../src/model/report.js";
 import { renderMarkdown, siteUrl } from "../../src/render/markdown.js";
 import { renderTerminal } from "../../src/render/terminal.js";
-import type { Report, Site } from "../../src/report/types.js";
 import { judgeReport } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
 

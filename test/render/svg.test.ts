@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { Report, ScenarioReport, TimelinePoint } from "../../src/model/report.js";
 import { chartFiles, chartSlug, renderSvg, SVG_LAYOUT } from "../../src/render/svg.js";
 import { writeReport, writeTextFile } from "../../src/report/io.js";
-import type { Report, ScenarioReport, TimelinePoint } from "../../src/report/types.js";
 import { judgeReport } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
 

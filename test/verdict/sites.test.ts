@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Site } from "../../src/report/types.js";
+import type { Site } from "../../src/model/report.js";
+import { splitLocation } from "../../src/model/sites.js";
+import { headlineSites } from "../../src/render/select.js";
 import { judgeReport } from "../../src/verdict/judge.js";
-import { headlineSites, SITE_DIFF_LIMIT, siteDiff, splitLocation } from "../../src/verdict/sites.js";
+import { SITE_DIFF_LIMIT, siteDiff } from "../../src/verdict/sites.js";
 import { MiB, report } from "../helpers/reports.js";
 
 const site = (location: string, fn: string, bytes: number): Site => ({ location, function: fn, bytes });

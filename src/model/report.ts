@@ -1,24 +1,8 @@
 // The Report: the one versioned document every renderer, `compare` and `merge` read.
-import type { Runtime } from "../measure/types.js";
-import type { MetricKey } from "./metrics.js";
+import type { FigureKind, MetricKey, Runtime } from "./metrics.js";
+import type { Status } from "./status.js";
 
 export const REPORT_VERSION = 1;
-
-export type Status = "pass" | "over" | "regressed" | "error" | "new" | "removed" | "unbudgeted";
-
-/** Worst first: the order in which statuses win when a scenario or a run is summarised. */
-export const STATUS_ORDER: readonly Status[] = [
-  "error",
-  "over",
-  "regressed",
-  "removed",
-  "new",
-  "pass",
-  "unbudgeted",
-];
-
-/** How far a figure can be trusted: exact counts, derived estimates, or sampled values. */
-export type FigureKind = "exact" | "derived" | "sampled";
 
 export interface MetricSummary {
   /** Median over the runs that produced the figure. */

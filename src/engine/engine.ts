@@ -1,15 +1,21 @@
 // The engine both adapters share: a Plan in, a judged Report out (measure → summarise → judge).
 import { arch, cpus, platform, release, totalmem } from "node:os";
 import { dirname } from "node:path";
-import type { Plan, Scenario } from "./config/types.js";
-import { attributionRun, type MeasureHooks, measureScenario } from "./measure/scenario.js";
-import { mergeHeapTimeline, relativeSites, repositoryRoot, SITE_LIMIT, wantsSites } from "./measure/sites.js";
-import type { Run } from "./measure/types.js";
-import { METRICS, type MetricKey } from "./report/metrics.js";
-import { REPORT_VERSION, type Report, type RunRecord, type ScenarioReport } from "./report/types.js";
-import { judgeReport } from "./verdict/judge.js";
-import { summarise } from "./verdict/summarise.js";
-import { VERSION } from "./version.js";
+import type { Plan, Scenario } from "../config/types.js";
+import { attributionRun, type MeasureHooks, measureScenario } from "../measure/scenario.js";
+import {
+  mergeHeapTimeline,
+  relativeSites,
+  repositoryRoot,
+  SITE_LIMIT,
+  wantsSites,
+} from "../measure/sites.js";
+import type { Run } from "../measure/types.js";
+import { METRICS, type MetricKey } from "../model/metrics.js";
+import { REPORT_VERSION, type Report, type RunRecord, type ScenarioReport } from "../model/report.js";
+import { VERSION } from "../model/version.js";
+import { judgeReport } from "../verdict/judge.js";
+import { summarise } from "../verdict/summarise.js";
 
 export interface RunOptions extends MeasureHooks {
   /** Only these scenarios (by name); all when empty. */

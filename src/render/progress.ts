@@ -1,6 +1,7 @@
 // Progress lines while scenarios run, one per run, shared by the CLI (stderr) and the Action (log).
-import { formatDuration, formatSize } from "./config/units.js";
-import type { MeasureHooks } from "./measure/scenario.js";
+
+import type { MeasureHooks } from "../measure/scenario.js";
+import { formatDuration, formatSize } from "../model/units.js";
 
 export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): MeasureHooks {
   const said = new Set<string>();

@@ -1,0 +1,129 @@
+// The metric table (docs/architecture.md): names, units, and how far each runtime's figure can be
+// trusted. The one definition that the schema, the judge, the renderers and the docs follow.
+
+export const METRIC_KEYS = [
+  "peakHeap",
+  "allocated",
+  "allocations",
+  "allocationRate",
+  "peakRss",
+  "peakExternal",
+  "gcPause",
+  "gcCollections",
+  "wallTime",
+] as const;
+
+export type MetricKey = (typeof METRIC_KEYS)[number];
+
+/** The metrics a budget may name (every metric is budgetable). */
+export const BUDGET_KEYS: readonly MetricKey[] = METRIC_KEYS;
+
+import type { Unit } from "./units.js";
+
+export type { Unit } from "./units.js";
+
+/** Which probe a scenario is measured with. */
+export type Runtime = "python" | "node" | "native";
+
+export interface MetricInfo {
+  unit: Unit;
+  label: string;
+  description: string;
+}
+
+export const METRICS: Record<MetricKey, MetricInfo> = {
+  peakHeap: {
+    unit: "bytes",
+    label: "peak heap",
+    description: "most bytes live on the language heap at once",
+  },
+  allocated: { unit: "bytes", label: "allocated", description: "total bytes requested over the run" },
+  allocations: { unit: "count", label: "allocations", description: "number of allocation calls" },
+  allocationRate: {
+    unit: "bytesPerSecond",
+    label: "allocation rate",
+    description: "allocated ÷ the workload's wall time",
+  },
+  peakRss: { unit: "bytes", label: "peak RSS", description: "largest resident set of the process tree" },
+  peakExternal: {
+    unit: "bytes",
+    label: "peak external",
+    description: "Node.js: most bytes held outside the V8 heap (Buffers, ArrayBuffers)",
+  },
+  gcPause: { unit: "seconds", label: "GC pause", description: "total time spent in garbage collection" },
+  gcCollections: { unit: "count", label: "GC collections", description: "number of garbage collections" },
+  wallTime: { unit: "seconds", label: "wall time", description: "the workload's wall-clock time" },
+};
+
+/** How far a figure can be trusted: exact counts, derived estimates, or sampled values. */
+export type FigureKind = "exact" | "derived" | "sampled";
+
+export interface FigureInfo {
+  kind: FigureKind;
+  /** True when the figure is the same on every run of a deterministic program (counts, traced peaks). */
+  deterministic: boolean;
+  /** How the probe arrives at it, in a phrase (for the docs and `--help`). */
+  how?: string;
+}
+
+/** What each probe's figures are. A metric a runtime lacks here is exact and noisy (wall time, RSS). */
+export const FIGURES: Record<Runtime, Partial<Record<MetricKey, FigureInfo>>> = {
+  python: {
+    peakHeap: { kind: "exact", deterministic: true },
+    allocated: { kind: "exact", deterministic: true },
+    allocations: { kind: "exact", deterministic: true },
+    gcCollections: { kind: "exact", deterministic: true },
+  },
+  node: {
+    peakHeap: {
+      kind: "sampled",
+      deterministic: false,
+      how: "largest V8 used heap, read before every GC and at exit (it only grows between GCs); includes garbage not yet collected",
+    },
+    allocated: {
+      kind: "derived",
+      deterministic: false,
+      how: "sum over GCs of the used heap before it minus the used heap after the previous one, plus what is left at exit",
+    },
+    peakExternal: {
+      kind: "sampled",
+      deterministic: false,
+      how: "largest V8 external memory (Buffers, ArrayBuffers, bound C++ objects) at GC points and at exit",
+    },
+    gcCollections: {
+      kind: "exact",
+      deterministic: false,
+      how: "scavenges and full collections reported by V8 (incremental-marking steps are not counted)",
+    },
+    gcPause: {
+      kind: "exact",
+      deterministic: false,
+      how: "V8's main-thread time per GC, summed; varies widely between runs: report it, do not gate on it",
+    },
+  },
+  native: {
+    peakHeap: { kind: "exact", deterministic: true },
+    allocated: { kind: "exact", deterministic: true },
+    allocations: { kind: "exact", deterministic: true },
+  },
+};
+
+export function figureInfo(runtime: Runtime, metric: MetricKey): FigureInfo {
+  return (
+    FIGURES[runtime][metric] ?? {
+      kind: metric === "allocationRate" ? "derived" : "exact",
+      deterministic: false,
+    }
+  );
+}
+
+/** Metrics a runtime's probes cannot give at all, with why (shown as unavailable, never as 0). */
+export const NEVER_MEASURED: Record<Runtime, Partial<Record<MetricKey, string>>> = {
+  python: { peakExternal: "only Node.js has an external heap" },
+  node: { allocations: "V8 does not count allocations" },
+  native: {
+    gcPause: "native programs have no GC probe",
+    gcCollections: "native programs have no GC probe",
+    peakExternal: "only Node.js has an external heap",
+  },
+};
