@@ -1,8 +1,8 @@
 // Checks out the pull request's base commit in a separate git worktree, fetching it first when the checkout is shallow.
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { firstLine, GitError, git } from "../git/git.js";
 
 export interface BaseWorktreeOptions {
   /** The repository the workflow checked out (the head). */
@@ -26,18 +26,6 @@ export interface BaseWorktree {
   fetched: boolean;
   /** Removes the worktree and its directory; safe to call more than once. */
   cleanup(): Promise<void>;
-}
-
-/** A git command failed: the message says what membudget was doing, the command, and git's own words. */
-export class GitError extends Error {
-  readonly code = "GIT_FAILED";
-  constructor(
-    message: string,
-    readonly stderr: string,
-  ) {
-    super(message);
-    this.name = "GitError";
-  }
 }
 
 export async function prepareBaseWorktree(options: BaseWorktreeOptions): Promise<BaseWorktree> {
@@ -124,34 +112,4 @@ function fetchError(sha: string, error: unknown): GitError {
       "`fetch-depth: 0` so the base is already there; or use `compare: none`.",
     stderr,
   );
-}
-
-function firstLine(text: string): string {
-  return (
-    text
-      .split("\n")
-      .map((l) => l.trim())
-      .find(Boolean) ?? "git gave no reason"
-  );
-}
-
-function git(cwd: string, args: string[], doing: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "git",
-      args,
-      {
-        cwd,
-        maxBuffer: 64 * 1024 * 1024,
-        // Never wait for a password prompt in CI: fail and say so instead.
-        env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
-      },
-      (error, stdout, stderr) => {
-        if (!error) return resolve(stdout);
-        const why = firstLine(stderr || error.message);
-        const message = doing ? `membudget ${doing}: git ${args.join(" ")} failed: ${why}` : why;
-        reject(new GitError(message, stderr || error.message));
-      },
-    );
-  });
 }

@@ -2,12 +2,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as core from "@actions/core";
+import { UsageError } from "../model/errors.js";
+import { FAIL_ON, type FailOn } from "../model/status.js";
 
 export const COMMENT_MODES = ["auto", "always", "on-change", "never", "from-report"] as const;
-export const FAIL_ON = ["over", "regressed", "never"] as const;
 
+/** When the sticky comment is posted (action.yml's `comment` input). */
 export type CommentMode = (typeof COMMENT_MODES)[number];
-export type FailOn = (typeof FAIL_ON)[number];
 /** `base`: measure the pull request's base commit; `none`; or a report file made earlier. */
 export type Compare = { kind: "base" } | { kind: "none" } | { kind: "report"; path: string };
 
@@ -93,8 +94,7 @@ export interface Settings {
 }
 
 /** A wrong input value: the message names the input, what it got and what it accepts. */
-export class InputError extends Error {
-  readonly code = "INPUT_INVALID";
+export class InputError extends UsageError {
   constructor(message: string) {
     super(message);
     this.name = "InputError";

@@ -4,4 +4,5 @@
 import module from "node:module";
 
 module.enableCompileCache?.();
-await import("./main.js");
+const { main } = await import("./main.js");
+process.exitCode = await main(process.argv.slice(2));

@@ -14,6 +14,7 @@ import {
 } from "jsonc-parser";
 import { BudgetFileError, type Problem } from "../model/errors.js";
 import { BUDGET_KEYS, METRICS, type MetricKey } from "../model/metrics.js";
+import { displayPath } from "../model/paths.js";
 import type { SitesMode } from "../model/sites.js";
 import { parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
 import { inferRuntime } from "./runtime.js";
@@ -336,9 +337,4 @@ function position(starts: number[], offset: number): { line: number; column: num
     else hi = mid - 1;
   }
   return { line: lo + 1, column: offset - starts[lo]! + 1 };
-}
-
-export function displayPath(absolute: string, cwd: string): string {
-  const rel = relative(cwd, absolute);
-  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : absolute;
 }

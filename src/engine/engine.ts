@@ -11,10 +11,12 @@ import {
   wantsSites,
 } from "../measure/sites.js";
 import type { Run } from "../measure/types.js";
-import { METRICS, type MetricKey } from "../model/metrics.js";
+import { UsageError } from "../model/errors.js";
+import { METRIC_KEYS, METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
 import { REPORT_VERSION, type Report, type RunRecord, type ScenarioReport } from "../model/report.js";
 import { VERSION } from "../model/version.js";
-import { judgeReport } from "../verdict/judge.js";
+import { budgetsOfPlan } from "../verdict/budgets.js";
+import { judge, withSiteDiffs } from "../verdict/judge.js";
 import { summarise } from "../verdict/summarise.js";
 
 export interface RunOptions extends MeasureHooks {
@@ -51,7 +53,10 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     scenarios: reports,
     ...(notes.size > 0 ? { notes: [...notes] } : {}),
   };
-  const judged = judgeReport(report, options.base);
+  const judged = judge(report, {
+    budgets: budgetsOfPlan(plan),
+    ...(options.base ? { base: options.base } : {}),
+  });
   return attributeSites(plan, judged, { ...options, ...(options.base ? { base: options.base } : {}) });
 }
 
@@ -62,7 +67,7 @@ export interface AttributeOptions extends MeasureHooks {
    * from the plan, or without figures (error) is skipped either way.
    */
   scenarios?: string[];
-  /** The base report the head report was judged against: the judgement is redone with it, so the site diff appears. */
+  /** The base report the head report was judged against: the site diff is made against it. */
   base?: Report;
   /** Sites kept per list (default 10). */
   limit?: number;
@@ -71,7 +76,7 @@ export interface AttributeOptions extends MeasureHooks {
 /**
  * Runs the attribution run (one extra run per scenario, under the heavier site probe) for the
  * scenarios that need it and returns the report with their `sites` (paths relative to the
- * repository) and, for Python, the heap added to the timeline; re-judged against `base` when given.
+ * repository) and, for Python, the heap added to the timeline; diffed against `base` when given.
  * The report's figures are untouched: the attribution run's figures are not used.
  */
 export async function attributeSites(
@@ -120,7 +125,7 @@ export async function attributeSites(
     scenarios.push(out);
   }
   if (!changed) return report;
-  return judgeReport({ ...report, scenarios }, options.base);
+  return withSiteDiffs({ ...report, scenarios }, options.base);
 }
 
 /** The scenarios of a report that carry sites: what to attribute on the other side of a comparison. */
@@ -138,34 +143,26 @@ export function selectScenarios(plan: Plan, only: string[] | undefined): Scenari
   return plan.scenarios.filter((s) => only.includes(s.name));
 }
 
-export class UnknownScenarioError extends Error {
-  readonly code = "usage";
+export class UnknownScenarioError extends UsageError {
   constructor(unknown: string[], known: string[]) {
     super(
       `no scenario named ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the budget file has: ${known.join(", ")}`,
     );
+    this.name = "UnknownScenarioError";
   }
 }
 
+/** The measured scenario: figures and runs, no budget (the judge puts those on). */
 function scenarioReport(
   scenario: Scenario,
   runs: Run[],
   timeline?: { t: number; rss: number }[],
 ): ScenarioReport {
-  const summaries = summarise(scenario.runtime, runs);
   const metrics: ScenarioReport["metrics"] = {};
-  for (const [key, summary] of Object.entries(summaries)) {
-    const metric = key as MetricKey;
-    const budget = scenario.budget[metric];
-    metrics[metric] = { ...summary, ...(budget !== undefined ? { budget } : {}), status: "pass" };
+  for (const [key, summary] of Object.entries(summarise(scenario.runtime, runs))) {
+    metrics[key as MetricKey] = { ...summary, status: "pass" };
   }
   const failed = runs.filter((r) => r.error);
-  const unavailable: ScenarioReport["unavailable"] = {};
-  if (failed.length < runs.length) {
-    for (const metric of Object.keys(scenario.budget) as MetricKey[]) {
-      if (!metrics[metric]) unavailable[metric] = unavailableReason(scenario, metric);
-    }
-  }
   const report: ScenarioReport = {
     name: scenario.name,
     command: scenario.run,
@@ -182,17 +179,25 @@ function scenarioReport(
       failed.length === runs.length
         ? failed[0]!.error
         : `run ${failed[0]!.index} of ${runs.length}: ${failed[0]!.error}`;
+  } else {
+    // Every metric this runtime's probes give, and did not give here, says why (never a silent gap).
+    const unavailable: NonNullable<ScenarioReport["unavailable"]> = {};
+    for (const metric of METRIC_KEYS) {
+      if (!metrics[metric]) unavailable[metric] = unavailableReason(scenario, runs, metric);
+    }
+    if (Object.keys(unavailable).length > 0) report.unavailable = unavailable;
   }
-  if (Object.keys(unavailable).length > 0) report.unavailable = unavailable;
   if (timeline) report.timeline = timeline;
   return report;
 }
 
-function unavailableReason(scenario: Scenario, metric: MetricKey): string {
-  if (scenario.runtime === "node" && metric === "allocations") return "V8 does not count allocations";
-  if (scenario.runtime === "native" && (metric === "gcPause" || metric === "gcCollections"))
-    return "native programs have no GC probe";
-  if (metric === "peakExternal" && scenario.runtime !== "node") return "only Node.js has an external heap";
+function unavailableReason(scenario: Scenario, runs: Run[], metric: MetricKey): string {
+  const never = NEVER_MEASURED[scenario.runtime][metric];
+  if (never) return never;
+  for (const run of runs) {
+    const why = run.unavailable?.[metric];
+    if (why) return why;
+  }
   return `no probe measured ${METRICS[metric].label} for this ${scenario.runtime} workload`;
 }
 

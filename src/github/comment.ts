@@ -1,15 +1,14 @@
 // The only code that talks to GitHub: finds, creates, updates and deletes membudget's sticky pull request comment.
 import { createHash } from "node:crypto";
 import { getOctokit } from "@actions/github";
-
-/** GitHub rejects issue comment bodies longer than this many characters. */
-export const MAX_COMMENT_LENGTH = 65_536;
+import { COMMENT_LIMIT } from "../model/limits.js";
 
 /**
- * upsert: create the comment or update it in place. update: update it if it exists, never create
- * one (for "now passing" without starting a new thread). delete: remove it if it exists.
+ * What to do with the sticky comment. upsert: create the comment or update it in place. update:
+ * update it if it exists, never create one (for "now passing" without starting a new thread).
+ * delete: remove it if it exists.
  */
-export type CommentMode = "upsert" | "update" | "delete";
+export type StickyAction = "upsert" | "update" | "delete";
 
 export interface StickyCommentTarget {
   token: string;
@@ -25,7 +24,7 @@ export interface StickyCommentTarget {
 
 export interface UpsertOptions extends StickyCommentTarget {
   body: string;
-  mode: CommentMode;
+  mode: StickyAction;
 }
 
 export interface CommentResult {
@@ -225,14 +224,14 @@ async function findWith(octokit: Octokit, target: StickyCommentTarget): Promise<
 function withMarker(body: string, key: string, warnings: string[]): string {
   const marker = stickyMarker(key);
   let text = body.startsWith(marker) ? body : `${marker}\n${body}`;
-  if (text.length > MAX_COMMENT_LENGTH) {
+  if (text.length > COMMENT_LIMIT) {
     // The renderer is meant to stay under the limit; this is the last guard so GitHub never
     // rejects the comment with a 422.
     const note = "\n\n… (truncated: the full report is in the job summary)";
-    const cut = text.lastIndexOf("\n", MAX_COMMENT_LENGTH - note.length);
-    text = text.slice(0, cut > marker.length ? cut : MAX_COMMENT_LENGTH - note.length) + note;
+    const cut = text.lastIndexOf("\n", COMMENT_LIMIT - note.length);
+    text = text.slice(0, cut > marker.length ? cut : COMMENT_LIMIT - note.length) + note;
     warnings.push(
-      `membudget truncated the pull request comment to GitHub's limit of ${MAX_COMMENT_LENGTH} characters.`,
+      `membudget truncated the pull request comment to GitHub's limit of ${COMMENT_LIMIT} characters.`,
     );
   }
   return text;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Scenario } from "../config/types.js";
+import { CancelledError } from "../model/errors.js";
 import type { Site, TimelinePoint } from "../model/report.js";
 import { nodeProbeEnv } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
@@ -21,15 +22,6 @@ export interface MeasureHooks {
   onAttribution?(event: { scenario: string; phase: "start" | "end"; error?: string }): void;
   /** Aborting stops the running workload (like a timeout) and every run after it: CancelledError. */
   signal?: AbortSignal;
-}
-
-/** The user (Ctrl-C) or the runner (a cancelled job) stopped the measurement: nothing is reported. */
-export class CancelledError extends Error {
-  readonly code = "cancelled";
-  constructor() {
-    super("cancelled");
-    this.name = "CancelledError";
-  }
 }
 
 export interface ScenarioMeasurement {

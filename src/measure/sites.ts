@@ -1,7 +1,7 @@
 // Allocation sites and heap timelines as the probes leave them, made fit for the report: the
 // process that matters, paths relative to the repository, a bounded count, points on the run's clock.
-import { spawnSync } from "node:child_process";
 import { isAbsolute, relative, sep } from "node:path";
+import { workTreeTop } from "../git/git.js";
 import type { Site, TimelinePoint } from "../model/report.js";
 import type { SitesMode } from "../model/sites.js";
 import { downsample } from "./timeline.js";
@@ -94,10 +94,11 @@ export function displayLocation(location: string, root: string): string {
   const m = /^(.*?)(:\d+)?$/.exec(location);
   const file = m?.[1] ?? location;
   const line = m?.[2] ?? "";
-  return `${displayPath(file, root)}${line}`;
+  return `${siteFile(file, root)}${line}`;
 }
 
-export function displayPath(file: string, root: string): string {
+/** A site's file: shortened where its lines mean nothing at a commit, else relative to the repository. */
+function siteFile(file: string, root: string): string {
   if (!isAbsolute(file)) return file; // node:internal/…, <frozen …>, (native)
   const posix = file.split(sep).join("/");
   const packages = /\/(?:site|dist)-packages\/(.*)$/.exec(posix);
@@ -125,8 +126,7 @@ const roots = new Map<string, string | undefined>();
 /** The git work tree that holds `cwd` (a base worktree is its own root), or `fallback`. */
 export function repositoryRoot(cwd: string, fallback: string): string {
   if (!roots.has(cwd)) {
-    const r = spawnSync("git", ["rev-parse", "--show-toplevel"], { cwd, encoding: "utf8" });
-    roots.set(cwd, r.status === 0 && r.stdout.trim() !== "" ? r.stdout.trim() : undefined);
+    roots.set(cwd, workTreeTop(cwd));
   }
   return roots.get(cwd) ?? fallback;
 }

@@ -36,6 +36,8 @@ export interface Run {
   /** Bytes the workload printed in all, per stream (the tails are bounded; this is not). */
   stdoutBytes: number;
   stderrBytes: number;
+  /** Why metrics this run's probes normally give are missing (a probe that could not run here). */
+  unavailable?: Partial<Record<MetricKey, string>>;
   /** False for a clean run (no allocation probe), which times the workload and its RSS undisturbed. */
   instrumented?: boolean;
 }

@@ -1,16 +1,16 @@
 // Report → GitHub-flavoured markdown: the PR comment and the job summary.
 
+import { COMMENT_LIMIT } from "../model/limits.js";
 import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
 import { splitLocation } from "../model/sites.js";
-import type { Status } from "../model/status.js";
+import { type Status, shownStatus } from "../model/status.js";
 import { formatSize, formatValue } from "../model/units.js";
 import { mermaidChart } from "./chart.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
 
 /** GitHub refuses issue comments longer than this. */
-export const COMMENT_LIMIT = 65_536;
 
 const ICON: Record<Status, string> = {
   pass: "✅",
@@ -219,7 +219,7 @@ function cells(row: Row, hasBase: boolean): string[] {
     summary && s.status !== "error" && s.status !== "removed" && s.status !== "new"
       ? summary.status
       : s.status;
-  const icon = ICON[status === "unbudgeted" ? "pass" : status];
+  const icon = ICON[shownStatus(status)];
   const name = `**${escapeMarkdown(s.name)}**`;
   if (!metric || !summary) {
     const why = s.reason ? escapeMarkdown(s.reason) : STATUS_WORD[s.status];

@@ -2,7 +2,7 @@
 
 import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
-import type { Status } from "../model/status.js";
+import { type Status, shownStatus } from "../model/status.js";
 import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { headlineSites, needsAttention, rowsOf, sortScenarios } from "./select.js";
@@ -103,7 +103,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   }
   out.push("");
   for (const s of report.scenarios.filter((x) => x.status === "error")) out.push(...errorBlock(s), "");
-  out.push(paint(report.status === "unbudgeted" ? "pass" : report.status, report.summary));
+  out.push(paint(shownStatus(report.status), report.summary));
   for (const note of report.notes ?? []) out.push(`note: ${note}`);
   return `${out.join("\n")}\n`;
 }

@@ -1,7 +1,6 @@
 // Merges reports of separate jobs (a matrix, shards) into one; later reports win on name clashes.
-
 import type { Report } from "../model/report.js";
-import { verdictSentence, worst } from "../model/status.js";
+import { overallStatus, verdictSentence } from "../model/status.js";
 
 /** Each scenario keeps the verdict its own job gave it; only the totals are computed anew. */
 export function mergeReports(reports: Report[]): Report {
@@ -11,12 +10,11 @@ export function mergeReports(reports: Report[]): Report {
   for (const r of reports) for (const s of r.scenarios) byName.set(s.name, s);
   const scenarios = [...byName.values()];
   const notes = [...new Set(reports.flatMap((r) => r.notes ?? []))];
-  const status = worst(scenarios.map((s) => s.status));
   return {
     ...first,
     createdAt: new Date().toISOString(),
     scenarios,
-    status: status === "unbudgeted" ? "pass" : status,
+    status: overallStatus(scenarios),
     summary: verdictSentence(scenarios),
     ...(notes.length ? { notes } : {}),
   };

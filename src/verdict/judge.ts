@@ -1,12 +1,49 @@
-// Applies budgets and an optional base report to a report's figures: every status and the verdict sentence.
+// Figures + budgets + an optional base → the judged report: every status, the site diff and the
+// verdict sentence, in one pass. The only place a budget is put on a figure.
 import type { MetricKey } from "../model/metrics.js";
-import type { Report, ScenarioReport } from "../model/report.js";
-import { verdictSentence, worst } from "../model/status.js";
+import type { MetricSummary, Report, ScenarioReport } from "../model/report.js";
+import { overallStatus, verdictSentence } from "../model/status.js";
 import { scenarioSiteDiff } from "./sites.js";
+import type { Summary } from "./summarise.js";
 import { judgeMetric, scenarioStatus } from "./verdict.js";
 
-/** Returns a new report whose statuses reflect its budgets and, when given, the base report. */
-export function judgeReport(report: Report, base?: Report): Report {
+/** What a scenario may use, and where the budget file says so. */
+export interface ScenarioBudget {
+  budget: Partial<Record<MetricKey, number>>;
+  /** Growth against the base that counts as a regression (fraction). */
+  tolerance: number;
+  source?: ScenarioReport["source"];
+}
+
+/** Budgets by scenario name. A scenario that has none here keeps the budgets its report carries. */
+export type Budgets = ReadonlyMap<string, ScenarioBudget>;
+
+/** The budgets a (judged) report already carries, per scenario. */
+export function budgetsOfScenario(s: ScenarioReport): ScenarioBudget {
+  const budget: ScenarioBudget["budget"] = {};
+  for (const [key, m] of Object.entries(s.metrics)) {
+    if (m.budget !== undefined) budget[key as MetricKey] = m.budget;
+  }
+  // A budget whose metric could not be measured survives in `unavailable`'s keys only when the
+  // judge put it there; its value is gone with the figure, so it cannot be re-applied.
+  return { budget, tolerance: s.tolerance, ...(s.source ? { source: s.source } : {}) };
+}
+
+export interface JudgeOptions {
+  /** The budgets to apply (a budget file's, for `check`); default: those the report carries. */
+  budgets?: Budgets;
+  /** The base report: deltas, regressions, the base's timeline and the site diff. */
+  base?: Report;
+  /**
+   * "report" when the budgets are judged against a stored report (`check`): a budgeted figure it
+   * lacks is "not in the report", whatever the probe said then. Default "measurement": the probe's reason.
+   */
+  figuresFrom?: "measurement" | "report";
+}
+
+/** Returns a new report whose statuses reflect the budgets and, when given, the base report. */
+export function judge(report: Report, options: JudgeOptions = {}): Report {
+  const { base } = options;
   // A scenario that failed or did not exist at the base has no figures to compare with: it is new.
   const baseByName = new Map(
     (base?.scenarios ?? [])
@@ -15,7 +52,15 @@ export function judgeReport(report: Report, base?: Report): Report {
   );
   const scenarios: ScenarioReport[] = report.scenarios
     .filter((s) => s.status !== "removed")
-    .map((s) => judgeScenario(s, base ? baseByName.get(s.name) : undefined, base !== undefined));
+    .map((s) =>
+      judgeScenario(
+        s,
+        options.budgets?.get(s.name) ?? budgetsOfScenario(s),
+        baseByName.get(s.name),
+        base,
+        options.figuresFrom ?? "measurement",
+      ),
+    );
   if (base) {
     const names = new Set(scenarios.map((s) => s.name));
     for (const b of base.scenarios) {
@@ -33,70 +78,97 @@ export function judgeReport(report: Report, base?: Report): Report {
       });
     }
   }
-  const status = worst(
-    scenarios.map((s) => s.status),
-    "pass",
-  );
-  const judged: Report = {
-    ...report,
+  const { base: _previous, ...rest } = report;
+  return {
+    ...rest,
     scenarios,
-    status: status === "unbudgeted" ? "pass" : status,
+    status: overallStatus(scenarios),
     summary: verdictSentence(scenarios),
+    ...(base
+      ? {
+          base: {
+            source: report.base?.source ?? "base report",
+            ...(base.commit ? { commit: base.commit } : {}),
+            createdAt: base.createdAt,
+          },
+        }
+      : {}),
   };
-  if (base) {
-    judged.base = {
-      source: report.base?.source ?? "base report",
-      ...(base.commit ? { commit: base.commit } : {}),
-      createdAt: base.createdAt,
-    };
-  } else {
-    delete judged.base;
-  }
-  return judged;
+}
+
+/** A measurement error (a run failed, or nothing ran) stays an error whatever the budgets say. */
+function measurementFailed(s: ScenarioReport): boolean {
+  return s.status === "error" && (s.runs.length === 0 || s.runs.some((r) => r.error !== undefined));
 }
 
 function judgeScenario(
   s: ScenarioReport,
+  budgets: ScenarioBudget,
   base: ScenarioReport | undefined,
-  hasBase: boolean,
+  baseReport: Report | undefined,
+  figuresFrom: "measurement" | "report",
 ): ScenarioReport {
   const metrics: ScenarioReport["metrics"] = {};
   for (const [key, m] of Object.entries(s.metrics)) {
     const metric = key as MetricKey;
     const b = base?.metrics[metric];
+    const budget = budgets.budget[metric];
     metrics[metric] = judgeMetric({
-      summary: stripJudgement(m),
+      summary: figuresOf(m),
       metric,
-      ...(m.budget !== undefined ? { budget: m.budget } : {}),
+      ...(budget !== undefined ? { budget } : {}),
       ...(b ? { base: { value: b.value, min: b.min, max: b.max, runs: b.runs } } : {}),
-      tolerance: s.tolerance,
+      tolerance: budgets.tolerance,
     });
   }
-  const judged: ScenarioReport = { ...withBaseAttachments(s, base), metrics };
-  if (s.status === "error") return judged;
-  const missing = Object.keys(s.unavailable ?? {});
+  const { reason: _reason, ...kept } = s;
+  const judged: ScenarioReport = {
+    ...withBaseAttachments(kept, base),
+    metrics,
+    tolerance: budgets.tolerance,
+    ...(budgets.source ? { source: budgets.source } : {}),
+  };
+  if (measurementFailed(s)) return { ...judged, status: "error", ...(s.reason ? { reason: s.reason } : {}) };
+  // Budgeted metrics without a figure: the probe's reason when it gave one.
+  const missing = (Object.keys(budgets.budget) as MetricKey[]).filter((k) => !metrics[k]);
   if (missing.length > 0) {
+    const why = (k: MetricKey) =>
+      (figuresFrom === "measurement" ? s.unavailable?.[k] : undefined) ?? "not in the report";
+    judged.unavailable = { ...s.unavailable, ...Object.fromEntries(missing.map((k) => [k, why(k)])) };
     judged.status = "error";
-    judged.reason = `budgeted but not measurable here: ${Object.entries(s.unavailable ?? {})
-      .map(([k, why]) => `${k} (${why})`)
-      .join("; ")}`;
+    judged.reason = `budgeted but not measurable here: ${missing.map((k) => `${k} (${why(k)})`).join("; ")}`;
     return judged;
   }
-  judged.status = scenarioStatus({ metrics, status: s.status }, hasBase, base !== undefined);
+  judged.status = scenarioStatus({ metrics, status: "pass" }, baseReport !== undefined, base !== undefined);
   const worstMetric = Object.values(metrics).find((m) => m.status === judged.status);
   if (worstMetric?.reason) judged.reason = worstMetric.reason;
   else if (judged.status === "new") judged.reason = "not in the base";
-  else delete judged.reason;
   return judged;
+}
+
+/** The measured part of a metric: what the runs gave, without any earlier judgement. */
+function figuresOf(m: MetricSummary): Summary {
+  return {
+    value: m.value,
+    min: m.min,
+    max: m.max,
+    spread: m.spread,
+    runs: m.runs,
+    kind: m.kind,
+    deterministic: m.deterministic,
+  };
 }
 
 /**
  * The base's timeline and the site diff, so every renderer draws base and head from the head report
  * alone; whatever an earlier judgement put there is replaced.
  */
-function withBaseAttachments(s: ScenarioReport, base: ScenarioReport | undefined): ScenarioReport {
+function withBaseAttachments<T extends ScenarioReport | Omit<ScenarioReport, "reason">>(
+  s: T,
+  base: ScenarioReport | undefined,
+): T {
   const { baseTimeline: _t, ...rest } = s;
-  const out: ScenarioReport = rest;
+  const out = rest as T;
   if (s.sites) {
     const { diff: _d, diffOf: _o, ...sites } = s.sites;
     out.sites = sites;
@@ -108,9 +180,18 @@ function withBaseAttachments(s: ScenarioReport, base: ScenarioReport | undefined
   return out;
 }
 
-function stripJudgement<
-  T extends { status?: unknown; reason?: unknown; base?: unknown; delta?: unknown; budget?: unknown },
->(m: T) {
-  const { status: _s, reason: _r, base: _b, delta: _d, budget: _g, ...rest } = m;
-  return rest as Omit<T, "status" | "reason" | "base" | "delta" | "budget">;
+/**
+ * After an attribution run added sites to a judged report (or to its base): the site diffs anew,
+ * statuses untouched.
+ */
+export function withSiteDiffs(report: Report, base: Report | undefined): Report {
+  if (!base) return report;
+  const baseByName = new Map(base.scenarios.map((s) => [s.name, s]));
+  return {
+    ...report,
+    scenarios: report.scenarios.map((s) => {
+      const b = baseByName.get(s.name);
+      return b && s.status !== "removed" ? withBaseAttachments(s, b) : s;
+    }),
+  };
 }

@@ -2,7 +2,7 @@
 
 import { METRICS, type MetricKey, type Unit } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
-import { STATUS_ORDER, type Status, worst } from "../model/status.js";
+import { STATUS_ORDER, type Status, shownStatus, worst } from "../model/status.js";
 import { formatValue } from "../model/units.js";
 import type { Summary } from "./summarise.js";
 
@@ -83,7 +83,7 @@ export function scenarioStatus(
     Object.values(s.metrics).map((m) => m.status),
     "pass",
   );
-  const status = metricStatus === "unbudgeted" ? "pass" : metricStatus;
+  const status = shownStatus(metricStatus);
   if (hasBase && !inBase && status === "pass") return "new";
   return status;
 }

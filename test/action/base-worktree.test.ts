@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GitError, prepareBaseWorktree } from "../../src/action/base-worktree.js";
+import { prepareBaseWorktree } from "../../src/action/base-worktree.js";
+import { GitError } from "../../src/git/git.js";
 
 let root: string;
 const git = (cwd: string, ...args: string[]) =>

@@ -2,11 +2,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   findStickyComment,
-  MAX_COMMENT_LENGTH,
   stickyMarker,
   type UpsertOptions,
   upsertStickyComment,
 } from "../../src/github/comment.js";
+import { COMMENT_LIMIT } from "../../src/model/limits.js";
 import { type FakeGitHub, startFakeGitHub } from "../helpers/fake-github.js";
 
 const owner = "Codertocat";
@@ -245,7 +245,7 @@ describe("upsertStickyComment", () => {
     expect(result.action).toBe("created");
     expect(result.warning).toContain("truncated");
     const posted = comments()[0]!.body;
-    expect(posted.length).toBeLessThanOrEqual(MAX_COMMENT_LENGTH);
+    expect(posted.length).toBeLessThanOrEqual(COMMENT_LIMIT);
     expect(posted).toMatch(/\|\n\n… \(truncated/);
   });
 });

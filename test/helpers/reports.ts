@@ -1,7 +1,7 @@
 // Builds small reports for the pure stages' tests (figures as a run would give them).
 import type { MetricKey } from "../../src/model/metrics.js";
 import { REPORT_VERSION, type Report, type ScenarioReport } from "../../src/model/report.js";
-import { judgeReport } from "../../src/verdict/judge.js";
+import { judge } from "../../src/verdict/judge.js";
 import { summarise } from "../../src/verdict/summarise.js";
 
 export interface ScenarioSpec {
@@ -59,7 +59,7 @@ export function report(specs: ScenarioSpec[], base?: Report, extra: Partial<Repo
     scenarios: specs.map(scenario),
     ...extra,
   };
-  return judgeReport(base ? { ...raw, base: { source: "base.json" } } : raw, base);
+  return judge(base ? { ...raw, base: { source: "base.json" } } : raw, { base });
 }
 
 export const MiB = 1024 * 1024;

@@ -6,10 +6,11 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { COMMENT_LIMIT } from "../../src/model/limits.js";
 import type { Report, TimelinePoint } from "../../src/model/report.js";
 import { CHART_POINTS, chartTitle, mermaidChart, niceCeil, resample } from "../../src/render/chart.js";
-import { COMMENT_LIMIT, renderMarkdown } from "../../src/render/markdown.js";
-import { judgeReport } from "../../src/verdict/judge.js";
+import { renderMarkdown } from "../../src/render/markdown.js";
+import { judge } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
 
 /** A run that climbs to `peak` bytes at 60 % of `seconds`, then falls back; heap optional. */
@@ -61,14 +62,14 @@ function pullRequest(n: number, name = (i: number) => `scenario-${i}`): Report {
       })),
     };
   }
-  return judgeReport(
+  return judge(
     {
       ...head,
       base: { source: "base" },
       commit: "0123456789abcdef0123456789abcdef01234567",
       links: { repository: "https://github.com/o/r", summary: "https://github.com/o/r/actions/runs/1" },
     },
-    base,
+    { base },
   );
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { COMMENT_LIMIT, escapeMarkdown, renderMarkdown } from "../../src/render/markdown.js";
+import { COMMENT_LIMIT } from "../../src/model/limits.js";
+import { escapeMarkdown, renderMarkdown } from "../../src/render/markdown.js";
 import { renderTerminal } from "../../src/render/terminal.js";
 import { MiB, report } from "../helpers/reports.js";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Report, Site } from "../../src/model/report.js";
 import { renderMarkdown, siteUrl } from "../../src/render/markdown.js";
 import { renderTerminal } from "../../src/render/terminal.js";
-import { judgeReport } from "../../src/verdict/judge.js";
+import { judge } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
 
 const COMMIT = "5d6e7f80123456789abcdef0123456789abcdef0";
@@ -30,7 +30,7 @@ function pullRequest(headSites: Site[], extra: Partial<Report> = {}): Report {
     ],
   };
   head.scenarios[0]!.sites = { peak: headSites };
-  return judgeReport(
+  return judge(
     {
       ...head,
       base: { source: "base" },
@@ -38,7 +38,7 @@ function pullRequest(headSites: Site[], extra: Partial<Report> = {}): Report {
       links: { repository: "https://github.com/octo/shop" },
       ...extra,
     },
-    base,
+    { base },
   );
 }
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Report, ScenarioReport, TimelinePoint } from "../../src/model/report.js";
 import { chartFiles, chartSlug, renderSvg, SVG_LAYOUT } from "../../src/render/svg.js";
 import { writeReport, writeTextFile } from "../../src/report/io.js";
-import { judgeReport } from "../../src/verdict/judge.js";
+import { judge } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
 
 const dirs: string[] = [];
@@ -74,7 +74,7 @@ function judged(name: string): { base: Report; head: Report; judged: Report } {
   base.scenarios[0]!.timeline = ramp(2, 10 * MiB, 40 * MiB, true);
   const head = report(spec);
   head.scenarios[0]!.timeline = ramp(3.3, 12 * MiB, 75 * MiB, true);
-  return { base, head, judged: judgeReport({ ...head, base: { source: "base.json" } }, base) };
+  return { base, head, judged: judge({ ...head, base: { source: "base.json" } }, { base }) };
 }
 
 describe("SVG chart of a scenario's memory over the run", () => {

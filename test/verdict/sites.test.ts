@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Site } from "../../src/model/report.js";
 import { splitLocation } from "../../src/model/sites.js";
 import { headlineSites } from "../../src/render/select.js";
-import { judgeReport } from "../../src/verdict/judge.js";
+import { judge } from "../../src/verdict/judge.js";
 import { SITE_DIFF_LIMIT, siteDiff } from "../../src/verdict/sites.js";
 import { MiB, report } from "../helpers/reports.js";
 
@@ -95,7 +95,7 @@ describe("judging a head report against its base", () => {
 
   it("copies the base's timeline into the head and computes the site diff", () => {
     const { base, head } = pair();
-    const judged = judgeReport({ ...head, base: { source: "base.json" } }, base);
+    const judged = judge({ ...head, base: { source: "base.json" } }, { base });
     const s = judged.scenarios[0]!;
     expect(s.baseTimeline).toEqual(baseTimeline);
     expect(s.sites?.diffOf).toBe("peak");
@@ -110,10 +110,10 @@ describe("judging a head report against its base", () => {
 
   it("replaces what an earlier judgement left, and drops it without a base", () => {
     const { base, head } = pair();
-    const once = judgeReport({ ...head, base: { source: "base.json" } }, base);
-    const again = judgeReport(once, base);
+    const once = judge({ ...head, base: { source: "base.json" } }, { base });
+    const again = judge(once, { base });
     expect(again.scenarios[0]?.sites?.diff).toEqual(once.scenarios[0]?.sites?.diff);
-    const alone = judgeReport(once);
+    const alone = judge(once);
     expect(alone.scenarios[0]?.baseTimeline).toBeUndefined();
     expect(alone.scenarios[0]?.sites?.diff).toBeUndefined();
     expect(alone.scenarios[0]?.sites?.peak).toHaveLength(2);
@@ -124,7 +124,7 @@ describe("judging a head report against its base", () => {
     const { base, head } = pair();
     base.scenarios[0]!.sites = { allocated: [site("x.py:1", "f", 100)] };
     head.scenarios[0]!.sites = { allocated: [site("x.py:1", "f", 300)], peak: [site("y.py:1", "g", 5)] };
-    const s = judgeReport(head, base).scenarios[0]!;
+    const s = judge(head, { base }).scenarios[0]!;
     expect(s.sites?.diffOf).toBe("allocated");
     expect(s.sites?.diff).toEqual([{ ...site("x.py:1", "f", 300), baseBytes: 100 }]);
   });

@@ -1,0 +1,60 @@
+// The second half of the fork pull request pattern: post the comment a pull_request job could not.
+import * as core from "@actions/core";
+import { pullRequestHeadSha } from "../github/comment.js";
+import { BudgetFileError } from "../model/errors.js";
+import { readReport } from "../report/io.js";
+import type { Settings } from "./inputs.js";
+import { postComment, setOutputs, writeSummary } from "./publish.js";
+
+export async function commentFromReport(settings: Settings): Promise<void> {
+  const report = readReport(settings.reportPath);
+  const pr = report.pullRequest;
+  if (!pr) {
+    throw new BudgetFileError(settings.reportPath, [
+      {
+        pointer: "/pullRequest",
+        line: 1,
+        column: 1,
+        message: "the report records no pull request",
+        fix: "make the report in a pull_request job (the membudget step records the pull request number in it)",
+      },
+    ]);
+  }
+  const [owner, repo] = pr.repository.split("/");
+  const own = `${settings.github.owner}/${settings.github.repo}`;
+  if (pr.repository !== own) {
+    throw new Error(`the report is for ${pr.repository}, but this workflow runs in ${own}`);
+  }
+  // The report comes from the pull request's own (untrusted) job: comment only on the pull request
+  // whose head is the commit that the triggering workflow run measured.
+  const run = settings.github.workflowRun;
+  if (run) {
+    if (pr.headSha !== run.headSha) {
+      throw new Error(
+        `refusing to comment: the report is for commit ${String(pr.headSha).slice(0, 7)}, but the workflow run measured ${run.headSha.slice(0, 7)}`,
+      );
+    }
+    const head = await pullRequestHeadSha({
+      token: settings.token,
+      apiUrl: settings.github.apiUrl,
+      owner: owner!,
+      repo: repo!,
+      issueNumber: pr.number,
+    });
+    if (head !== run.headSha) {
+      throw new Error(
+        `refusing to comment: pull request #${pr.number} is at ${head.slice(0, 7)}, not at ${run.headSha.slice(0, 7)} which the workflow run measured`,
+      );
+    }
+  }
+  const url = await postComment(
+    { ...settings, github: { ...settings.github, owner: owner!, repo: repo! } },
+    report,
+    pr.number,
+    pr.commentKey ?? settings.commentKey,
+    "from-report",
+  );
+  setOutputs(settings, report);
+  core.setOutput("comment-url", url ?? "");
+  await writeSummary(report);
+}

@@ -1,0 +1,72 @@
+// Everything the Action hands back to the runner: the report file, job summary, annotations, outputs,
+// the sticky comment, and a failed step on a breach.
+import * as core from "@actions/core";
+import { upsertStickyComment } from "../github/comment.js";
+import { SUMMARY_LIMIT } from "../model/limits.js";
+import type { Report } from "../model/report.js";
+import { failingScenarios, shownStatus } from "../model/status.js";
+import { annotationsOf } from "../render/annotations.js";
+import { renderMarkdown } from "../render/markdown.js";
+import { writeReport } from "../report/io.js";
+import { stickyAction } from "./comment-policy.js";
+import type { CommentMode, Settings } from "./inputs.js";
+import { workspacePath } from "./workspace.js";
+
+/** A report measured here: written, summarised, annotated, commented on, and the step failed on a breach. */
+export async function publish(settings: Settings, report: Report): Promise<void> {
+  writeReport(settings.reportPath, report);
+  await writeSummary(report);
+  for (const a of annotationsOf(report, workspacePath(settings, settings.budgets))) {
+    const props = { title: a.title, file: a.file, startLine: a.line };
+    if (a.level === "error") core.error(a.message, props);
+    else core.warning(a.message, props);
+  }
+  const failed = setOutputs(settings, report);
+  const pr = settings.github.pullRequest;
+  let url: string | undefined;
+  if (pr && settings.comment !== "never") {
+    url = await postComment(settings, report, pr.number, settings.commentKey, settings.comment);
+  } else if (!pr && settings.comment !== "never") {
+    core.info(
+      `membudget: no pull request in a ${settings.github.eventName || "local"} run: the job summary holds the table.`,
+    );
+  }
+  core.setOutput("comment-url", url ?? "");
+  core.info(`membudget: ${report.summary}`);
+  if (failed.length > 0) core.setFailed(`membudget: ${report.summary} (${failed.join(", ")})`);
+}
+
+export async function writeSummary(report: Report): Promise<void> {
+  await core.summary.addRaw(renderMarkdown(report, { limit: SUMMARY_LIMIT, open: true })).write();
+}
+
+/** status, report and failed; returns the scenarios that fail the step under `fail-on`. */
+export function setOutputs(settings: Settings, report: Report): string[] {
+  const failed = failingScenarios(report, settings.failOn);
+  core.setOutput("status", shownStatus(report.status));
+  core.setOutput("report", settings.reportPath);
+  core.setOutput("failed", failed.join("\n"));
+  return failed;
+}
+
+export async function postComment(
+  settings: Settings,
+  report: Report,
+  issueNumber: number,
+  key: string,
+  mode: Exclude<CommentMode, "never">,
+): Promise<string | undefined> {
+  const result = await upsertStickyComment({
+    token: settings.token,
+    apiUrl: settings.github.apiUrl,
+    owner: settings.github.owner,
+    repo: settings.github.repo,
+    issueNumber,
+    key,
+    body: renderMarkdown(report),
+    mode: stickyAction(report, mode),
+  });
+  if (result.warning) core.warning(result.warning);
+  core.info(`membudget: pull request comment ${result.action}${result.url ? `: ${result.url}` : ""}`);
+  return result.url;
+}

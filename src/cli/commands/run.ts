@@ -1,0 +1,67 @@
+// `membudget run`: measure the scenarios of a budget file and judge them.
+import { dirname, resolve } from "node:path";
+import { loadPlan } from "../../config/load.js";
+import { runPlan } from "../../engine/engine.js";
+import { headCommit } from "../../git/git.js";
+import { UsageError } from "../../model/errors.js";
+import { displayPath } from "../../model/paths.js";
+import { progressPrinter } from "../../render/progress.js";
+import { readReport } from "../../report/io.js";
+import { defineCommand } from "../command.js";
+import { exitCodeFor } from "../exit.js";
+import { budgetsOption, outputOptions } from "../options.js";
+import { publish } from "../publish.js";
+
+export const run = defineCommand({
+  command: "run",
+  describe: "Run the scenarios of a budget file, measure them and check their budgets",
+  builder: (y) =>
+    budgetsOption(outputOptions(y))
+      .option("base", { type: "string", describe: "A report of the base (e.g. main) to compare with" })
+      .option("only", { type: "array", string: true, describe: "Run only these scenarios (by name)" })
+      .option("repeat", { type: "number", describe: "Override every scenario's repeat count" })
+      .option("verbose", {
+        alias: "v",
+        type: "boolean",
+        default: false,
+        describe: "Stream the workloads' output",
+      })
+      .example("$0 run", "Run membudget.json in this directory")
+      .example(
+        "$0 run -b budgets.json --report out/report.json --markdown out/comment.md",
+        "Also write the report and the markdown table",
+      )
+      .example(
+        "$0 run --base main-report.json --fail-on regressed",
+        "Fail when a figure grew past its tolerance against main",
+      )
+      .example("$0 run --only load-catalog -v", "One scenario, with its output")
+      .example(
+        "$0 run --base main-report.json --chart charts/",
+        "Also draw each scenario's memory over the run",
+      ),
+  async handler(argv) {
+    const plan = loadPlan(argv.budgets);
+    if (argv.repeat !== undefined) {
+      if (!Number.isInteger(argv.repeat) || argv.repeat < 1)
+        throw new UsageError("--repeat takes a whole number ≥ 1");
+      for (const s of plan.scenarios) s.repeat = argv.repeat;
+    }
+    const base = argv.base ? readReport(argv.base) : undefined;
+    // Ctrl-C stops the running workload's whole process group, then membudget itself.
+    const cancel = new AbortController();
+    const onSignal = () => cancel.abort();
+    process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+    const commit = headCommit(dirname(plan.file));
+    const report = await runPlan(plan, {
+      signal: cancel.signal,
+      ...(commit ? { commit } : {}),
+      only: argv.only,
+      ...(base ? { base, baseSource: displayPath(resolve(argv.base!), process.cwd()) } : {}),
+      budgetFileLabel: displayPath(plan.file, process.cwd()),
+      ...progressPrinter(process.stderr, argv.verbose),
+    });
+    publish(report, argv);
+    return exitCodeFor(report, argv["fail-on"]);
+  },
+});
