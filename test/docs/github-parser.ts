@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ActionTemplate } from "@actions/workflow-parser/actions/index";
-import type { TemplateToken, WorkflowTemplate } from "@actions/workflow-parser/index";
+import type { WorkflowTemplate } from "@actions/workflow-parser/index";
+import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/index";
 import { build } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
