@@ -108,3 +108,21 @@ export async function parseWorkflowFile(name: string, content: string): Promise<
   ];
   return { errors: [...new Set(errors)], template, data: await plain(result.value) };
 }
+
+/** An input's default as action.yml writes it: a literal, or an expression the runner evaluates. */
+export type InputDefault = { literal: string } | { expression: string };
+
+/** action.yml's declared inputs in order, each with its default (an input without one defaults to ""). */
+export async function actionInputs(name: string, content: string): Promise<Map<string, InputDefault>> {
+  const p = await loadParser();
+  const { errors, template } = await parseActionFile(name, content);
+  if (errors.length > 0 || !template) throw new Error(`${name}: GitHub's parser rejects it:\n${errors.join("\n")}`);
+  const inputs = new Map<string, InputDefault>();
+  for (const input of template.inputs ?? []) {
+    const d = input.default;
+    if (d === undefined) inputs.set(input.id, { literal: "" });
+    else if (p.isBasicExpression(d)) inputs.set(input.id, { expression: d.expression });
+    else inputs.set(input.id, { literal: d.toString() });
+  }
+  return inputs;
+}
