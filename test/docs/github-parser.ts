@@ -116,7 +116,8 @@ export type InputDefault = { literal: string } | { expression: string };
 export async function actionInputs(name: string, content: string): Promise<Map<string, InputDefault>> {
   const p = await loadParser();
   const { errors, template } = await parseActionFile(name, content);
-  if (errors.length > 0 || !template) throw new Error(`${name}: GitHub's parser rejects it:\n${errors.join("\n")}`);
+  if (errors.length > 0 || !template)
+    throw new Error(`${name}: GitHub's parser rejects it:\n${errors.join("\n")}`);
   const inputs = new Map<string, InputDefault>();
   for (const input of template.inputs ?? []) {
     const d = input.default;
