@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 import { createRequire as __mbCreateRequire } from "node:module"; const require = __mbCreateRequire(import.meta.url);
-import module from"node:module";module.enableCompileCache?.();await import("./chunks/main-NPKOYNNJ.js");
+import module from"node:module";module.enableCompileCache?.();await import("./chunks/main-AM7BL434.js");
