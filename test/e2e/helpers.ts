@@ -3,7 +3,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { INPUT_DEFAULTS } from "../../src/action/inputs.js";
+import { actionInputs } from "../docs/github-parser.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const ACTION = path.join(ROOT, "dist", "index.js");
@@ -134,7 +134,7 @@ export interface RunOptions {
   event: "pull_request" | "push" | "workflow_run";
   payload: unknown;
   /** `with:` of the step; the others get action.yml's defaults, as the runner passes them. */
-  inputs: Partial<Record<keyof typeof INPUT_DEFAULTS, string>>;
+  inputs: Record<string, string>;
   apiUrl: string;
   runId: number;
   job?: string;
@@ -143,6 +143,32 @@ export interface RunOptions {
 }
 
 export const TOKEN = "ghs_e2eTokenNotReal0123456789abcdefABCD";
+
+/**
+ * The INPUT_* variables the runner gives a step of this action: every input action.yml declares (read
+ * by GitHub's parser), with its default where `with:` leaves it out, and `${{ github.token }}`
+ * evaluated to the job's token. Names are upper-cased, spaces become `_`, hyphens stay:
+ * `github-token` → `INPUT_GITHUB-TOKEN`.
+ */
+export async function inputEnvironment(withInputs: Record<string, string>): Promise<Record<string, string>> {
+  const declared = await actionInputs("action.yml", readFileSync(path.join(ROOT, "action.yml"), "utf8"));
+  // The runner only warns about an undeclared input and passes it on; in a test it is a typo.
+  const unknown = Object.keys(withInputs).filter((name) => !declared.has(name));
+  if (unknown.length > 0) throw new Error(`action.yml declares no input ${unknown.join(", ")}`);
+  const values = new Map<string, string>();
+  for (const [name, fallback] of declared) {
+    if ("literal" in fallback) values.set(name, fallback.literal);
+    else if (fallback.expression === "github.token") values.set(name, TOKEN);
+    else
+      throw new Error(
+        `action.yml: input ${name}: this runner cannot evaluate \${{ ${fallback.expression} }}`,
+      );
+  }
+  for (const [name, value] of Object.entries(withInputs)) values.set(name, value);
+  const env: Record<string, string> = {};
+  for (const [name, value] of values) env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
+  return env;
+}
 
 let stepCount = 0;
 
@@ -159,10 +185,8 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   writeFileSync(outputPath, "");
   writeFileSync(summaryPath, "");
 
-  // The runner sets every input of action.yml, with its default when `with:` leaves it out;
-  // `${{ github.token }}` arrives evaluated. Names keep their hyphens: INPUT_GITHUB-TOKEN.
-  const inputs: Record<string, string> = { ...INPUT_DEFAULTS, "github-token": TOKEN, ...options.inputs };
   const env: NodeJS.ProcessEnv = {
+    ...(await inputEnvironment(options.inputs)),
     // Only what a workload needs from this machine; nothing else leaks in (e.g. GITHUB_* of an outer CI job).
     PATH: process.env["PATH"],
     HOME: process.env["HOME"],
@@ -192,8 +216,6 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     GITHUB_REF: options.ref ?? "",
     GITHUB_WORKFLOW: "membudget",
   };
-  for (const [name, value] of Object.entries(inputs))
-    env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
 
   // Asynchronous on purpose: the fake GitHub API answers from this same process.
   const child = spawn(process.execPath, [ACTION], {
