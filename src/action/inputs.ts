@@ -147,7 +147,7 @@ export function readSettings(): Settings {
     workingDirectory,
     token,
     comment: oneOf("comment", COMMENT_MODES),
-    // DESIGN.md once spelled it "regression": accept that too.
+    // An early design spelled it "regression": accept that too.
     failOn: oneOf("fail-on", FAIL_ON, { regression: "regressed" }),
     compare: readCompare(input("compare").trim(), inWorkingDirectory),
     only: splitNames(core.getMultilineInput("only")),

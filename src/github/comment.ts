@@ -278,7 +278,7 @@ function skipOrThrow(error: unknown, operation: Operation, target: StickyComment
         `The token needs ${permission}: add it to the workflow's \`permissions:\`. ` +
         "On a pull request from a fork GitHub gives the workflow a read-only token whatever it asks for; " +
         "use the two-workflow pattern instead: upload the report as an artifact, and post the comment from a " +
-        "workflow triggered by `workflow_run` with `comment: from-report` (README, “Pull requests from forks”). " +
+        "workflow triggered by `workflow_run` with `comment: from-report` (docs/action.md, “Pull requests from forks”). " +
         "The job summary still has the full report.";
     return { action: "skipped", warning };
   }

@@ -7,7 +7,7 @@ import { CancelledError } from "../model/errors.js";
 import type { Site, TimelinePoint } from "../model/report.js";
 import { nodeProbeEnv } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
-import { runOnce } from "./run.js";
+import { runOnce } from "./process/run.js";
 import { type HeapPoint, heapTimelineOfRun, mergeHeapTimeline, SITE_LIMIT, sitesOfRun } from "./sites.js";
 import type { Run } from "./types.js";
 

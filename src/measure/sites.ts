@@ -39,7 +39,7 @@ function total(sites: Site[] | undefined): number {
 
 /**
  * The sites of one attribution run. `peak` comes from the single process that held the most (a
- * peak heap is one process's, as DESIGN.md defines peakHeap); `allocated` adds up over processes.
+ * peak heap is one process's, as docs/architecture.md defines peakHeap); `allocated` adds up over processes.
  */
 export function sitesOfRun(
   processes: ProcessFigures[],

@@ -27,7 +27,7 @@ export interface Run {
   timedOut: boolean;
   /** Set when the run cannot be trusted: crash, non-zero exit, timeout, no figures. */
   error?: string;
-  /** Whole-tree figures plus the per-process figures combined as DESIGN.md says. */
+  /** Whole-tree figures plus the per-process figures combined as docs/architecture.md says. */
   figures: Partial<Record<MetricKey, number>>;
   processes: ProcessFigures[];
   /** Last bytes of stdout/stderr (bounded), for error messages. */

@@ -55,7 +55,7 @@ const REGRESSION_FLOOR: Record<Unit, number> = {
   seconds: 0,
 };
 
-/** Timings too noisy on shared runners to gate on by default (see README, "Verdicts"). */
+/** Timings too noisy on shared runners to gate on by default (see docs/verdicts.md). */
 const NEVER_REGRESSED: ReadonlySet<MetricKey> = new Set(["wallTime", "gcPause"]);
 
 /**

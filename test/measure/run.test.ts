@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OutputTail, type RunSpec, runOnce } from "../../src/measure/run.js";
+import { OutputTail } from "../../src/measure/process/output-tail.js";
+import { type RunSpec, runOnce } from "../../src/measure/process/run.js";
 import { downsample } from "../../src/measure/timeline.js";
 
 const MiB = 2 ** 20;
