@@ -1,7 +1,7 @@
 // Loads a budget file: parse (comments allowed), validate against the JSON Schema, resolve units
 // and defaults into a Plan. Every problem names the file, the JSON pointer, the line and the fix.
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { ErrorObject } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
 import {

@@ -1,6 +1,5 @@
 // Builds the environment that preloads the Node.js probe (probes/node/probe.cjs) into every Node
 // process of a workload (what each figure is: FIGURES.node in src/model/metrics.ts).
-import type { MetricKey } from "../model/metrics.js";
 import { probeFile } from "./probe-files.js";
 
 export interface NodeProbeOptions {

@@ -1,5 +1,6 @@
 // Plain data that flows out of the measure stage: one Run per execution of a scenario.
 import type { MetricKey } from "../model/metrics.js";
+import type { RunRecord } from "../model/report.js";
 
 /** Figures written by one probed process (one file per pid, or pid+thread for Node workers). */
 export interface ProcessFigures {
@@ -18,17 +19,13 @@ export interface ProcessFigures {
   extra?: Record<string, unknown>;
 }
 
-/** Outcome of one execution of a scenario's command. */
-export interface Run {
-  /** 1-based index among the scenario's runs. */
-  index: number;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  /** Set when the run cannot be trusted: crash, non-zero exit, timeout, no figures. */
-  error?: string;
-  /** Whole-tree figures plus the per-process figures combined as docs/architecture.md says. */
-  figures: Partial<Record<MetricKey, number>>;
+/**
+ * Outcome of one execution of a scenario's command: what its report record keeps (index, exit
+ * code, signal, timeout, error, whole-tree figures combined as docs/architecture.md says), plus
+ * what the measure stage knows and the report does not keep whole.
+ */
+export interface Run
+  extends Pick<RunRecord, "index" | "exitCode" | "signal" | "timedOut" | "error" | "figures"> {
   processes: ProcessFigures[];
   /** Last bytes of stdout/stderr (bounded), for error messages. */
   stdoutTail: string;

@@ -25,12 +25,16 @@ export interface MetricSummary {
   reason?: string;
 }
 
+/** One execution of a scenario, as the report keeps it. */
 export interface RunRecord {
+  /** 1-based index among the scenario's runs. */
   index: number;
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** Set when the run cannot be trusted: crash, non-zero exit, timeout, no figures. */
   error?: string;
+  /** Whole-tree figures plus the per-process figures combined (sums, largest single process's peak). */
   figures: Partial<Record<MetricKey, number>>;
   /** False for a clean run: no allocation probe, so wall time and RSS are undisturbed. */
   instrumented: boolean;

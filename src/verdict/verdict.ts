@@ -1,8 +1,7 @@
 // Figures vs budgets vs base → statuses. Pure: no I/O.
-
 import { METRICS, type MetricKey, type Unit } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
-import { STATUS_ORDER, type Status, shownStatus, worst } from "../model/status.js";
+import { type Status, shownStatus, worst } from "../model/status.js";
 import { formatValue } from "../model/units.js";
 import type { Summary } from "./summarise.js";
 
