@@ -148,15 +148,8 @@ function judgeScenario(
 
 /** The measured part of a metric: what the runs gave, without any earlier judgement. */
 function figuresOf(m: MetricSummary): Summary {
-  return {
-    value: m.value,
-    min: m.min,
-    max: m.max,
-    spread: m.spread,
-    runs: m.runs,
-    kind: m.kind,
-    deterministic: m.deterministic,
-  };
+  const { budget: _b, base: _base, delta: _d, status: _s, reason: _r, ...figures } = m;
+  return figures;
 }
 
 /**
