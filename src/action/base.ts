@@ -9,6 +9,7 @@ import { readReport } from "../report/io.js";
 import { withSiteDiffs } from "../verdict/judge.js";
 import { prepareBaseWorktree } from "./base-worktree.js";
 import type { Settings } from "./inputs.js";
+import { shardOptions } from "./shard-options.js";
 import { workspacePath } from "./workspace.js";
 
 export interface BaseResult {
@@ -53,6 +54,7 @@ export async function baseReport(settings: Settings, plan: Plan): Promise<BaseRe
     };
     const report = await runPlan(basePlan, {
       only: settings.only,
+      ...shardOptions(settings),
       commit: pr.baseSha,
       ...progressPrinter(process.stdout, false),
     });

@@ -2,15 +2,38 @@
 import * as core from "@actions/core";
 import { pullRequestHeadSha } from "../github/comment.js";
 import { BudgetFileError } from "../model/errors.js";
+import type { Report } from "../model/report.js";
 import { readReport } from "../report/io.js";
 import type { Settings } from "./inputs.js";
 import { postComment, setOutputs, writeSummary } from "./publish.js";
 
 export async function commentFromReport(settings: Settings): Promise<void> {
   const report = readReport(settings.reportPath);
+  const { pr, owner, repo } = await trustedPullRequest(settings, report, settings.reportPath);
+  const url = await postComment(
+    { ...settings, github: { ...settings.github, owner, repo } },
+    report,
+    pr.number,
+    pr.commentKey ?? settings.commentKey,
+    "from-report",
+  );
+  setOutputs(settings, report);
+  core.setOutput("comment-url", url ?? "");
+  await writeSummary(report);
+}
+
+/**
+ * The pull request a report made by an untrusted job may comment on, after every check (also
+ * applied to each shard report of a merge); throws when the report must not be posted.
+ */
+export async function trustedPullRequest(
+  settings: Settings,
+  report: Report,
+  file: string,
+): Promise<{ pr: NonNullable<Report["pullRequest"]>; owner: string; repo: string }> {
   const pr = report.pullRequest;
   if (!pr) {
-    throw new BudgetFileError(settings.reportPath, [
+    throw new BudgetFileError(file, [
       {
         pointer: "/pullRequest",
         line: 1,
@@ -47,14 +70,5 @@ export async function commentFromReport(settings: Settings): Promise<void> {
       );
     }
   }
-  const url = await postComment(
-    { ...settings, github: { ...settings.github, owner: owner!, repo: repo! } },
-    report,
-    pr.number,
-    pr.commentKey ?? settings.commentKey,
-    "from-report",
-  );
-  setOutputs(settings, report);
-  core.setOutput("comment-url", url ?? "");
-  await writeSummary(report);
+  return { pr, owner: owner!, repo: repo! };
 }

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as core from "@actions/core";
+import { parseShard, type Shard } from "../config/shard.js";
 import { UsageError } from "../model/errors.js";
 import { FAIL_ON, type FailOn } from "../model/status.js";
 
@@ -27,6 +28,9 @@ export const INPUT_DEFAULTS = {
   only: "",
   "report-path": "membudget-report.json",
   key: "",
+  shard: "",
+  balance: "",
+  merge: "",
 } as const;
 
 export interface PullRequestInfo {
@@ -90,6 +94,12 @@ export interface Settings {
   key: string;
   /** The sticky comment's identity: the job id, plus the key when there is one. */
   commentKey: string;
+  /** Measure only this shard of the selected scenarios (`shard: i/n`). */
+  shard?: Shard;
+  /** Absolute path of a report whose wall times balance the shards. */
+  balance?: string;
+  /** A glob of shard reports, relative to the working directory: merge them, measure nothing. */
+  merge?: string;
   github: GitHubContext;
 }
 
@@ -142,6 +152,18 @@ export function readSettings(): Settings {
   if (token) core.setSecret(token);
 
   const key = input("key").trim();
+  const shardText = input("shard").trim();
+  const shard = shardText ? parseShard(shardText, "Input `shard`") : undefined;
+  const balance = input("balance").trim();
+  const merge = input("merge").trim();
+  if (balance && !shard) {
+    throw new InputError("Input `balance` needs `shard` (i/n): it balances the split of the shards.");
+  }
+  if (merge && shard) {
+    throw new InputError(
+      "Inputs `merge` and `shard` are both set: a shard measures, the merging job measures nothing. Set `merge` only in the job after the matrix.",
+    );
+  }
   return {
     budgets: inWorkingDirectory(input("budgets")),
     workingDirectory,
@@ -154,6 +176,9 @@ export function readSettings(): Settings {
     reportPath: inWorkingDirectory(input("report-path")),
     key,
     commentKey: key ? `${github.job}/${key}` : github.job,
+    ...(shard ? { shard } : {}),
+    ...(balance ? { balance: inWorkingDirectory(balance) } : {}),
+    ...(merge ? { merge } : {}),
     github,
   };
 }

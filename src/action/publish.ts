@@ -33,7 +33,9 @@ export async function publish(settings: Settings, report: Report): Promise<void>
   }
   core.setOutput("comment-url", url ?? "");
   core.info(`membudget: ${report.summary}`);
-  if (failed.length > 0) core.setFailed(`membudget: ${report.summary} (${failed.join(", ")})`);
+  // A report that is not whole (a shard sent none) fails the step even when every scenario in it passed.
+  if (failed.length > 0 || report.error)
+    core.setFailed(`membudget: ${report.summary}${failed.length > 0 ? ` (${failed.join(", ")})` : ""}`);
 }
 
 export async function writeSummary(report: Report): Promise<void> {

@@ -10,11 +10,17 @@ import { progressPrinter } from "../render/progress.js";
 import { attributeBase, type BaseResult, baseReport } from "./base.js";
 import { commentFromReport } from "./from-report.js";
 import { readSettings, type Settings } from "./inputs.js";
+import { mergeShards } from "./merge.js";
 import { publish } from "./publish.js";
+import { shardOptions } from "./shard-options.js";
 import { workspacePath } from "./workspace.js";
 
 export async function run(): Promise<void> {
   const settings = readSettings();
+  if (settings.merge) {
+    await mergeShards(settings);
+    return;
+  }
   if (settings.comment === "from-report") {
     await commentFromReport(settings);
     return;
@@ -50,12 +56,13 @@ export async function run(): Promise<void> {
 async function measureHead(settings: Settings, plan: Plan, base: BaseResult | undefined): Promise<void> {
   const pr = settings.github.pullRequest;
   core.startGroup(
-    `membudget: measuring ${plan.scenarios.length === 1 ? "1 scenario" : `${plan.scenarios.length} scenarios`}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`,
+    `membudget: measuring ${settings.shard ? `shard ${settings.shard.index} of ${settings.shard.total} of ` : ""}${plan.scenarios.length === 1 ? "1 scenario" : `${plan.scenarios.length} scenarios`}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`,
   );
   let report: Report;
   try {
     report = await runPlan(plan, {
       only: settings.only,
+      ...shardOptions(settings),
       ...(base?.report ? { base: base.report, baseSource: base.source } : {}),
       commit: pr?.headSha ?? settings.github.sha,
       budgetFileLabel: workspacePath(settings, settings.budgets),

@@ -5,9 +5,10 @@ import { type FailOn, failingScenarios } from "../model/status.js";
 
 export const EXIT = { ok: 0, breach: 1, usage: 2, workload: 3, cancelled: 130 } as const;
 
-/** 3 when a workload failed (its figures are missing), 1 when a budget was broken, else 0. */
+/** 3 when a workload failed or a shard is missing (figures are missing), 1 when a budget was broken, else 0. */
 export function exitCodeFor(report: Report, failOn: FailOn): number {
-  if (report.scenarios.some((s) => s.status === "error")) return EXIT.workload;
+  // A report that is not whole (a shard sent none) is a failure of the run, like a crashed workload.
+  if (report.error || report.scenarios.some((s) => s.status === "error")) return EXIT.workload;
   return failingScenarios(report, failOn).length > 0 ? EXIT.breach : EXIT.ok;
 }
 

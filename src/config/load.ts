@@ -1,5 +1,6 @@
 // Loads a budget file: parse (comments allowed), validate against the JSON Schema, resolve units
 // and defaults into a Plan. Every problem names the file, the JSON pointer, the line and the fix.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { ErrorObject } from "ajv";
@@ -34,9 +35,9 @@ function validate(data: unknown): ErrorObject[] {
 export function loadPlan(file: string, cwd = process.cwd()): Plan {
   const absolute = resolve(cwd, file);
   const display = displayPath(absolute, cwd);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(absolute, "utf8");
+    bytes = readFileSync(absolute);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const fix =
@@ -53,7 +54,9 @@ export function loadPlan(file: string, cwd = process.cwd()): Plan {
       },
     ]);
   }
-  return parsePlan(text, display, absolute);
+  // The digest lets the shards of one run prove they measured the same budget file.
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  return { ...parsePlan(bytes.toString("utf8"), display, absolute), digest };
 }
 
 /** Validates budget-file text; `absolute` anchors relative cwd paths. */

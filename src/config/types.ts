@@ -26,5 +26,7 @@ export interface Scenario {
 export interface Plan {
   /** Absolute path of the budget file. */
   file: string;
+  /** "sha256:<hex>" of the budget file's bytes. */
+  digest?: string;
   scenarios: Scenario[];
 }

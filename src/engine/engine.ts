@@ -1,6 +1,7 @@
 // The engine both adapters share: a Plan in, a judged Report out (measure → summarise → judge).
 import { arch, cpus, platform, release, totalmem } from "node:os";
 import { dirname } from "node:path";
+import { type Shard, splitScenarios } from "../config/shard.js";
 import type { Plan, Scenario } from "../config/types.js";
 import { attributionRun, type MeasureHooks, measureScenario } from "../measure/scenario.js";
 import {
@@ -13,7 +14,13 @@ import {
 import type { Run } from "../measure/types.js";
 import { UsageError } from "../model/errors.js";
 import { METRIC_KEYS, METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
-import { REPORT_VERSION, type Report, type RunRecord, type ScenarioReport } from "../model/report.js";
+import {
+  REPORT_VERSION,
+  type Report,
+  type RunRecord,
+  type ScenarioReport,
+  type ShardInfo,
+} from "../model/report.js";
 import { VERSION } from "../model/version.js";
 import { budgetsOfPlan } from "../verdict/budgets.js";
 import { judge, withSiteDiffs } from "../verdict/judge.js";
@@ -27,10 +34,26 @@ export interface RunOptions extends MeasureHooks {
   commit?: string;
   /** Path of the budget file as the user named it (for the report and annotations). */
   budgetFileLabel?: string;
+  /** Measure only this shard of the selected scenarios. */
+  shard?: Shard;
+  /** Seconds each scenario took before (`costsOf` an earlier report): balances the shards. */
+  balance?: ReadonlyMap<string, number>;
+  /** The balance report as the user named it (recorded in the shard identity). */
+  balanceSource?: string;
 }
 
 export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Report> {
-  const scenarios = selectScenarios(plan, options.only);
+  const { scenarios, shard } = shardOfPlan(plan, options);
+  // A shard judged against a whole base must not call the other shards' scenarios removed.
+  const base =
+    options.base && shard
+      ? {
+          ...options.base,
+          scenarios: options.base.scenarios.filter(
+            (b) => scenarios.some((s) => s.name === b.name) || !plan.scenarios.some((s) => s.name === b.name),
+          ),
+        }
+      : options.base;
   const reports: ScenarioReport[] = [];
   const notes = new Set<string>();
   let python: string | undefined;
@@ -45,19 +68,46 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     tool: { name: "membudget", version: VERSION },
     createdAt: new Date().toISOString(),
     budgetFile: options.budgetFileLabel ?? plan.file,
+    ...(plan.digest ? { budgetDigest: plan.digest } : {}),
     ...(options.commit ? { commit: options.commit } : {}),
+    ...(shard ? { shard } : {}),
     environment: environment(python),
     status: "pass",
     summary: "",
-    ...(options.base ? { base: { source: options.baseSource ?? "base report" } } : {}),
+    ...(base ? { base: { source: options.baseSource ?? "base report" } } : {}),
     scenarios: reports,
     ...(notes.size > 0 ? { notes: [...notes] } : {}),
   };
   const judged = judge(report, {
     budgets: budgetsOfPlan(plan),
-    ...(options.base ? { base: options.base } : {}),
+    ...(base ? { base } : {}),
   });
-  return attributeSites(plan, judged, { ...options, ...(options.base ? { base: options.base } : {}) });
+  return attributeSites(plan, judged, { ...options, ...(base ? { base } : {}) });
+}
+
+/** The scenarios to measure: the selection, or this shard's part of it, with the shard's identity. */
+export function shardOfPlan(
+  plan: Plan,
+  options: Pick<RunOptions, "only" | "shard" | "balance" | "balanceSource">,
+): { scenarios: Scenario[]; shard?: ShardInfo } {
+  const selected = selectScenarios(plan, options.only);
+  if (!options.shard) return { scenarios: selected };
+  const { index, total } = options.shard;
+  const names = selected.map((s) => s.name);
+  const split = splitScenarios(names, total, options.balance);
+  const assigned = new Map(
+    split.flatMap((shardNames, i) => shardNames.map((n): [string, number] => [n, i + 1])),
+  );
+  return {
+    scenarios: selected.filter((s) => assigned.get(s.name) === index),
+    shard: {
+      index,
+      total,
+      selected: names,
+      assigned: names.map((n) => assigned.get(n)!),
+      ...(options.balanceSource ? { balance: options.balanceSource } : {}),
+    },
+  };
 }
 
 export interface AttributeOptions extends MeasureHooks {

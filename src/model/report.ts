@@ -17,7 +17,8 @@ export interface MetricSummary {
   /** True when the figure is the same on every run of a deterministic program (counts, traced peaks). */
   deterministic: boolean;
   budget?: number;
-  base?: { value: number; min: number; max: number };
+  /** The base's figures; `runs` lets a later judgement (of a merged report) tell noise as this one did. */
+  base?: { value: number; min: number; max: number; runs?: number };
   /** (value − base) ÷ base. */
   delta?: number;
   status: Status;
@@ -95,12 +96,31 @@ export interface ScenarioReport {
   notes?: string[];
 }
 
+/** Which part of a sharded run a report is (`run --shard i/n`). */
+export interface ShardInfo {
+  index: number;
+  total: number;
+  /** Every scenario the run selected, before the split, in the budget file's order. */
+  selected: string[];
+  /** The shard that measures each of `selected` (1…total), position by position. */
+  assigned: number[];
+  /** The report whose wall times balanced the split (`--balance`), as the user named it. */
+  balance?: string;
+}
+
 export interface Report {
   version: typeof REPORT_VERSION;
   tool: { name: "membudget"; version: string };
   createdAt: string;
   budgetFile: string;
+  /** "sha256:<hex>" of the budget file's bytes: the shards of one run must agree on it. */
+  budgetDigest?: string;
   commit?: string;
+  shard?: ShardInfo;
+  /** A merged report: the shards it was made from (of `total`). */
+  shards?: { total: number; merged: number[] };
+  /** What keeps the report from being whole ("shard 2 of 4: no report"): the run fails with it. */
+  error?: string;
   /** The pull request the run was for: lets a later `workflow_run` job post the comment from this file. */
   pullRequest?: {
     number: number;

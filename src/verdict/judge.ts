@@ -82,8 +82,9 @@ export function judge(report: Report, options: JudgeOptions = {}): Report {
   return {
     ...rest,
     scenarios,
-    status: overallStatus(scenarios),
-    summary: verdictSentence(scenarios),
+    // A report that is not whole (a shard sent none) fails whatever its scenarios say.
+    status: report.error ? "error" : overallStatus(scenarios),
+    summary: report.error ? withError(report.error, verdictSentence(scenarios)) : verdictSentence(scenarios),
     ...(base
       ? {
           base: {
@@ -94,6 +95,11 @@ export function judge(report: Report, options: JudgeOptions = {}): Report {
         }
       : {}),
   };
+}
+
+/** "Shard 2 of 4: no report; all 5 scenarios within budget": the error first, so no headline hides it. */
+export function withError(error: string, verdict: string): string {
+  return `${error.charAt(0).toUpperCase()}${error.slice(1)}; ${verdict.charAt(0).toLowerCase()}${verdict.slice(1)}`;
 }
 
 /** A measurement error (a run failed, or nothing ran) stays an error whatever the budgets say. */

@@ -22,7 +22,12 @@ export function judgeMetric({ summary, metric, budget, base, tolerance }: JudgeI
   const judged: MetricSummary = { ...summary, status: "pass" };
   if (budget !== undefined) judged.budget = budget;
   if (base) {
-    judged.base = { value: base.value, min: base.min, max: base.max };
+    judged.base = {
+      value: base.value,
+      min: base.min,
+      max: base.max,
+      ...(base.runs !== undefined ? { runs: base.runs } : {}),
+    };
     if (base.value !== 0) judged.delta = (summary.value - base.value) / base.value;
   }
   const unit = METRICS[metric].unit;

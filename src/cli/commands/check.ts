@@ -17,7 +17,7 @@ export const check = defineCommand({
       .option("base", { type: "string", describe: "A report of the base, for deltas and regressions" })
       .example("$0 check report.json", "Are the figures within today's budgets?")
       .example(
-        "$0 merge shard-*.json -o all.json && $0 check all.json --base main.json",
+        "$0 merge shard-*.json -o all.json --fail-on never && $0 check all.json --base main.json",
         "Shards, then one verdict",
       ),
   handler(argv) {

@@ -1,0 +1,98 @@
+// The Action's `merge` path: the shards' reports in, one judged report out, published exactly as a
+// single job publishes it (comment, summary, annotations, outputs, failed step). Nothing is measured.
+import * as core from "@actions/core";
+import { UsageError } from "../model/errors.js";
+import type { Report } from "../model/report.js";
+import { readReport } from "../report/io.js";
+import { mergeReports, type ReportFile } from "../report/merge.js";
+import { carriedBase } from "../verdict/carried.js";
+import { judge } from "../verdict/judge.js";
+import { trustedPullRequest } from "./from-report.js";
+import { globFiles } from "./glob.js";
+import { InputError, type Settings } from "./inputs.js";
+import { publish } from "./publish.js";
+import { workspacePath } from "./workspace.js";
+
+export async function mergeShards(settings: Settings): Promise<void> {
+  const patterns = settings
+    .merge!.split(/\r?\n/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  // The merged report may be written inside the glob (a re-run): it is not a shard.
+  const files = globFiles(patterns, settings.workingDirectory).filter((f) => f !== settings.reportPath);
+  if (files.length === 0) {
+    throw new InputError(
+      `Input \`merge\` is "${settings.merge}": no file matches it in ${settings.workingDirectory}. Download the shards' artifacts there first (actions/download-artifact with a \`pattern\`).`,
+    );
+  }
+  const inputs: ReportFile[] = files.map((f) => ({
+    file: workspacePath(settings, f),
+    report: readReport(f),
+  }));
+  core.info(
+    `membudget: merging ${inputs.length === 1 ? "1 report" : `${inputs.length} reports`}: ${inputs.map((i) => i.file).join(", ")}`,
+  );
+  let target = settings;
+  if (settings.comment === "from-report") {
+    // The fork pattern: every shard came from an untrusted job, so each is checked on its own.
+    for (const input of inputs)
+      target = forPullRequest(settings, await trustedPullRequest(settings, input.report, input.file));
+  }
+  let report: Report;
+  try {
+    const merged = mergeReports(inputs);
+    const base = carriedBase(merged);
+    report = judge(merged, base ? { base } : {});
+  } catch (err) {
+    core.setOutput("status", "error");
+    throw err;
+  }
+  const pr = settings.github.pullRequest;
+  if (settings.comment !== "from-report") {
+    if (pr && report.commit && report.commit !== pr.headSha) {
+      core.setOutput("status", "error");
+      throw new UsageError(
+        `the shard reports are of commit ${report.commit.slice(0, 7)}, but this pull request's head is ${pr.headSha.slice(0, 7)}: were another run's artifacts downloaded?`,
+      );
+    }
+    // This job's summary holds the whole table; the shards' summaries hold only their part.
+    if (settings.github.runUrl)
+      report.links = { ...report.links, run: settings.github.runUrl, summary: settings.github.runUrl };
+    if (pr) {
+      report.pullRequest = {
+        number: pr.number,
+        repository: `${settings.github.owner}/${settings.github.repo}`,
+        baseSha: pr.baseSha,
+        headSha: pr.headSha,
+        commentKey: settings.commentKey,
+      };
+    }
+  }
+  if (report.error) core.error(report.error, { title: "membudget: a shard is missing" });
+  await publish(target, report);
+}
+
+/** The settings a single job of that pull request would have had: the comment goes to it, under its key. */
+function forPullRequest(
+  settings: Settings,
+  trusted: Awaited<ReturnType<typeof trustedPullRequest>>,
+): Settings {
+  const { pr, owner, repo } = trusted;
+  return {
+    ...settings,
+    commentKey: pr.commentKey ?? settings.commentKey,
+    github: {
+      ...settings.github,
+      owner,
+      repo,
+      pullRequest: {
+        number: pr.number,
+        baseSha: pr.baseSha ?? "",
+        headSha: pr.headSha ?? "",
+        baseRef: "",
+        headRef: "",
+        fromFork: true,
+      },
+    },
+  };
+}
