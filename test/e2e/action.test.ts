@@ -461,3 +461,50 @@ describe("other events", () => {
     expect(writes()).toEqual([]);
   });
 });
+
+describe("shards: a matrix of `shard` legs and one `merge` job", () => {
+  const SEVEN = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"];
+
+  it("posts one comment naming all seven scenarios and fails for the one over budget; without shard 2 it fails and names it", async () => {
+    const repo = plainRepo("budgets/seven.json");
+    // The matrix legs: each measures its shard and uploads its report (here: copies it where
+    // actions/download-artifact with `pattern: membudget-shard-*` puts each artifact).
+    for (const i of [1, 2, 3]) {
+      const leg = await onPullRequest(
+        repo,
+        { shard: `${i}/3`, compare: "none", comment: "never", "report-path": `out/shard-${i}.json` },
+        { runId: 800 },
+      );
+      expect([0, 1], describeRun(leg)).toContain(leg.exitCode);
+      const dir = path.join(repo.workspace, "shards", `membudget-shard-${i}`);
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(leg.outputs["report"]!, path.join(dir, "membudget-report.json"));
+    }
+    expect(comments()).toEqual([]);
+
+    const merge = () =>
+      onPullRequest(repo, { merge: "shards/**/*.json" }, { runId: 800, job: "report" });
+    const merged = await merge();
+    expect(merged.exitCode, describeRun(merged)).toBe(1);
+    expect(comments()).toHaveLength(1);
+    const body = comments()[0]!.body;
+    expect(body.startsWith(`${stickyMarker("report")}\n### 🔴 membudget: 1 of 7 scenarios over budget`)).toBe(true);
+    for (const name of SEVEN) rowOf(body, name);
+    expect(rowOf(body, "echo")).toMatch(/peak heap \| 20\.0 MiB \| 16\.0 MiB \| over budget \|/);
+    expect(merged.outputs).toMatchObject({ status: "over", failed: "echo", "comment-url": comments()[0]!.html_url });
+    expect(merged.commands.find((c) => c.command === "error" && c.message.includes("peak heap"))).toBeDefined();
+    const report = readReport(merged.outputs["report"]!);
+    expect(report.shards).toEqual({ total: 3, merged: [1, 2, 3] });
+    expect(report.scenarios.map((s) => s.name)).toEqual(SEVEN);
+
+    // A leg that crashed or was cancelled uploads nothing: the merge must not look green.
+    rmSync(path.join(repo.workspace, "shards", "membudget-shard-2"), { recursive: true });
+    const lost = await merge();
+    expect(lost.exitCode, describeRun(lost)).toBe(1);
+    expect(lost.summary).toContain("Shard 2 of 3: no report");
+    expect(lost.outputs["status"]).toBe("error");
+    expect(errors(lost).map((e) => e.message)).toContain("shard 2 of 3: no report");
+    expect(comments()).toHaveLength(1);
+    expect(comments()[0]!.body).toContain("Shard 2 of 3: no report");
+  });
+});
