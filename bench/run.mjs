@@ -20,6 +20,7 @@ import {
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { commentOf, foldedSentences, SHARD_BENCH, shardReports } from "./shards.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "dist", "cli.js");
@@ -43,6 +44,10 @@ const NATIVE_SPIKE_MIB = 8;
 const NATIVE_COMPUTE = { mib: 200, passes: 10 };
 const NATIVE_BLOCKS = { n: 100_000, size: 100 };
 const MiB = 1024 * 1024;
+
+// `node bench/run.mjs shards` runs only the sections whose title has one of the words (and leaves
+// bench/RESULTS.md alone); without words, all of them.
+const ONLY = process.argv.slice(2).map((w) => w.toLowerCase());
 
 const started = performance.now();
 const out = [];
@@ -194,6 +199,7 @@ function medians0(results) {
 const TIMING_HEADER = ["run", "median", "min", "spread", "÷ bare (medians)", "÷ bare (minimums)"];
 
 function section(title, body) {
+  if (ONLY.length > 0 && !ONLY.some((w) => title.toLowerCase().includes(w))) return;
   out.push(title, "");
   try {
     body();
@@ -1019,6 +1025,70 @@ section("## Allocation sites (the attribution run)", () => {
   table(["workload", "`sites: never`", "`sites: always`", "ratio", "top site at the peak"], rows);
 });
 
+section("## Shards: 500 scenarios, 10 shard reports, one comment", () => {
+  const { SCENARIOS, SHARDS, OVER, COMMENT_LIMIT } = SHARD_BENCH;
+  progress("shards: one real scenario, copied into 10 shard reports");
+  const { report: measured } = membudget(
+    [
+      {
+        name: "w",
+        run: `python3 ${q(join(FIXTURES, "python", "hold_bytearray.py"))}`,
+        runtime: "python",
+        sites: "never",
+      },
+    ],
+    1,
+  );
+  const dir = mkdtempSync(join(TMP, "shards-"));
+  const files = shardReports({ dir, measured });
+  const comment = join(dir, "comment.md");
+  const merged = join(dir, "merged.json");
+  const runs = interleave(
+    [
+      {
+        name: "merge",
+        run: () => run(process.execPath, [CLI, "merge", ...files, "-o", merged, "--markdown", comment]),
+      },
+    ],
+    ROUNDS,
+  )[0];
+  const start = interleave(
+    [{ name: "start", run: () => run(process.execPath, [CLI, "--version"]) }],
+    ROUNDS,
+  )[0];
+  const exit = runs.at(-1).status;
+  const text = commentOf(comment);
+  const folded = foldedSentences(text);
+  const report = JSON.parse(readFileSync(merged, "utf8"));
+  para(
+    `${SCENARIOS} scenarios (${OVER} over budget, each with its memory timeline) as ${SHARDS} shard reports of ` +
+      `\`run --shard i/${SHARDS}\`, merged by \`membudget merge … --markdown comment.md\` (the CLI, started ` +
+      `${ROUNDS} times; exit ${exit}, as for a breach):`,
+  );
+  table(
+    ["figure", "value"],
+    [
+      [
+        "merge of 10 shard reports, median (min)",
+        `${secs(median(runs.map((r) => r.seconds)))} (${secs(Math.min(...runs.map((r) => r.seconds)))})`,
+      ],
+      ["of which the CLI's start (`--version`), median", secs(median(start.map((r) => r.seconds)))],
+      [
+        "shard reports, total size",
+        `${int(files.reduce((n, f) => n + readFileSync(f).length, 0) / 1024)} KiB`,
+      ],
+      ["scenarios in the merged report", int(report.scenarios.length)],
+      ["comment length", `${int(text.length)} characters (limit ${int(COMMENT_LIMIT)})`],
+    ],
+  );
+  para(`What the comment says it folded: ${folded.map((f) => `“${f}”`).join("; ") || "nothing"}.`);
+  verdict(
+    `${SCENARIOS} scenarios from ${SHARDS} shards: one comment within GitHub's limit, saying what it folded`,
+    text.length <= COMMENT_LIMIT && folded.length > 0 && report.scenarios.length === SCENARIOS,
+    `${int(text.length)} characters, ${folded.length} folding sentences`,
+  );
+});
+
 // ---------------------------------------------------------------------------------------------
 
 const load1 = loadavg();
@@ -1037,6 +1107,8 @@ para(
     `The whole benchmark took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
 );
 const text = `${out.join("\n").trimEnd()}\n`;
-writeFileSync(RESULTS, text);
 process.stdout.write(text);
-progress(`written to ${RESULTS}`);
+if (ONLY.length === 0) {
+  writeFileSync(RESULTS, text);
+  progress(`written to ${RESULTS}`);
+}
