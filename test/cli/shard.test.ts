@@ -49,12 +49,30 @@ describe("run --shard i/n and merge", () => {
     // on the names alone, so the base side measures the same scenarios in each shard.
     budgets(dir, "base.json", [...NAMES].reverse(), () => 2);
     budgets(dir, "membudget.json", NAMES, size);
-    const base = membudget(dir, "run", "-b", "base.json", "--report", "base-report.json", "--fail-on", "never");
+    const base = membudget(
+      dir,
+      "run",
+      "-b",
+      "base.json",
+      "--report",
+      "base-report.json",
+      "--fail-on",
+      "never",
+    );
     expect(base.code, base.stderr).toBe(0);
 
     const shards: Report[] = [];
     for (const i of [1, 2, 3]) {
-      const r = membudget(dir, "run", "--shard", `${i}/3`, "--base", "base-report.json", "--report", `shard-${i}.json`);
+      const r = membudget(
+        dir,
+        "run",
+        "--shard",
+        `${i}/3`,
+        "--base",
+        "base-report.json",
+        "--report",
+        `shard-${i}.json`,
+      );
       const report = readReport(join(dir, `shard-${i}.json`));
       // Only the shard holding echo breaks a budget.
       expect(r.code, r.stderr).toBe(measured(report).includes("echo") ? 1 : 0);
@@ -71,15 +89,43 @@ describe("run --shard i/n and merge", () => {
 
     for (const i of [1, 2, 3]) {
       // A second run, and the base's budget file: the same scenarios in shard i.
-      const again = membudget(dir, "run", "--shard", `${i}/3`, "--report", `again-${i}.json`, "--fail-on", "never");
+      const again = membudget(
+        dir,
+        "run",
+        "--shard",
+        `${i}/3`,
+        "--report",
+        `again-${i}.json`,
+        "--fail-on",
+        "never",
+      );
       expect(again.code, again.stderr).toBe(0);
       expect(measured(readReport(join(dir, `again-${i}.json`)))).toEqual(parts[i - 1]);
-      const atBase = membudget(dir, "run", "-b", "base.json", "--shard", `${i}/3`, "--report", `base-${i}.json`);
+      const atBase = membudget(
+        dir,
+        "run",
+        "-b",
+        "base.json",
+        "--shard",
+        `${i}/3`,
+        "--report",
+        `base-${i}.json`,
+      );
       expect(atBase.code, atBase.stderr).toBe(0);
       expect(measured(readReport(join(dir, `base-${i}.json`))).sort()).toEqual([...parts[i - 1]!].sort());
     }
 
-    const all = membudget(dir, "merge", "shard-1.json", "shard-2.json", "shard-3.json", "-o", "all.json", "--markdown", "all.md");
+    const all = membudget(
+      dir,
+      "merge",
+      "shard-1.json",
+      "shard-2.json",
+      "shard-3.json",
+      "-o",
+      "all.json",
+      "--markdown",
+      "all.md",
+    );
     expect(all.code, all.stderr).toBe(1);
     const merged = readReport(join(dir, "all.json"));
     expect(merged.scenarios.map((s) => s.name)).toEqual(NAMES);
@@ -98,7 +144,16 @@ describe("run --shard i/n and merge", () => {
     expect(two.stdout).toContain("Shard 2 of 3: no report");
     expect(readReport(join(dir, "two.json")).error).toBe("shard 2 of 3: no report");
 
-    const twice = membudget(dir, "merge", "shard-1.json", "shard-2.json", "again-2.json", "shard-3.json", "-o", "x.json");
+    const twice = membudget(
+      dir,
+      "merge",
+      "shard-1.json",
+      "shard-2.json",
+      "again-2.json",
+      "shard-3.json",
+      "-o",
+      "x.json",
+    );
     expect(twice.code).toBe(2);
     expect(twice.stderr).toContain("shard 2 of 3 twice: shard-2.json and again-2.json");
     const mixed = membudget(dir, "merge", "shard-1.json", "base-2.json", "shard-3.json", "-o", "x.json");

@@ -17,7 +17,9 @@ function* cases(): Generator<{ names: string[]; total: number; costs?: Map<strin
     const list = Array.from({ length: count }, (_, i) => `${next().toString(36).slice(2, 7)}-${i}`);
     const total = 1 + Math.floor(next() * 12);
     const costs =
-      k % 2 ? new Map(list.filter(() => next() > 0.3).map((n) => [n, Math.floor(next() * 100) / 10])) : undefined;
+      k % 2
+        ? new Map(list.filter(() => next() > 0.3).map((n) => [n, Math.floor(next() * 100) / 10]))
+        : undefined;
     yield { names: list, total, ...(costs ? { costs } : {}) };
   }
 }

@@ -123,8 +123,8 @@ function forkPatternProblems(set: Parsed[]): string[] {
     }),
   );
   if (listenedTo.size > 0)
+    // A matrix whose own final job merges the shards posts its own comment: no poster needed.
     for (const m of set.filter(measures))
-      // A matrix whose own final job merges the shards posts its own comment: no poster needed.
       if ((!m.name || !listenedTo.has(m.name)) && !runsThisAction(m).some((st) => st.with["merge"]))
         problems.push(
           `${m.where}: measures, but its name (${m.name ?? "none"}) is not one the fork pattern listens to`,

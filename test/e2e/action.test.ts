@@ -482,17 +482,24 @@ describe("shards: a matrix of `shard` legs and one `merge` job", () => {
     }
     expect(comments()).toEqual([]);
 
-    const merge = () =>
-      onPullRequest(repo, { merge: "shards/**/*.json" }, { runId: 800, job: "report" });
+    const merge = () => onPullRequest(repo, { merge: "shards/**/*.json" }, { runId: 800, job: "report" });
     const merged = await merge();
     expect(merged.exitCode, describeRun(merged)).toBe(1);
     expect(comments()).toHaveLength(1);
     const body = comments()[0]!.body;
-    expect(body.startsWith(`${stickyMarker("report")}\n### 🔴 membudget: 1 of 7 scenarios over budget`)).toBe(true);
+    expect(body.startsWith(`${stickyMarker("report")}\n### 🔴 membudget: 1 of 7 scenarios over budget`)).toBe(
+      true,
+    );
     for (const name of SEVEN) rowOf(body, name);
     expect(rowOf(body, "echo")).toMatch(/peak heap \| 20\.0 MiB \| 16\.0 MiB \| over budget \|/);
-    expect(merged.outputs).toMatchObject({ status: "over", failed: "echo", "comment-url": comments()[0]!.html_url });
-    expect(merged.commands.find((c) => c.command === "error" && c.message.includes("peak heap"))).toBeDefined();
+    expect(merged.outputs).toMatchObject({
+      status: "over",
+      failed: "echo",
+      "comment-url": comments()[0]!.html_url,
+    });
+    expect(
+      merged.commands.find((c) => c.command === "error" && c.message.includes("peak heap")),
+    ).toBeDefined();
     const report = readReport(merged.outputs["report"]!);
     expect(report.shards).toEqual({ total: 3, merged: [1, 2, 3] });
     expect(report.scenarios.map((s) => s.name)).toEqual(SEVEN);

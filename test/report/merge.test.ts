@@ -1,8 +1,8 @@
 // Reports of separate jobs merged into one: every scenario once, the totals computed anew.
 import { describe, expect, it } from "vitest";
 import { splitScenarios } from "../../src/config/shard.js";
-import { mergeReports } from "../../src/report/merge.js";
 import type { Report } from "../../src/model/report.js";
+import { mergeReports } from "../../src/report/merge.js";
 import { MiB, report } from "../helpers/reports.js";
 
 const files = (...reports: Report[]) => reports.map((r, i) => ({ file: `r${i + 1}.json`, report: r }));

@@ -24,7 +24,11 @@ describe("carriedBase", () => {
       ],
     };
     const measured = report([
-      { name: "grew", runs: [{ peakHeap: 15 * MiB }, { peakHeap: 15 * MiB }], budget: { peakHeap: 32 * MiB } },
+      {
+        name: "grew",
+        runs: [{ peakHeap: 15 * MiB }, { peakHeap: 15 * MiB }],
+        budget: { peakHeap: 32 * MiB },
+      },
       { name: "noisy", runs: [{ peakRss: 130 * MiB }, { peakRss: 131 * MiB }] },
       { name: "fresh", runs: [{ peakHeap: MiB }] },
     ]);
