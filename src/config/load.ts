@@ -17,9 +17,10 @@ import { BudgetFileError, type Problem } from "../model/errors.js";
 import { BUDGET_KEYS, METRICS, type MetricKey } from "../model/metrics.js";
 import { displayPath } from "../model/paths.js";
 import type { SitesMode } from "../model/sites.js";
+import type { TestMetricKey } from "../model/tests.js";
 import { parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
 import { inferRuntime } from "./runtime.js";
-import type { Plan, Scenario } from "./types.js";
+import type { Plan, Scenario, TestRule } from "./types.js";
 import { budgetValidator, type Validator } from "./validator.js";
 
 export const DEFAULTS = { repeat: 3, timeout: 300, tolerance: 0.02, sites: "auto" } as const;
@@ -101,6 +102,7 @@ interface ScenarioInput {
   tolerance?: number | string;
   sites?: SitesMode | boolean;
   budget?: Partial<Record<MetricKey, number | string>>;
+  tests?: Record<string, Partial<Record<TestMetricKey, number | string>>>;
 }
 
 function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: string, display: string): Plan {
@@ -136,6 +138,18 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
       budget[metric] = value;
       budgetLines[metric] = locate(root, [...path, "budget", key], lines).line;
     }
+    const tests = Object.entries(s.tests ?? {}).map(([pattern, rule]): TestRule => {
+      const budget: TestRule["budget"] = {};
+      for (const [key, raw] of Object.entries(rule)) {
+        const metric = key as TestMetricKey;
+        budget[metric] = valueAt(
+          [...path, "tests", pattern, key],
+          raw!,
+          SYNTAX_OF_UNIT[METRICS[metric].unit],
+        );
+      }
+      return { pattern, budget, line: locate(root, [...path, "tests", pattern], lines).line };
+    });
     const cwd = resolve(dirname(absolute), s.cwd ?? ".");
     return {
       name,
@@ -149,6 +163,7 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
       tolerance: setting(name, "tolerance", "percent", "2%"),
       sites: sitesMode(s.sites ?? defaults.sites ?? DEFAULTS.sites),
       budget,
+      ...(tests.length > 0 ? { tests } : {}),
       source: { line: locate(root, path, lines, true).line, budgetLines },
     };
   });
@@ -177,7 +192,8 @@ function sitesMode(value: SitesMode | boolean): SitesMode {
 /** The syntax of the value at a JSON path of the budget file, when it is one of the units. */
 function syntaxAt(path: string[]): Syntax | undefined {
   const last = path.at(-1) ?? "";
-  if (path.at(-2) === "budget" && (BUDGET_KEYS as readonly string[]).includes(last)) {
+  const inBudget = path.at(-2) === "budget" || path.at(-3) === "tests";
+  if (inBudget && (BUDGET_KEYS as readonly string[]).includes(last)) {
     return SYNTAX_OF_UNIT[METRICS[last as MetricKey].unit];
   }
   if (last === "timeout") return "duration";

@@ -2,6 +2,7 @@
 
 import type { MetricKey, Runtime } from "../model/metrics.js";
 import type { SitesMode } from "../model/sites.js";
+import type { TestMetricKey } from "../model/tests.js";
 
 export interface Scenario {
   name: string;
@@ -19,6 +20,8 @@ export interface Scenario {
   /** When the attribution run finds allocation sites: "auto" (failing scenarios), "always", "never". */
   sites: SitesMode;
   budget: Partial<Record<MetricKey, number>>;
+  /** pytest: budgets per test, by node-id glob, in the budget file's order. */
+  tests?: TestRule[];
   /** Lines in the budget file, for annotations. */
   source: { line: number; budgetLines: Partial<Record<MetricKey, number>> };
 }
@@ -29,4 +32,14 @@ export interface Plan {
   /** "sha256:<hex>" of the budget file's bytes. */
   digest?: string;
   scenarios: Scenario[];
+}
+
+/** Budgets for the tests whose node id matches `pattern` (`*` any run of characters, `?` one). */
+export interface TestRule {
+  pattern: string;
+  /** The pattern is a node id, not a glob (budgets carried over from a stored report). */
+  exact?: boolean;
+  budget: Partial<Record<TestMetricKey, number>>;
+  /** Line of the pattern in the budget file. */
+  line: number;
 }

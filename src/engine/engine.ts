@@ -25,6 +25,7 @@ import { VERSION } from "../model/version.js";
 import { budgetsOfPlan } from "../verdict/budgets.js";
 import { judge, withSiteDiffs } from "../verdict/judge.js";
 import { summarise } from "../verdict/summarise.js";
+import { summariseTests } from "../verdict/tests.js";
 
 export interface RunOptions extends MeasureHooks {
   /** Only these scenarios (by name); all when empty. */
@@ -238,6 +239,12 @@ function scenarioReport(
     if (Object.keys(unavailable).length > 0) report.unavailable = unavailable;
   }
   if (timeline) report.timeline = timeline;
+  // Every test, unbounded: the judge bounds the list once it knows which tests fail.
+  const tests = summariseTests(runs);
+  if (tests) {
+    report.tests = tests.tests;
+    report.testSummary = tests.summary;
+  }
   return report;
 }
 

@@ -8,6 +8,7 @@ import type { Site, TimelinePoint } from "../model/report.js";
 import { nodeProbeEnv } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./process/run.js";
+import { readTestFiles, withProcessPeaks, withPytestPlugin } from "./pytest-probe.js";
 import { type HeapPoint, heapTimelineOfRun, mergeHeapTimeline, SITE_LIMIT, sitesOfRun } from "./sites.js";
 import type { Run } from "./types.js";
 
@@ -63,6 +64,15 @@ export async function measureScenario(
       for (const note of outcome.notes) notes.add(note);
       const files = readProbeFiles(outDir);
       const merged = mergeProcessFigures(files, scenario.runtime);
+      const tests =
+        scenario.runtime === "python"
+          ? readTestFiles(outDir, (message) => process.emitWarning(message, "MembudgetProbeWarning"))
+          : undefined;
+      if (tests && instrumented) {
+        const peaks = withProcessPeaks(merged.processes, tests.processPeaks);
+        merged.processes = peaks.processes;
+        if (peaks.peakHeap !== undefined) merged.figures.peakHeap = peaks.peakHeap;
+      }
       const figures: Run["figures"] = { ...merged.figures, wallTime: outcome.wallTime };
       const peakRss = Math.max(outcome.peakRss ?? 0, outcome.peakRssTree ?? 0);
       if (peakRss > 0) figures.peakRss = peakRss;
@@ -81,6 +91,7 @@ export async function measureScenario(
         stdoutBytes: outcome.stdoutBytes,
         stderrBytes: outcome.stderrBytes,
         instrumented,
+        ...(tests ? { tests } : {}),
       };
       const error =
         outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);
@@ -181,11 +192,16 @@ export function isInstrumented(scenario: Scenario, index: number): boolean {
 
 function probeFor(scenario: Scenario, outDir: string, baseEnv: NodeJS.ProcessEnv, instrumented: boolean) {
   if (scenario.runtime === "node") return nodeProbeEnv(outDir, baseEnv);
-  if (instrumented) return probeEnv(scenario.runtime, outDir, baseEnv);
-  if (scenario.runtime === "native") return { env: {}, notes: [] };
+  if (scenario.runtime === "native")
+    return instrumented ? probeEnv("native", outDir, baseEnv) : { env: {}, notes: [] };
+  // Under pytest, the plugin records every test (heap figures in the instrumented run only).
+  if (instrumented) {
+    const probe = probeEnv("python", outDir, baseEnv);
+    return { ...probe, env: withPytestPlugin(probe.env, baseEnv) };
+  }
   // A clean Python run keeps the GC callbacks (cheap) but measures no heap.
   const clean = probeEnv("python", outDir, baseEnv, { allocations: false });
-  return { env: { ...clean.env, MEMBUDGET_HEAP: "0" }, notes: [] };
+  return { env: { ...withPytestPlugin(clean.env, baseEnv), MEMBUDGET_HEAP: "0" }, notes: [] };
 }
 
 /** A probed runtime whose probe wrote nothing did not run what the user thinks it ran. */

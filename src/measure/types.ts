@@ -1,6 +1,7 @@
 // Plain data that flows out of the measure stage: one Run per execution of a scenario.
 import type { MetricKey } from "../model/metrics.js";
 import type { RunRecord } from "../model/report.js";
+import type { TestRun } from "./pytest-probe.js";
 
 /** Figures written by one probed process (one file per pid, or pid+thread for Node workers). */
 export interface ProcessFigures {
@@ -37,4 +38,6 @@ export interface Run
   unavailable?: Partial<Record<MetricKey, string>>;
   /** False for a clean run (no allocation probe), which times the workload and its RSS undisturbed. */
   instrumented?: boolean;
+  /** pytest runs: every test's figures and outcome, from the plugin's files. */
+  tests?: TestRun;
 }

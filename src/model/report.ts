@@ -1,6 +1,7 @@
 // The Report: the one versioned document every renderer, `compare` and `merge` read.
 import type { FigureKind, MetricKey, Runtime } from "./metrics.js";
 import type { Status } from "./status.js";
+import type { TestReport, TestSummary } from "./tests.js";
 
 export const REPORT_VERSION = 1;
 
@@ -94,6 +95,10 @@ export interface ScenarioReport {
     diffOf?: "peak" | "allocated";
   };
   notes?: string[];
+  /** pytest scenarios: every failing or regressed test, new and removed ones, the top 20 by peak heap. */
+  tests?: TestReport[];
+  /** Over all the scenario's tests, listed or not. */
+  testSummary?: TestSummary;
 }
 
 /** Which part of a sharded run a report is (`run --shard i/n`). */

@@ -9,6 +9,7 @@ import { formatSize, formatValue } from "../model/units.js";
 import { mermaidChart } from "./chart.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
+import { markdownTests } from "./tests.js";
 
 /** GitHub refuses issue comments longer than this. */
 
@@ -156,6 +157,12 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
         "",
       );
     }
+  }
+  // pytest scenarios: their failing tests and the top ones by peak heap, under the scenario's name.
+  const compact = shape.sites === 0;
+  for (const s of scenarios) {
+    const block = markdownTests(s, escapeMarkdown, ICON, { open: options.open ?? false, compact });
+    if (block) out.push(block, "");
   }
   for (const note of report.notes ?? []) out.push(`> ${escapeMarkdown(note)}`, "");
   out.push(

@@ -6,6 +6,7 @@ import { type Status, shownStatus } from "../model/status.js";
 import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { headlineSites, needsAttention, rowsOf, sortScenarios } from "./select.js";
+import { terminalTestLines } from "./tests.js";
 
 /** How many sites the terminal lists under a failing scenario. */
 const TERMINAL_SITES = 5;
@@ -80,10 +81,8 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
           ];
       body.push({ cells, status });
     }
-    if (needsAttention(s)) {
-      const lines = siteLines(s);
-      if (lines.length > 0) below.set(body.length - 1, lines);
-    }
+    const lines = [...(needsAttention(s) ? siteLines(s) : []), ...terminalTestLines(s, plain)];
+    if (lines.length > 0) below.set(body.length - 1, lines);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => [...(r.cells[i] ?? "")].length)));
   const right = new Set(hasBase ? [2, 3, 4, 5] : [2, 3, 4]);

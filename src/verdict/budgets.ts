@@ -6,7 +6,7 @@ export function budgetsOfPlan(plan: Plan): Budgets {
   return new Map(
     plan.scenarios.map((s): [string, ScenarioBudget] => [
       s.name,
-      { budget: s.budget, tolerance: s.tolerance, source: s.source },
+      { budget: s.budget, tolerance: s.tolerance, source: s.source, ...(s.tests ? { tests: s.tests } : {}) },
     ]),
   );
 }

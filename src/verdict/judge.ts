@@ -1,10 +1,12 @@
 // Figures + budgets + an optional base → the judged report: every status, the site diff and the
 // verdict sentence, in one pass. The only place a budget is put on a figure.
+import type { TestRule } from "../config/types.js";
 import type { MetricKey } from "../model/metrics.js";
 import type { MetricSummary, Report, ScenarioReport } from "../model/report.js";
-import { overallStatus, verdictSentence } from "../model/status.js";
+import { overallStatus, verdictSentence, worst } from "../model/status.js";
 import { scenarioSiteDiff } from "./sites.js";
 import type { Summary } from "./summarise.js";
+import { judgeTests } from "./tests.js";
 import { judgeMetric, scenarioStatus } from "./verdict.js";
 
 /** What a scenario may use, and where the budget file says so. */
@@ -13,6 +15,8 @@ export interface ScenarioBudget {
   /** Growth against the base that counts as a regression (fraction). */
   tolerance: number;
   source?: ScenarioReport["source"];
+  /** pytest: per-test budgets by node-id glob. */
+  tests?: readonly TestRule[];
 }
 
 /** Budgets by scenario name. A scenario that has none here keeps the budgets its report carries. */
@@ -26,7 +30,23 @@ export function budgetsOfScenario(s: ScenarioReport): ScenarioBudget {
   }
   // A budget whose metric could not be measured survives in `unavailable`'s keys only when the
   // judge put it there; its value is gone with the figure, so it cannot be re-applied.
-  return { budget, tolerance: s.tolerance, ...(s.source ? { source: s.source } : {}) };
+  // A test's budget survives as an exact rule for its node id (its marker is in the entry itself).
+  const tests: TestRule[] = [];
+  for (const t of s.tests ?? []) {
+    const own: TestRule["budget"] = {};
+    for (const [key, m] of Object.entries(t.metrics)) {
+      if (m.budget !== undefined && !(key === "peakHeap" && t.marker?.bytes === m.budget)) {
+        own[key as keyof TestRule["budget"]] = m.budget;
+      }
+    }
+    if (Object.keys(own).length > 0) tests.push({ pattern: t.id, exact: true, budget: own, line: 0 });
+  }
+  return {
+    budget,
+    tolerance: s.tolerance,
+    ...(s.source ? { source: s.source } : {}),
+    ...(tests.length > 0 ? { tests } : {}),
+  };
 }
 
 export interface JudgeOptions {
@@ -134,6 +154,11 @@ function judgeScenario(
     tolerance: budgets.tolerance,
     ...(budgets.source ? { source: budgets.source } : {}),
   };
+  const tests = judgeTests(s, budgets.tests ?? [], budgets.tolerance, base);
+  if (tests) {
+    judged.tests = tests.tests;
+    judged.testSummary = tests.testSummary;
+  }
   if (measurementFailed(s)) return { ...judged, status: "error", ...(s.reason ? { reason: s.reason } : {}) };
   // Budgeted metrics without a figure: the probe's reason when it gave one.
   const missing = (Object.keys(budgets.budget) as MetricKey[]).filter((k) => !metrics[k]);
@@ -149,6 +174,11 @@ function judgeScenario(
   const worstMetric = Object.values(metrics).find((m) => m.status === judged.status);
   if (worstMetric?.reason) judged.reason = worstMetric.reason;
   else if (judged.status === "new") judged.reason = "not in the base";
+  // The scenario takes its worst test's status when that is worse than its own figures'.
+  if (tests && tests.status !== "pass" && worst([judged.status, tests.status]) === tests.status) {
+    judged.status = tests.status;
+    if (tests.reason) judged.reason = tests.reason;
+  }
   return judged;
 }
 

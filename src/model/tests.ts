@@ -1,0 +1,48 @@
+// Per-test figures (pytest): the metrics a test has, its outcome, and its entry in the Report.
+import type { MetricKey } from "./metrics.js";
+import type { MetricSummary } from "./report.js";
+import type { Status } from "./status.js";
+
+/** The metrics measured per test: a subset of the scenario's, under the same names. */
+export const TEST_METRIC_KEYS = [
+  "peakHeap",
+  "allocated",
+  "allocations",
+  "wallTime",
+] as const satisfies readonly MetricKey[];
+export type TestMetricKey = (typeof TEST_METRIC_KEYS)[number];
+
+/** pytest's outcome of setup + call + teardown ("error": setup or teardown failed). */
+export type TestOutcome = "passed" | "failed" | "error" | "skipped" | "xfailed" | "xpassed";
+
+/** One test of a scenario, shaped like a scenario: its node id, status and judged metrics. */
+export interface TestReport {
+  /** pytest's node id, e.g. "tests/test_catalog.py::test_load[rows-200k]". */
+  id: string;
+  outcome: TestOutcome;
+  status: Status;
+  reason?: string;
+  metrics: Partial<Record<TestMetricKey, MetricSummary>>;
+  /** The test's own `limit_memory` marker, as written and in bytes (pytest-memray's units). */
+  marker?: { text: string; bytes?: number };
+  /** What gave the test its budgets: "marker", a glob of the budget file, or both. */
+  budgetFrom?: string[];
+}
+
+/** Counts and notes over all the scenario's tests (the `tests` list itself is bounded). */
+export interface TestSummary {
+  /** Tests measured in the head run. */
+  total: number;
+  over: number;
+  regressed: number;
+  new: number;
+  removed: number;
+  /** Where the heap figures came from ("interposer", "tracemalloc"), or why they are missing. */
+  heapSource?: string;
+  heapUnavailable?: string;
+  /** Budget-file globs that matched no test, node ids recorded twice, unparsable markers. */
+  warnings?: string[];
+}
+
+/** Tests listed besides the failing and regressed ones: the top N by peak heap. */
+export const TOP_TESTS = 20;
