@@ -1090,6 +1090,70 @@ section("## Shards: 500 scenarios, 10 shard reports, one comment", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// pytest: the plugin's per-test bookkeeping
+
+section("## pytest plugin (per-test figures)", () => {
+  // Debian's python3 has pytest (apt: python3-pytest); pyenv's may not.
+  const python = ["/usr/bin/python3", PYTHON?.path].find(
+    (p) => p && run(p, ["-c", "import pytest"]).status === 0,
+  );
+  if (!python) {
+    para("Skipped: no python3 here has pytest (apt-get install python3-pytest).");
+    verdict("pytest plugin bookkeeping ≤ 5 % of a 2,000-test suite", undefined, "pytest not installed");
+    return;
+  }
+  const suite = join(OWN, "pytest", "test_trivial.py");
+  const outDir = join(TMP, "pytest-bench");
+  mkdirSync(outDir, { recursive: true });
+  // The Python probe as membudget's instrumented run sets it up, with and without the plugin.
+  const probe = {
+    ...BASE_ENV,
+    PYTHONMALLOC: "malloc",
+    LD_PRELOAD: MBMALLOC,
+    PYTHONPATH: join(PROBES, "python"),
+    MEMBUDGET_OUT_DIR: outDir,
+    MB_TRIVIAL: "2000",
+  };
+  const plugin = {
+    ...probe,
+    PYTHONPATH: `${join(PROBES, "python")}:${join(PROBES, "python", "pytest")}`,
+    PYTEST_PLUGINS: "membudget_pytest",
+  };
+  const args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", suite];
+  const variants = [
+    { label: "probe alone", run: () => mustRun(python, args, { env: probe, cwd: TMP }) },
+    {
+      label: "probe + membudget's pytest plugin",
+      run: () => mustRun(python, args, { env: plugin, cwd: TMP }),
+    },
+  ];
+  progress("pytest: 2,000 trivial tests, with and without the plugin");
+  const results = interleave(variants, 7);
+  const walls = results.map((r) => median(r.map((x) => x.seconds)));
+  table(
+    ["2,000 trivial tests (`python3 -m pytest -q`)", "median", "min", "max"],
+    variants.map((v, i) => {
+      const t = results[i].map((r) => r.seconds);
+      return [v.label, secs(median(t)), secs(Math.min(...t)), secs(Math.max(...t))];
+    }),
+  );
+  const cost = walls[1] / walls[0] - 1;
+  const files = readdirSync(outDir).filter((n) => n.endsWith(".pytest.json"));
+  const recorded = files.length
+    ? JSON.parse(readFileSync(join(outDir, files.at(-1)), "utf8")).tests.length
+    : 0;
+  para(
+    `Python: ${python}. The plugin's cost is the difference of the medians over the suite's own wall ` +
+      `time: ${pct(cost)} (${recorded} tests recorded in the last file).`,
+  );
+  verdict(
+    "pytest plugin bookkeeping ≤ 5 % of a 2,000-test suite",
+    recorded === 2000 && cost <= 0.05,
+    `${pct(cost)} of ${secs(walls[0])}, ${recorded} tests recorded (target ≤ 5 %)`,
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
 
 const load1 = loadavg();
 out.splice(
