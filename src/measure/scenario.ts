@@ -9,8 +9,17 @@ import { nodeProbeEnv } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./process/run.js";
 import { readTestFiles, withProcessPeaks, withPytestPlugin } from "./pytest-probe.js";
-import { type HeapPoint, heapTimelineOfRun, mergeHeapTimeline, SITE_LIMIT, sitesOfRun } from "./sites.js";
+import {
+  type HeapPoint,
+  heapTimelineOfRun,
+  mergeHeapTimeline,
+  ownCodeOf,
+  repositoryRoot,
+  SITE_LIMIT,
+  sitesOfRun,
+} from "./sites.js";
 import type { Run } from "./types.js";
+import { unavailableOf } from "./unavailable.js";
 
 export interface MeasureHooks {
   /** Called before each run starts and after it ends, for progress lines. */
@@ -40,8 +49,9 @@ export async function measureScenario(
   const notes = new Set<string>();
   let timeline: TimelinePoint[] | undefined;
   let timelineInstrumented = true;
-  for (let index = 1; index <= scenario.repeat; index++) {
-    hooks.onRun?.({ scenario: scenario.name, index, of: scenario.repeat, phase: "start" });
+  const count = runCount(scenario);
+  for (let index = 1; index <= count; index++) {
+    hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "start" });
     const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
     try {
       const baseEnv = { ...process.env, ...scenario.env };
@@ -74,8 +84,9 @@ export async function measureScenario(
         if (peaks.peakHeap !== undefined) merged.figures.peakHeap = peaks.peakHeap;
       }
       const figures: Run["figures"] = { ...merged.figures, wallTime: outcome.wallTime };
-      const peakRss = Math.max(outcome.peakRss ?? 0, outcome.peakRssTree ?? 0);
-      if (peakRss > 0) figures.peakRss = peakRss;
+      // The largest single process's exact peak; the tree as a whole is peakPss (shared pages once).
+      if (outcome.peakRss !== undefined) figures.peakRss = outcome.peakRss;
+      if (outcome.peakPss !== undefined) figures.peakPss = outcome.peakPss;
       if (figures.allocated !== undefined && outcome.wallTime > 0) {
         figures.allocationRate = figures.allocated / outcome.wallTime;
       }
@@ -93,6 +104,14 @@ export async function measureScenario(
         instrumented,
         ...(tests ? { tests } : {}),
       };
+      const unavailable = unavailableOf({
+        runtime: scenario.runtime,
+        instrumented,
+        probeNotes: probe.notes,
+        processes: merged.processes,
+        figures,
+      });
+      if (Object.keys(unavailable).length > 0) run.unavailable = unavailable;
       const error =
         outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);
       if (error) run.error = error;
@@ -103,7 +122,7 @@ export async function measureScenario(
         timeline = heap.length > 0 ? mergeHeapTimeline(outcome.timeline, heap) : outcome.timeline;
       }
       runs.push(run);
-      hooks.onRun?.({ scenario: scenario.name, index, of: scenario.repeat, phase: "end", run });
+      hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "end", run });
     } finally {
       // MEMBUDGET_KEEP_RUN_DIRS=1 keeps the probes' raw files, for debugging a probe.
       if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
@@ -162,7 +181,7 @@ export async function attributionRun(
     );
     if (hooks.signal?.aborted) throw new CancelledError();
     const merged = mergeProcessFigures(readProbeFiles(outDir), scenario.runtime);
-    const sites = sitesOfRun(merged.processes, limit);
+    const sites = sitesOfRun(merged.processes, limit, ownCodeOf(repositoryRoot(scenario.cwd, scenario.cwd)));
     const result: Attribution = {
       sites,
       heap: heapTimelineOfRun(merged.processes, startedAtMs),
@@ -183,11 +202,20 @@ export async function attributionRun(
 /**
  * The malloc interposer (with PYTHONMALLOC=malloc) slows a Python workload by a third and adds a
  * 16-byte header to every block, which inflates its RSS. Its figures are deterministic, so one run
- * gives them: when the user asked for repeats, the first run is instrumented and the others are
- * clean, and wall time and peak RSS come from the clean runs. Node's probe is cheap: always on.
+ * gives them: the first run is instrumented and the others are clean, and wall time, RSS and GC
+ * pause come from the clean runs only. Node's probe is cheap: always on.
  */
 export function isInstrumented(scenario: Scenario, index: number): boolean {
-  return scenario.runtime === "node" || scenario.repeat === 1 || index === 1;
+  return scenario.runtime === "node" || index === 1;
+}
+
+/**
+ * How many times a scenario runs: `repeat`, except that one repeat of a Python or native scenario
+ * runs twice, the instrumented run plus one clean run, so that no figure the probe distorts
+ * (RSS: +21–85 %, wall time: 1.4–8×) ever comes from the probed run.
+ */
+export function runCount(scenario: Scenario): number {
+  return scenario.runtime !== "node" && scenario.repeat === 1 ? 2 : scenario.repeat;
 }
 
 function probeFor(scenario: Scenario, outDir: string, baseEnv: NodeJS.ProcessEnv, instrumented: boolean) {

@@ -1,9 +1,11 @@
 // Allocation sites and heap timelines as the probes leave them, made fit for the report: the
 // process that matters, paths relative to the repository, a bounded count, points on the run's clock.
-import { isAbsolute, relative, sep } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { workTreeTop } from "../git/git.js";
 import type { Site, TimelinePoint } from "../model/report.js";
-import type { SitesMode } from "../model/sites.js";
+import { type SitesMode, splitLocation } from "../model/sites.js";
+import { probeDir } from "./probe-files.js";
 import { downsample } from "./timeline.js";
 import type { ProcessFigures } from "./types.js";
 
@@ -44,6 +46,7 @@ function total(sites: Site[] | undefined): number {
 export function sitesOfRun(
   processes: ProcessFigures[],
   limit = SITE_LIMIT,
+  ownCode: (file: string) => boolean = ownCodeOf(),
 ): { peak?: Site[]; allocated?: Site[] } {
   let peak: Site[] | undefined;
   let peakHeld = -1;
@@ -69,19 +72,60 @@ export function sitesOfRun(
     }
   }
   const out: { peak?: Site[]; allocated?: Site[] } = {};
-  const cleanPeak = peak ? topSites(peak, limit) : [];
+  const cleanPeak = peak ? topSites(peak, limit, ownCode) : [];
   if (cleanPeak.length > 0) out.peak = cleanPeak;
-  const cleanAllocated = topSites([...allocated.values()], limit);
+  const cleanAllocated = topSites([...allocated.values()], limit, ownCode);
   if (cleanAllocated.length > 0) out.allocated = cleanAllocated;
   return out;
 }
 
-/** Drops what names no place (empty tracebacks), largest first, at most `limit`. */
-function topSites(sites: Site[], limit: number): Site[] {
+/** Drops what names no place (empty tracebacks) and membudget's own code, largest first, at most `limit`. */
+function topSites(sites: Site[], limit: number, ownCode: (file: string) => boolean): Site[] {
   return sites
-    .filter((s) => typeof s.location === "string" && !s.location.startsWith("<unknown>") && s.bytes > 0)
+    .filter(
+      (s) =>
+        typeof s.location === "string" &&
+        !s.location.startsWith("<unknown>") &&
+        s.bytes > 0 &&
+        !ownCode(splitLocation(s.location).file),
+    )
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, Math.max(0, limit));
+}
+
+/**
+ * Whether a file is membudget's own code, which is never the workload's allocation site: the
+ * probes (sitecustomize.py's sampler, probe.cjs) wherever they are loaded from, and anything under
+ * the folder membudget is installed in (the Action's own checkout), unless that folder is the
+ * repository being measured (membudget measuring itself).
+ */
+export function ownCodeOf(repository?: string): (file: string) => boolean {
+  const roots = [probeDir()];
+  const home = installRoot();
+  if (home && !(repository && inside(real(repository), home))) roots.push(home);
+  const realRoots = roots.map(real);
+  return (file) => isAbsolute(file) && realRoots.some((root) => inside(real(file), root));
+}
+
+/** The folder membudget runs from: the nearest package.json above its probes (dist/.. or the checkout). */
+function installRoot(): string | undefined {
+  for (let dir = probeDir(); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+  }
+  return undefined;
+}
+
+function inside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ export const METRIC_KEYS = [
   "allocations",
   "allocationRate",
   "peakRss",
+  "peakPss",
   "peakExternal",
   "gcPause",
   "gcCollections",
@@ -44,7 +45,17 @@ export const METRICS: Record<MetricKey, MetricInfo> = {
     label: "allocation rate",
     description: "allocated ÷ the workload's wall time",
   },
-  peakRss: { unit: "bytes", label: "peak RSS", description: "largest resident set of the process tree" },
+  peakRss: {
+    unit: "bytes",
+    label: "peak RSS",
+    description: "largest resident set of any single process of the tree (exact)",
+  },
+  peakPss: {
+    unit: "bytes",
+    label: "peak PSS (tree)",
+    description:
+      "most memory of the whole process tree at once, a shared page counted once (summed PSS, sampled)",
+  },
   peakExternal: {
     unit: "bytes",
     label: "peak external",
@@ -108,13 +119,18 @@ export const FIGURES: Record<Runtime, Partial<Record<MetricKey, FigureInfo>>> = 
   },
 };
 
+/** Figures measured the same way whatever the runtime (by the runner, not by a probe). */
+const RUNNER_FIGURES: Partial<Record<MetricKey, FigureInfo>> = {
+  allocationRate: { kind: "derived", deterministic: false },
+  peakPss: {
+    kind: "sampled",
+    deterministic: false,
+    how: "largest sum over the tree of each process's PSS (/proc/PID/smaps_rollup), sampled; a page shared by n processes counts 1/n in each",
+  },
+};
+
 export function figureInfo(runtime: Runtime, metric: MetricKey): FigureInfo {
-  return (
-    FIGURES[runtime][metric] ?? {
-      kind: metric === "allocationRate" ? "derived" : "exact",
-      deterministic: false,
-    }
-  );
+  return FIGURES[runtime][metric] ?? RUNNER_FIGURES[metric] ?? { kind: "exact", deterministic: false };
 }
 
 /** Metrics a runtime's probes cannot give at all, with why (shown as unavailable, never as 0). */

@@ -228,6 +228,14 @@ function cells(row: Row, hasBase: boolean): string[] {
       : s.status;
   const icon = ICON[shownStatus(status)];
   const name = `**${escapeMarkdown(s.name)}**`;
+  if (metric && row.unavailable !== undefined) {
+    const why = `unavailable: ${escapeMarkdown(shorten(row.unavailable, REASON_LIMIT))}`;
+    const mark = s.status === "error" ? ICON.error : "➖";
+    const label = METRICS[metric].label;
+    return hasBase
+      ? [mark, name, label, "—", "_unavailable_", "—", "—", why]
+      : [mark, name, label, "_unavailable_", "—", why];
+  }
   if (!metric || !summary) {
     const why = s.reason ? escapeMarkdown(s.reason) : STATUS_WORD[s.status];
     return hasBase ? [icon, name, "—", "", "", "", "", why] : [icon, name, "—", "", "", why];
@@ -247,6 +255,14 @@ function cells(row: Row, hasBase: boolean): string[] {
       : delta
     : "—";
   return [icon, name, METRICS[metric].label, base, value, change, budget, word];
+}
+
+/** A reason in a table cell is cut here (a compiler's error can run to pages); the report has it whole. */
+const REASON_LIMIT = 200;
+
+function shorten(text: string, limit: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= limit ? flat : `${flat.slice(0, limit - 1)}…`;
 }
 
 /** Under a failing scenario: why, and the tail of its output (folded). */

@@ -1,5 +1,5 @@
 // Which rows a table shows: the metrics of a scenario worth a line, worst first.
-import { METRIC_KEYS, type MetricKey } from "../model/metrics.js";
+import { METRIC_KEYS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport, Site } from "../model/report.js";
 import { STATUS_ORDER, type Status } from "../model/status.js";
 
@@ -7,6 +7,8 @@ export interface Row {
   scenario: ScenarioReport;
   metric?: MetricKey;
   summary?: MetricSummary;
+  /** Why the metric has no figure (the row shows "unavailable", never a 0 or a gap). */
+  unavailable?: string;
 }
 
 const ATTENTION: ReadonlySet<Status> = new Set(["error", "over", "regressed"]);
@@ -15,7 +17,10 @@ export function needsAttention(s: ScenarioReport): boolean {
   return ATTENTION.has(s.status);
 }
 
-/** Budgeted metrics, and any metric that changed status; a scenario without either gets one row. */
+/**
+ * Budgeted metrics, any metric that changed status, and every metric the probes failed to give
+ * here (unavailable, with why); a scenario without any of those gets one row.
+ */
 export function rowsOf(s: ScenarioReport, all = false): Row[] {
   const rows: Row[] = [];
   for (const metric of METRIC_KEYS) {
@@ -31,14 +36,36 @@ export function rowsOf(s: ScenarioReport, all = false): Row[] {
       if (summary) rows.push({ scenario: s, metric, summary });
     }
   }
+  rows.push(...unavailableRows(s, all));
   rows.sort((a, b) => rank(a) - rank(b));
   return rows.length > 0 ? rows : [{ scenario: s }];
+}
+
+/**
+ * Metrics without a figure, with why: every one the runtime's probes normally give; those it never
+ * gives (Node.js's external heap for Python) only when budgeted or when every row is asked for.
+ */
+export function unavailableRows(s: ScenarioReport, all = false): Row[] {
+  const rows: Row[] = [];
+  for (const metric of METRIC_KEYS) {
+    const why = s.unavailable?.[metric];
+    if (why === undefined || s.metrics[metric]) continue;
+    const structural = NEVER_MEASURED[s.runtime]?.[metric] === why;
+    if (all || !structural || isBudgeted(s, metric)) rows.push({ scenario: s, metric, unavailable: why });
+  }
+  return rows;
+}
+
+/** A budget on a metric without a figure leaves its trace in the source lines and the reason. */
+function isBudgeted(s: ScenarioReport, metric: MetricKey): boolean {
+  return s.source?.budgetLines[metric] !== undefined || (s.reason?.includes(`${metric} (`) ?? false);
 }
 
 const HEADLINE: readonly MetricKey[] = ["peakHeap", "allocated", "peakRss"];
 
 /** Rows that need attention first (error, over, regressed: the head of STATUS_ORDER), the rest as they come. */
 function rank(r: Row): number {
+  if (r.unavailable !== undefined) return isBudgeted(r.scenario, r.metric!) ? 0 : ATTENTION.size;
   return Math.min(order(r.summary?.status ?? "pass"), ATTENTION.size);
 }
 
@@ -64,4 +91,15 @@ export function headlineSites(s: ScenarioReport):
   if (sites.peak && sites.peak.length > 0) return { kind: "peak", sites: sites.peak };
   if (sites.allocated && sites.allocated.length > 0) return { kind: "allocated", sites: sites.allocated };
   return undefined;
+}
+
+/** The unavailable rows of a scenario grouped by reason (several metrics often share one). */
+export function unavailableGroups(s: ScenarioReport, all = false): { metrics: MetricKey[]; why: string }[] {
+  const groups = new Map<string, MetricKey[]>();
+  for (const row of unavailableRows(s, all)) {
+    const list = groups.get(row.unavailable!);
+    if (list) list.push(row.metric!);
+    else groups.set(row.unavailable!, [row.metric!]);
+  }
+  return [...groups].map(([why, metrics]) => ({ metrics, why }));
 }

@@ -5,7 +5,7 @@ import type { Report, ScenarioReport } from "../model/report.js";
 import { type Status, shownStatus } from "../model/status.js";
 import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
-import { headlineSites, needsAttention, rowsOf, sortScenarios } from "./select.js";
+import { headlineSites, needsAttention, rowsOf, sortScenarios, unavailableGroups } from "./select.js";
 import { terminalTestLines } from "./tests.js";
 
 /** How many sites the terminal lists under a failing scenario. */
@@ -50,6 +50,14 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
     for (const row of rowsOf(s, options.all)) {
       const name = first ? s.name : "";
       first = false;
+      if (row.metric && row.unavailable !== undefined) {
+        const label = METRICS[row.metric].label;
+        const cells = hasBase
+          ? [name, label, "—", "unavailable", "", "—", "n/a"]
+          : [name, label, "unavailable", "", "—", "n/a"];
+        body.push({ cells, status: s.status === "error" ? "error" : "unbudgeted" });
+        continue;
+      }
       if (!row.metric || !row.summary) {
         const cells = hasBase ? [name, "—", "", "", "", "", ""] : [name, "—", "", "", "", ""];
         cells[cells.length - 1] = STATUS_WORD[s.status];
@@ -81,7 +89,11 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
           ];
       body.push({ cells, status });
     }
-    const lines = [...(needsAttention(s) ? siteLines(s) : []), ...terminalTestLines(s, plain)];
+    const lines = [
+      ...unavailableLines(s, options.all),
+      ...(needsAttention(s) ? siteLines(s) : []),
+      ...terminalTestLines(s, plain),
+    ];
     if (lines.length > 0) below.set(body.length - 1, lines);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => [...(r.cells[i] ?? "")].length)));
@@ -113,6 +125,13 @@ function errorBlock(s: ScenarioReport): string[] {
   const tail = (run?.stderrTail || run?.stdoutTail || "").trimEnd().split("\n").slice(-15);
   if (tail.length > 0 && tail[0] !== "") lines.push(...tail.map((l) => `  │ ${l}`));
   return lines;
+}
+
+/** Under a scenario: why its unavailable metrics have no figure, one line per reason. */
+function unavailableLines(s: ScenarioReport, all = false): string[] {
+  return unavailableGroups(s, all).map(
+    ({ metrics, why }) => `  ${metrics.map((m) => METRICS[m].label).join(", ")} unavailable: ${plain(why)}`,
+  );
 }
 
 /** The top sites of a failing scenario, indented: growth (or size), size, location, function. */

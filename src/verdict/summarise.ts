@@ -10,26 +10,28 @@ export function median(values: number[]): number {
 
 export type Summary = Omit<MetricSummary, "status">;
 
-/** Figures that the allocation probe disturbs: taken from clean runs when there are any. */
-const CLEAN: ReadonlySet<MetricKey> = new Set(["wallTime", "peakRss", "gcPause"]);
+/** Figures that the allocation probe disturbs: never taken from an instrumented run when there are clean ones. */
+const CLEAN: ReadonlySet<MetricKey> = new Set(["wallTime", "peakRss", "peakPss", "gcPause"]);
 
 type RunFigures = { figures: Partial<Record<MetricKey, number>>; error?: string; instrumented?: boolean };
 
 /**
- * One summary per metric that at least one run measured; runs that failed are left out. When some
- * runs were clean (no allocation probe), wall time and RSS come from those alone, and the
- * allocation rate is the instrumented runs' allocated bytes over the clean runs' median wall time.
+ * One summary per metric that at least one run measured; runs that failed are left out. When the
+ * scenario had clean runs (no allocation probe), wall time, RSS and GC pause come from those
+ * alone (none when every clean run failed, never the probed run's), and the allocation rate is
+ * the instrumented runs' allocated bytes over the clean runs' median wall time.
  */
 export function summarise(runtime: Runtime, runs: RunFigures[]): Partial<Record<MetricKey, Summary>> {
   const good = runs.filter((r) => !r.error);
+  const hasClean = runs.some((r) => r.instrumented === false);
   const clean = good.filter((r) => r.instrumented === false);
   const out: Partial<Record<MetricKey, Summary>> = {};
-  const cleanWall = clean.length > 0 ? valuesOf(clean, "wallTime") : [];
+  const cleanWall = valuesOf(clean, "wallTime");
   for (const metric of METRIC_KEYS) {
     let values: number[];
-    if (clean.length > 0 && CLEAN.has(metric)) values = valuesOf(clean, metric);
-    else if (metric === "allocationRate" && cleanWall.length > 0) {
-      const wall = median(cleanWall);
+    if (hasClean && CLEAN.has(metric)) values = valuesOf(clean, metric);
+    else if (metric === "allocationRate" && hasClean) {
+      const wall = cleanWall.length > 0 ? median(cleanWall) : 0;
       values = wall > 0 ? valuesOf(good, "allocated").map((bytes) => bytes / wall) : [];
     } else values = valuesOf(good, metric);
     if (values.length === 0) continue;

@@ -45,6 +45,8 @@ export interface RunOutcome {
   peakRss?: number;
   /** Bytes: the largest sum of VmRSS over the tree seen by sampling (counts shared pages twice). */
   peakRssTree?: number;
+  /** Bytes: the largest sum of PSS over the tree seen by sampling (a shared page counted once). */
+  peakPss?: number;
   /** At most TIMELINE_POINTS points, evenly spread in time, each its bucket's highest sample. */
   timeline: TimelinePoint[];
   stdoutTail: string;
@@ -359,9 +361,10 @@ class Execution {
       notes: this.notes,
     };
     if (result && result.maxRss > 0) outcome.peakRss = result.maxRss;
-    else if (sampled > 0) outcome.peakRss = sampled;
+    else if ((this.sampler?.peakProcess ?? 0) > 0) outcome.peakRss = this.sampler!.peakProcess;
+    if ((this.sampler?.peakPss ?? 0) > 0) outcome.peakPss = this.sampler!.peakPss;
     if (this.wrapperPath && !result && this.child?.pid !== undefined && sampled > 0) {
-      this.notes.push("rsswrap wrote no result; peakRss is the sampled tree, which can miss short spikes");
+      this.notes.push("rsswrap wrote no result; peakRss is sampled, which can miss short spikes");
     }
     if (sampled > 0) outcome.peakRssTree = sampled;
     const error = this.describeError(exitCode, signal);
