@@ -1,5 +1,6 @@
 // Allocation sites and the heap timeline: real python3 and node runs of workloads with a known
 // culprit, the engine's `sites` setting (auto / never), and the pure helpers that shape the data.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,12 +9,16 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parsePlan } from "../../src/config/load.js";
 import type { Scenario } from "../../src/config/types.js";
 import { runPlan } from "../../src/engine/engine.js";
+import { probeDir, probeFile } from "../../src/measure/probe-files.js";
+import { mergeProcessFigures, probeEnv, readProbeFiles } from "../../src/measure/probes.js";
 import { attributionRun } from "../../src/measure/scenario.js";
 import {
   displayLocation,
   mergeHeapTimeline,
+  ownCodeOf,
   relativeSites,
   repositoryRoot,
+  sitesOfRun,
   wantsSites,
 } from "../../src/measure/sites.js";
 
@@ -252,5 +257,46 @@ describe("shaping sites and timelines (pure)", () => {
     expect(wantsSites("auto", "error")).toBe(false);
     expect(wantsSites("always", "pass")).toBe(true);
     expect(wantsSites("never", "over")).toBe(false);
+  });
+});
+
+describe("membudget's own code", () => {
+  it("is never an allocation site: the probe's sampler shows in the raw files, not in the sites", () => {
+    const outDir = mkdtempSync(join(scratch, "own-"));
+    const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], {
+      encoding: "utf8",
+    }).stdout.trim();
+    const probe = probeEnv("python", outDir, process.env, { allocations: false });
+    const script = "import time\nx = [bytes(1000) for _ in range(2000)]\ntime.sleep(0.3)\n";
+    const result = spawnSync(python, ["-c", script], {
+      env: { ...process.env, ...probe.env, MEMBUDGET_SITES: "50" },
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(0);
+    const { processes } = mergeProcessFigures(readProbeFiles(outDir), "python");
+    const raw = processes.flatMap((p) => {
+      const sites = p.extra?.["sites"] as { peak?: { location: string }[] } | undefined;
+      return (sites?.peak ?? []).map((s) => s.location);
+    });
+    const ours = probeFile("python", "sitecustomize.py");
+    // The precondition: the sampler thread's own allocations are traced like the workload's.
+    expect(raw.some((l) => l.startsWith(`${ours}:`))).toBe(true);
+    const sites = sitesOfRun(processes, 50);
+    const locations = [...(sites.peak ?? []), ...(sites.allocated ?? [])].map((s) => s.location);
+    expect(locations).toContain("<string>:2");
+    expect(locations.filter((l) => l.startsWith(probeDir()))).toEqual([]);
+  });
+
+  it("drops anything under the folder membudget runs from, unless that folder is the repository measured", () => {
+    const here = fileURLToPath(import.meta.url);
+    // As the Action: membudget's checkout is not the user's repository.
+    expect(ownCodeOf(scratch)(here)).toBe(true);
+    expect(ownCodeOf(scratch)(join(scratch, "app.py"))).toBe(false);
+    // membudget measuring itself: its own tests are the user's code.
+    const self = repositoryRoot(WORKLOADS, WORKLOADS);
+    expect(ownCodeOf(self)(here)).toBe(false);
+    expect(ownCodeOf(self)(probeFile("node", "probe.cjs"))).toBe(true);
+    // Not a path: left alone.
+    expect(ownCodeOf(scratch)("<frozen importlib._bootstrap>")).toBe(false);
   });
 });
