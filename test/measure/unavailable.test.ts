@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePlan } from "../../src/config/load.js";
 import { runPlan } from "../../src/engine/engine.js";
 import type { Report } from "../../src/model/report.js";
-import { reportValidator } from "../../src/report/validator.js";
 import { renderMarkdown } from "../../src/render/markdown.js";
 import { renderTerminal } from "../../src/render/terminal.js";
+import { reportValidator } from "../../src/report/validator.js";
 
 const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/python/", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "membudget-unavailable-"));
@@ -91,7 +91,9 @@ describe("without a C compiler", () => {
     expect(markdown).toMatch(
       /\| \*\*loop\*\* \| allocation rate \| _unavailable_ \| — \| unavailable: no C compiler/,
     );
-    expect(markdown).toMatch(/\| \*\*gated\*\* \| allocated \| _unavailable_ \| — \| unavailable: no C compiler/);
+    expect(markdown).toMatch(
+      /\| \*\*gated\*\* \| allocated \| _unavailable_ \| — \| unavailable: no C compiler/,
+    );
     // --all lists the metrics a runtime never gives too, each with its reason.
     expect(renderTerminal(report, { colour: false, all: true })).toMatch(
       /peak external unavailable: only Node\.js has an external heap/,
