@@ -90,7 +90,8 @@ describe("peak RSS", () => {
     const outcome = await runOnce(spec(`"${python}" touch.py 120 0.3`, { useRsswrap: false }));
     expect(outcome.error).toBeUndefined();
     expect(outcome.peakRss).toBeGreaterThanOrEqual(120 * MiB);
-    expect(outcome.peakRss).toBe(outcome.peakRssTree);
+    // The largest single process seen (python), not the tree's sum (which adds the shell).
+    expect(outcome.peakRss).toBeLessThanOrEqual(outcome.peakRssTree as number);
     expect(outcome.notes).toHaveLength(1);
     expect(outcome.notes[0]).toMatch(/sampled/);
   });

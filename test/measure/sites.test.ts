@@ -124,9 +124,10 @@ describe("the sites setting in the engine", () => {
     const [o, s] = report.scenarios;
     expect(o?.status).toBe("over");
     expect(s?.status).toBe("pass");
-    expect(runs(over)).toBe(2); // 1 normal run + the attribution run
-    expect(runs(pass)).toBe(1);
-    expect(o?.runs.length).toBe(1); // the attribution run is not among the runs
+    // One repeat of a Python scenario is two runs (instrumented + clean), then the attribution run.
+    expect(runs(over)).toBe(3);
+    expect(runs(pass)).toBe(2);
+    expect(o?.runs.length).toBe(2); // the attribution run is not among the runs
     expect(o?.sites?.peak?.[0]?.location).toBe("test/fixtures/workloads/sites/culprit.py:10");
     expect(o?.sites?.peak?.[0]?.function).toBe("build_catalog");
     expect(s?.sites).toBeUndefined();
@@ -168,7 +169,7 @@ describe("the sites setting in the engine", () => {
     expect(p.scenarios[0]?.sites).toBe("never");
     const report = await runPlan(p);
     expect(report.scenarios[0]?.status).toBe("over");
-    expect(runs(counter)).toBe(1);
+    expect(runs(counter)).toBe(2); // the instrumented run and the clean run: no attribution run
     expect(report.scenarios[0]?.sites).toBeUndefined();
   });
 
