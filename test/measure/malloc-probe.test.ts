@@ -24,13 +24,13 @@ beforeAll(() => {
 
 let runs = 0;
 
-function probed(args: string[], baseEnv: NodeJS.ProcessEnv = {}) {
+function probed(args: string[], baseEnv: NodeJS.ProcessEnv = {}, command = program) {
   const outDir = join(scratch, `run-${++runs}`);
   mkdirSync(outDir);
   const base = { PATH: process.env["PATH"], ...baseEnv };
   const probe = probeEnv("native", outDir, base);
   expect(probe.notes).toEqual([]);
-  const result = spawnSync(program, args, { env: { ...base, ...probe.env }, encoding: "utf8" });
+  const result = spawnSync(command, args, { env: { ...base, ...probe.env }, encoding: "utf8" });
   const problems: string[] = [];
   const files = readProbeFiles(outDir, (message) => problems.push(message));
   expect(problems).toEqual([]);
@@ -118,6 +118,59 @@ describe("the malloc interposer", () => {
     expect(file?.figures).toEqual({});
     expect(String(file?.extra?.["unavailable"])).toMatch(/another malloc comes first/);
     expect(run.merged.figures.allocations).toBeUndefined();
+    expect(run.merged.unavailable.allocations).toMatch(/another malloc comes first/);
+    expect(run.merged.unavailable.peakHeap).toMatch(/another malloc comes first/);
+  });
+
+  // A non-PIE program that takes malloc's address exports a PLT stub named malloc (as Debian's
+  // /usr/bin/python3 does): dlsym finds that stub first, yet every call still reaches us.
+  it("counts in a non-PIE program that takes malloc's address", () => {
+    const source = join(scratch, "address.c");
+    const exe = join(scratch, "address");
+    writeFileSync(
+      source,
+      [
+        "#include <stdlib.h>",
+        // Passing malloc as an argument makes non-PIE code take its address in an instruction,
+        // which the linker answers with a "canonical" PLT entry exported under malloc's name.
+        "__attribute__((noinline)) static void run(void *(*volatile take)(size_t)) {",
+        "  for (int i = 0; i < 1000; i++) free(take(77));",
+        "}",
+        "int main(void) { run(malloc); return 0; }",
+      ].join("\n"),
+    );
+    const cc = spawnSync("cc", ["-O1", "-no-pie", "-fno-pie", "-o", exe, source], { encoding: "utf8" });
+    expect(cc.stderr).toBe("");
+    expect(spawnSync("sh", ["-c", `readelf -h ${exe}`], { encoding: "utf8" }).stdout).toMatch(/EXEC/);
+    const nm = spawnSync("sh", ["-c", `readelf --dyn-syms -W ${exe}`], { encoding: "utf8" }).stdout;
+    // An undefined symbol with a non-zero value: the stub that dlsym(RTLD_DEFAULT) returns.
+    expect(nm).toMatch(/: 0*[1-9a-f][0-9a-f]* +0 FUNC +GLOBAL +DEFAULT +UND malloc\b/);
+    const run = probed([], {}, exe);
+    expect(run.status).toBe(0);
+    expect(run.files[0]?.extra?.["unavailable"]).toBeUndefined();
+    expect(run.merged.figures.allocations).toBeGreaterThanOrEqual(1000);
+    expect(run.merged.figures.allocated).toBeGreaterThanOrEqual(77_000);
+  });
+
+  it("steps aside, and says so, when the program brings its own malloc", () => {
+    const source = join(scratch, "own.c");
+    const exe = join(scratch, "own");
+    writeFileSync(
+      source,
+      [
+        "#include <stddef.h>",
+        "extern void *__libc_malloc(size_t); extern void __libc_free(void *);",
+        "void *malloc(size_t n) { return __libc_malloc(n); }",
+        "void free(void *p) { __libc_free(p); }",
+        "int main(void) { for (int i = 0; i < 1000; i++) free(malloc(77)); return 0; }",
+      ].join("\n"),
+    );
+    const cc = spawnSync("cc", ["-O1", "-rdynamic", "-o", exe, source], { encoding: "utf8" });
+    expect(cc.stderr).toBe("");
+    const run = probed([], {}, exe);
+    expect(run.status).toBe(0);
+    expect(run.files[0]?.figures).toEqual({});
+    expect(run.merged.unavailable.allocated).toMatch(/another malloc comes first/);
   });
 });
 

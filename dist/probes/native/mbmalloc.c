@@ -453,16 +453,39 @@ MB_EXPORT void membudget_flush(const char *exit_kind) {
   write_figures(exit_kind && exit_kind[0] ? exit_kind : "normal");
 }
 
-/* 1 when `addr` lies in this library (dladdr: the object that contains it). */
-static int in_this_library(void *addr) {
-  Dl_info mine, theirs;
-  if (!dladdr((void *)&in_this_library, &mine) || !dladdr(addr, &theirs)) return 1;
-  return mine.dli_fbase == theirs.dli_fbase;
+/* 1 when a call through `malloc` reaches this interposer. Asking dlsym(RTLD_DEFAULT, "malloc")
+   where the symbol lives is not enough: a non-PIE executable that takes malloc's address (Debian's
+   /usr/bin/python3) exports its own PLT stub under that name, and dlsym returns the stub although
+   every call through it lands here. So we call it, through that very address (what the program's
+   own calls reach) and through our PLT (what other libraries' calls reach), and watch our counter.
+   Constructors run before any thread the program starts, so the counters are restored afterwards
+   as if the probe call had never happened. */
+static int calls_reach_us(void) {
+  void *(*through)(size_t) = (void *(*)(size_t))dlsym(RTLD_DEFAULT, "malloc");
+  void (*release)(void *) = (void (*)(void *))dlsym(RTLD_DEFAULT, "free");
+  if (!through || !release) return 0;
+  /* volatile: the compiler may not treat these as the builtin malloc and fold the pair away. */
+  void *(*volatile via_symbol)(size_t) = through;
+  void *(*volatile via_plt)(size_t) = malloc;
+  void (*volatile give_back)(void *) = release;
+  int reached = 1;
+  void *(*const calls[2])(size_t) = {via_symbol, via_plt};
+  for (int i = 0; i < 2; i++) {
+    int64_t live = mb.live, peak = mb.peak;
+    uint64_t total = mb.total, count = mb.count;
+    void *p = calls[i](1);
+    if (mb.count != count + 1) reached = 0;
+    give_back(p);
+    mb.live = live;
+    mb.peak = peak;
+    mb.total = total;
+    mb.count = count;
+  }
+  return reached;
 }
 
 __attribute__((constructor)) static void mb_init(void) {
-  void *first = dlsym(RTLD_DEFAULT, "malloc");
-  if (first && !in_this_library(first)) {
+  if (!calls_reach_us()) {
     mb_passthrough = 1;
     membudget_disable("another malloc comes first (LD_PRELOAD or the program itself): allocations not counted");
   }
