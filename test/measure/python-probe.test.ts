@@ -92,7 +92,8 @@ describe("probeEnv for Python", () => {
     expect(path[0]).toMatch(/probes[/\\]python$/);
     expect(path.slice(1)).toEqual(["/a", "/b"]);
     expect(env["MEMBUDGET_OUT_DIR"]).toBe("/out");
-    expect(env["PYTHONMALLOC"]).toBe("malloc");
+    // pymalloc stays: the probe wraps it rather than turning it off.
+    expect(env["PYTHONMALLOC"]).toBeUndefined();
     expect(env["LD_PRELOAD"]).toMatch(/^\/x\.so:.*libmbmalloc\.so$/);
     expect(notes).toEqual([]);
   });

@@ -35,11 +35,17 @@ def _membudget_install():
         except Exception:
             lib = None
     interposer = lib is not None and lib[2]() == 1
-    if interposer and os.environ.get("PYTHONMALLOC") != "malloc":
-        # pymalloc serves small objects from its own arenas: malloc sees almost nothing (and
-        # malloc_debug pads every block); tracemalloc measures the heap then.
-        lib[3](b"PYTHONMALLOC is not malloc: the allocation probe would miss pymalloc's objects")
-        interposer = False
+    hooked = False
+    if interposer:
+        # pymalloc serves small objects from its own arenas, where malloc never sees them: the
+        # interposer wraps Python's MEM and OBJ allocators too (PyDLL: the GIL stays held).
+        try:
+            hooked = ctypes.PyDLL(None).membudget_hook_python() == 1
+        except Exception:
+            hooked = False
+        if not hooked and os.environ.get("PYTHONMALLOC") != "malloc":
+            lib[3](b"Python's allocator could not be wrapped: the allocation probe would miss pymalloc's objects")
+            interposer = False
 
     # MEMBUDGET_HEAP=0: a clean run that times the workload and its RSS, with no heap probe at all.
     want_heap = os.environ.get("MEMBUDGET_HEAP") != "0"
@@ -75,7 +81,11 @@ def _membudget_install():
             return
         state["written"] = True
         figures = {"gcPause": repr(float(state["pause"])), "gcCollections": str(state["collections"])}
-        extra = {"interposer": "true" if interposer else "false", "python": jstr("%d.%d.%d" % sys.version_info[:3])}
+        extra = {
+            "interposer": "true" if interposer else "false",
+            "pythonHook": "true" if hooked else "false",
+            "python": jstr("%d.%d.%d" % sys.version_info[:3]),
+        }
         if tracer is not None and tracer.is_tracing():
             peak = str(tracer.get_traced_memory()[1])
             if interposer:
