@@ -37,6 +37,8 @@ const PY_TUPLES = 1_000_000;
 const PY_BYTES = { small: 20_000, large: 220_000, size: 100 };
 const PY_CHURN_REFEREE = { small: 2_000, large: 12_000 };
 const PY_CHURN_OVERHEAD = 600_000;
+// Issue 14's churn loop: about 2 s bare, so that the CLI's fixed cost is a small part of the ratio.
+const PY_CHURN_COST = 2_000_000;
 const NODE_ALLOCATE = { small: 100, large: 400 };
 const NODE_OBJECTS = 2_000_000;
 const NATIVE_HOLD_MIB = 200;
@@ -46,8 +48,13 @@ const NATIVE_BLOCKS = { n: 100_000, size: 100 };
 const MiB = 1024 * 1024;
 
 // `node bench/run.mjs shards` runs only the sections whose title has one of the words (and leaves
-// bench/RESULTS.md alone); without words, all of them.
-const ONLY = process.argv.slice(2).map((w) => w.toLowerCase());
+// bench/RESULTS.md alone); without words, all of them. `npm run bench -- --only cost,python` and
+// MEMBUDGET_BENCH_ONLY=cost say the same.
+const ONLY = [...process.argv.slice(2), process.env.MEMBUDGET_BENCH_ONLY ?? ""]
+  .filter((w) => w !== "--only")
+  .flatMap((w) => w.split(","))
+  .map((w) => w.trim().toLowerCase())
+  .filter((w) => w !== "");
 
 const started = performance.now();
 const out = [];
@@ -553,8 +560,9 @@ section("## Python probe", () => {
   const args = churn(PY_CHURN_OVERHEAD);
   const probeDir = join(TMP, "py-out");
   mkdirSync(probeDir, { recursive: true });
+  // The probe as the runner sets it up: pymalloc stays, the interposer wraps it.
   const probeEnv = {
-    ...malloc,
+    ...BASE_ENV,
     LD_PRELOAD: MBMALLOC,
     PYTHONPATH: join(PROBES, "python"),
     MEMBUDGET_OUT_DIR: probeDir,
@@ -671,7 +679,6 @@ section("## Runner start-up", () => {
     mkdirSync(probeDir, { recursive: true });
     const env = {
       ...BASE_ENV,
-      PYTHONMALLOC: "malloc",
       LD_PRELOAD: MBMALLOC,
       PYTHONPATH: join(PROBES, "python"),
       MEMBUDGET_OUT_DIR: probeDir,
@@ -693,6 +700,111 @@ section("## Runner start-up", () => {
   const cliTrue = median(results[1].map((r) => r.seconds));
   para(
     `membudget's fixed cost per \`membudget run\` (CLI start-up, one scenario, report written): about ${secs(cliTrue)}.`,
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Cost side by side (issue 14): what each tool costs on the same Python workloads, and
+// membudget's fixed cost per scenario.
+
+section("## Cost side by side", () => {
+  if (!PYTHON) {
+    para("python3: not installed.");
+    return;
+  }
+  const py = PYTHON.path;
+  const w = (file) => join(FIXTURES, "python", file);
+  const malloc = { ...BASE_ENV, PYTHONMALLOC: "malloc" };
+  const probeDir = join(TMP, "cost-out");
+  mkdirSync(probeDir, { recursive: true });
+  const probeEnv = {
+    ...BASE_ENV,
+    LD_PRELOAD: MBMALLOC,
+    PYTHONPATH: join(PROBES, "python"),
+    MEMBUDGET_OUT_DIR: probeDir,
+  };
+  const workloads = [
+    {
+      label: `\`churn.py ${int(PY_CHURN_COST)}\` (dicts, tuples, strings made and dropped)`,
+      args: [w("churn.py"), String(PY_CHURN_COST)],
+      judged: true,
+    },
+    {
+      label: `\`tuples.py ${int(PY_TUPLES)}\` (a list of tuples, held)`,
+      args: [join(OWN, "tuples.py"), String(PY_TUPLES)],
+    },
+    {
+      label: "`bytes_loop.py 2,000,000 100` (one bytes object at a time)",
+      args: [w("bytes_loop.py"), "2000000", "100"],
+    },
+  ];
+  const rows = [];
+  for (const workload of workloads) {
+    progress(`cost: ${workload.label}`);
+    const cmd = [py, ...workload.args].map(q).join(" ");
+    const variants = [
+      { run: () => mustRun(py, workload.args) },
+      { run: () => mustRun(py, workload.args, { env: probeEnv }) },
+      { run: () => membudget([{ name: "w", run: cmd, runtime: "python", sites: "never" }], 1) },
+      { run: () => mustRun(py, ["-X", "tracemalloc", ...workload.args]) },
+    ];
+    // heaptrack sees only what reaches malloc: PYTHONMALLOC=malloc, as its users run Python.
+    if (REFEREES.heaptrack) variants.push({ run: () => heaptrack(py, workload.args, malloc, false) });
+    const results = interleave(variants);
+    const med = results.map((list) => median(list.map((r) => r.seconds)));
+    const r = med.map((m) => m / med[0]);
+    const judge = (label, ratio, limit) => (workload.judged ? ` ${atMost(label, ratio, limit)}` : "");
+    rows.push([
+      workload.label,
+      secs(med[0]),
+      `${times(r[1])}${judge("Python probe alone ÷ bare (churn loop, ~2 s)", r[1], 1.12)}`,
+      `${times(r[2])}${judge("Python `membudget run`, repeat 1, `sites: never` ÷ bare (churn loop)", r[2], 1.25)}`,
+      times(r[3]),
+      REFEREES.heaptrack ? times(r[4]) : "not installed",
+    ]);
+  }
+  table(
+    [
+      "workload",
+      "bare",
+      "membudget's probe alone",
+      "`membudget run` (repeat 1)",
+      "`-X tracemalloc`",
+      "heaptrack",
+    ],
+    rows,
+  );
+  para(
+    `Ratios are medians of ${ROUNDS} interleaved runs ÷ the bare median. The probe alone is the interposer ` +
+      "and sitecustomize as `membudget run` sets them up (pymalloc kept); `membudget run` is the CLI end to end " +
+      "with one repeat and `sites: never` (Node.js and CLI start-up, spawning and the report included). " +
+      "heaptrack runs under `PYTHONMALLOC=malloc` (it sees only what reaches malloc) and without " +
+      "`heaptrack_print`; tracemalloc from start-up (`-X tracemalloc`), as it is usually run.",
+  );
+
+  progress("cost: fixed cost of a `python -c pass` scenario");
+  const fixed = interleave([
+    { run: () => mustRun(py, ["-c", "pass"]) },
+    {
+      run: () => membudget([{ name: "pass", run: `${q(py)} -c pass`, runtime: "python", sites: "never" }], 1),
+    },
+    { run: () => mustRun(process.execPath, ["-e", "0"]) },
+    { run: () => mustRun(py, ["-c", "pass"], { env: probeEnv }) },
+  ]);
+  const [bareMed, scenarioMed, nodeMed, probeMed] = fixed.map((list) => median(list.map((x) => x.seconds)));
+  const cost = scenarioMed - bareMed;
+  table(
+    ["run", "median"],
+    [
+      ["bare `python3 -c pass`", secs(bareMed)],
+      ["`python3 -c pass` under membudget's probe alone", secs(probeMed)],
+      ["`membudget run` of a `python3 -c pass` scenario (repeat 1, `sites: never`)", secs(scenarioMed)],
+      ["`node -e 0`", secs(nodeMed)],
+      [
+        "**membudget's fixed cost** (the scenario − bare `python3 -c pass`)",
+        `${secs(cost)} = ${times(cost / nodeMed)} \`node -e 0\` ${atMost("membudget's fixed cost ÷ `node -e 0`", cost / nodeMed, 1.5)}`,
+      ],
+    ],
   );
 });
 

@@ -40,7 +40,7 @@ def _membudget_install():
         # pymalloc serves small objects from its own arenas, where malloc never sees them: the
         # interposer wraps Python's MEM and OBJ allocators too (PyDLL: the GIL stays held).
         try:
-            hooked = ctypes.PyDLL(None).membudget_hook_python() == 1
+            hooked = ctypes.pythonapi.membudget_hook_python() == 1
         except Exception:
             hooked = False
         if not hooked and os.environ.get("PYTHONMALLOC") != "malloc":
