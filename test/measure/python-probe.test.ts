@@ -129,6 +129,10 @@ describe("the Python probe on ground-truth workloads", () => {
       within(run.merged.figures.peakHeap, 100 * MiB, 0.01);
       expect(run.merged.figures.allocated).toBeUndefined();
       expect(run.merged.figures.allocations).toBeUndefined();
+      // Absent, never silently: each missing total comes with the reason.
+      expect(run.merged.unavailable.allocated).toMatch(/allocation probe: not loaded/);
+      expect(run.merged.unavailable.allocations).toMatch(/allocation probe: not loaded/);
+      expect(run.merged.unavailable.peakHeap).toBeUndefined();
     },
     SLOW,
   );
@@ -157,6 +161,31 @@ describe("the Python probe on ground-truth workloads", () => {
         expect(other.allocations).toBe(first?.allocations);
         expect(other.allocated).toBe(first?.allocated);
       }
+    },
+    SLOW,
+  );
+
+  it(
+    "keeps pymalloc and counts what Python asks of it: the figures PYTHONMALLOC=malloc gives",
+    () => {
+      // The referees (DHAT, heaptrack) see Python's objects only under PYTHONMALLOC=malloc; the
+      // probe wraps whichever allocator Python runs, so every choice must count the same calls.
+      const figures = (env: NodeJS.ProcessEnv) => {
+        const run = probed(["churn.py", "30000"], { env });
+        expect(run.status).toBe(0);
+        expect(run.files.find((f) => f.probe === "python")?.extra?.["pythonHook"]).toBe(true);
+        return run.merged.figures;
+      };
+      const pymalloc = figures({});
+      expect(pymalloc.allocations).toBeGreaterThan(30000 * 8);
+      const malloc = figures({ PYTHONMALLOC: "malloc" });
+      for (const key of ["peakHeap", "allocated", "allocations"] as const) {
+        expect(pymalloc[key]).toBe(malloc[key]);
+      }
+      // The debug hooks pad every block under the hood: none of that padding is counted.
+      const debug = figures({ PYTHONMALLOC: "pymalloc_debug" });
+      expect(debug.allocations).toBe(pymalloc.allocations);
+      within(debug.allocated, pymalloc.allocated ?? 0, 0.0001);
     },
     SLOW,
   );

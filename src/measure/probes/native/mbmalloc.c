@@ -354,20 +354,19 @@ static void *py_calloc(void *ctx, size_t nelem, size_t elsize) {
   return base ? py_finish(base, n) : NULL;
 }
 
+/* No mb_in_hook here: the interposer's free decides by the block's own tag, not by the caller. */
 static void py_free(void *ctx, void *p) {
   py_allocator *next = ctx;
   if (MB_UNLIKELY(!p)) return;
   uint64_t *h = (uint64_t *)p - 2;
-  mb_in_hook++;
-  if (MB_LIKELY(h[1] == py_tag(p))) {
-    uint64_t word = h[0];
-    if (MB_LIKELY((word >> PY_SIZE_BITS) == cur_epoch())) on_free(word & PY_SIZE_MASK);
-    h[1] = 0; /* no stale tag left in freed memory */
-    next->free(next->ctx, h);
-  } else {
+  if (MB_UNLIKELY(h[1] != py_tag(p))) {
     next->free(next->ctx, p); /* from before the hook */
+    return;
   }
-  mb_in_hook--;
+  uint64_t word = h[0];
+  if (MB_LIKELY((word >> PY_SIZE_BITS) == cur_epoch())) on_free(word & PY_SIZE_MASK);
+  h[1] = 0; /* no stale tag left in freed memory */
+  next->free(next->ctx, h);
 }
 
 static void *py_realloc(void *ctx, void *p, size_t n) {
