@@ -264,11 +264,16 @@ const value = (report, name, key) => scenario(report, name).metrics[key]?.value;
 /** Copies of the probe files, so that a concurrent `npm run build` cannot pull them away mid-run. */
 const PROBES = join(TMP, "probes");
 
-/** Compiles a C file with the flags membudget's native.ts uses. */
+/** Compiles a C file (and its parts `<name>-*.c`, as membudget's native.ts does) with its flags. */
 function compile(source, out, shared = false) {
+  const base = source.replace(/^.*\//, "").replace(/\.c$/, "");
+  const parts = readdirSync(dirname(source))
+    .filter((f) => f.startsWith(`${base}-`) && f.endsWith(".c"))
+    .sort()
+    .map((f) => join(dirname(source), f));
   const flags = shared
-    ? ["-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-o", out, source, "-ldl", "-lpthread"]
-    : ["-O2", "-o", out, source, "-lpthread"];
+    ? ["-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-o", out, source, ...parts, "-ldl", "-lpthread"]
+    : ["-O2", "-o", out, source, ...parts, "-lpthread"];
   mustRun(process.env.CC ?? "cc", flags);
   return out;
 }

@@ -2,9 +2,9 @@
 // first use and caches them by source hash, so that nothing prebuilt has to ship per platform.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { homedir, platform } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { probeFile } from "./probe-files.js";
 
 export type NativeKind = "shared" | "executable";
@@ -37,14 +37,30 @@ export function nativeTool(name: string, kind: NativeKind): NativeTool {
   return tool;
 }
 
+/**
+ * A helper's C files: `<name>.c` and its parts `<name>-*.c`; the cache key also covers the
+ * headers beside them, which the parts include.
+ */
+export function nativeSources(name: string): { sources: string[]; inputs: string[] } {
+  const main = probeFile("native", `${name}.c`);
+  const names = readdirSync(dirname(main)).sort();
+  const sources = [
+    main,
+    ...names.filter((f) => f.startsWith(`${name}-`) && f.endsWith(".c")).map((f) => join(dirname(main), f)),
+  ];
+  const headers = names.filter((f) => f.endsWith(".h")).map((f) => join(dirname(main), f));
+  return { sources, inputs: [...sources, ...headers] };
+}
+
 function build(name: string, kind: NativeKind): NativeTool {
   if (platform() !== "linux") {
     return { name, unavailable: `${name} needs Linux (this is ${platform()})` };
   }
-  const source = probeFile("native", `${name}.c`);
-  const text = readFileSync(source);
+  const { sources, inputs } = nativeSources(name);
   const cc = process.env["CC"] ?? "cc";
-  const hash = createHash("sha256").update(text).update(cc).update(process.arch).digest("hex").slice(0, 16);
+  const digest = createHash("sha256");
+  for (const file of inputs) digest.update(file).update(readFileSync(file));
+  const hash = digest.update(cc).update(process.arch).digest("hex").slice(0, 16);
   const dir = join(cacheRoot(), hash);
   const out = join(dir, kind === "shared" ? `lib${name}.so` : name);
   if (existsSync(out)) return { name, path: out };
@@ -52,8 +68,8 @@ function build(name: string, kind: NativeKind): NativeTool {
   const tmp = `${out}.${process.pid}.tmp`;
   const flags =
     kind === "shared"
-      ? ["-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-o", tmp, source, "-ldl", "-lpthread"]
-      : ["-O2", "-o", tmp, source];
+      ? ["-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-o", tmp, ...sources, "-ldl", "-lpthread"]
+      : ["-O2", "-o", tmp, ...sources];
   const result = spawnSync(cc, flags, { encoding: "utf8" });
   if (result.error) {
     return { name, unavailable: `no C compiler (${cc}: ${result.error.message}); install gcc or set CC` };

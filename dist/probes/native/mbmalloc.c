@@ -15,102 +15,27 @@
 // - While the process has a single thread (glibc's __libc_single_threaded) the counters are
 //   plain memory operations; once a thread exists they become relaxed atomics. glibc clears the
 //   flag in pthread_create before the new thread runs, so no update can race with a plain one.
+// - Python's own allocator (pymalloc) is wrapped by mbmalloc-python.c, at the Python probe's request.
 // - The file is written by a destructor or by membudget_flush, once per process, with
 //   open/write/rename only (no stdio, no malloc): this code runs inside malloc's callers.
 #define _GNU_SOURCE
+#include "mbmalloc.h"
+
 #include <dlfcn.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sys/auxv.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h> /* rename() only: no stdio streams are used */
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#ifndef __GLIBC__
-#error "mbmalloc forwards to glibc's __libc_malloc family: it needs glibc"
-#endif
-#if __GLIBC_PREREQ(2, 32)
-#include <sys/single_threaded.h>
-#define MB_SINGLE_THREADED() (__libc_single_threaded)
-#else
-#define MB_SINGLE_THREADED() 0
-#endif
-
-#define MB_EXPORT __attribute__((visibility("default")))
-#define MB_LIKELY(x) __builtin_expect(!!(x), 1)
-#define MB_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define MB_R __ATOMIC_RELAXED
-
-extern void *__libc_malloc(size_t);
-extern void __libc_free(void *);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-
-enum { HDR = 16 };
-#define MB_MAGIC 0x4d420000u /* "MB" in the high half; glibc's chunk header has 0 there */
-/* The same, for a block malloc'd by Python's allocator inside our Python hook: the hook counts
-   what Python asked for, so the malloc under it must not count again. */
-#define MB_UNCOUNTED 0x4d430000u
-#define MB_MAGIC_MASK 0xfffe0000u
-
-typedef struct {
-  uint64_t size;   /* requested size */
-  uint32_t offset; /* user pointer - glibc's pointer */
-  uint32_t tag;    /* MB_MAGIC | epoch */
-} mb_header;
-_Static_assert(sizeof(mb_header) == HDR, "header must keep 16-byte alignment");
-
-/* Counters on their own cache line. live/peak are signed: a mark racing with other threads can
-   leave live slightly off, and it must never wrap into a huge peak. */
-static struct {
-  int64_t live;
-  int64_t peak;
-  uint64_t total;
-  uint64_t count;
-} mb __attribute__((aligned(64)));
-
-static uint32_t mb_epoch; /* low 16 bits go into the tag */
+mb_counters mb __attribute__((aligned(64)));
+uint32_t mb_epoch;
+int mb_passthrough;
+__thread int mb_in_hook __attribute__((tls_model("initial-exec")));
 static int mb_marked;
-/* Set when another malloc comes first (an allocator in LD_PRELOAD before us, or one linked into
-   the program): every entry point of ours still reached then behaves as glibc's would have,
-   since without us glibc's would have been called. */
-static int mb_passthrough;
 static int mb_enabled;
 static int mb_written_pid;
-/* Non-zero while this thread is inside the Python hook's call to Python's own allocator. */
-static __thread int mb_in_hook __attribute__((tls_model("initial-exec")));
 static char mb_dir[4096];
 static char mb_unavailable[256];
-
-static inline uint32_t cur_epoch(void) { return __atomic_load_n(&mb_epoch, MB_R) & 0xffffu; }
-
-static inline void on_alloc(uint64_t n) {
-  if (MB_LIKELY(MB_SINGLE_THREADED())) {
-    mb.count++;
-    mb.total += n;
-    int64_t l = mb.live += (int64_t)n;
-    if (l > mb.peak) mb.peak = l;
-  } else {
-    __atomic_fetch_add(&mb.count, 1, MB_R);
-    __atomic_fetch_add(&mb.total, n, MB_R);
-    int64_t l = __atomic_add_fetch(&mb.live, (int64_t)n, MB_R);
-    int64_t p = __atomic_load_n(&mb.peak, MB_R);
-    while (l > p && !__atomic_compare_exchange_n(&mb.peak, &p, l, 1, MB_R, MB_R)) {
-    }
-  }
-}
-
-static inline void on_free(uint64_t n) {
-  if (MB_LIKELY(MB_SINGLE_THREADED()))
-    mb.live -= (int64_t)n;
-  else
-    __atomic_fetch_sub(&mb.live, (int64_t)n, MB_R);
-}
 
 static inline mb_header *header_of(void *p) { return (mb_header *)((char *)p - HDR); }
 static inline int is_ours(const mb_header *h) { return (h->tag & MB_MAGIC_MASK) == MB_MAGIC; }
@@ -289,129 +214,6 @@ MB_EXPORT size_t malloc_usable_size(void *p) {
   }
   /* The requested size is a valid usable size, and keeps realloc's copy exact. */
   return h->size;
-}
-
-/* ---- Python's allocator domains ----
-   With pymalloc in place, Python's small objects never reach malloc: pymalloc carves them out of
-   its own mmap'd arenas. Rather than turn pymalloc off (PYTHONMALLOC=malloc costs ~10 % on
-   allocation-heavy code by itself), the Python probe asks us to wrap the MEM and OBJ domains'
-   allocators (PyMem_SetAllocator, as tracemalloc does). What Python asks of them is counted here;
-   the raw mallocs pymalloc makes underneath (for blocks over 512 B) are tagged uncounted by the
-   interposer above, so nothing is counted twice; the RAW domain and native code stay the
-   interposer's.
-
-   The hook comes late: the interpreter has allocated thousands of blocks before sitecustomize
-   runs, and it will free and resize them through us. Each block we hand out carries a 16-byte
-   header, the requested size (with the epoch in its top 16 bits) and a tag: a per-process random
-   key XOR the user pointer. A block from before the hook cannot carry that tag: the 8 bytes
-   before it belong to its neighbour or to pymalloc's pool header, and we never handed out its
-   address (it was live all along), so only data equal by chance to a secret 64-bit value could
-   match. Such blocks pass through untouched, as tracemalloc passes through blocks it never
-   traced; a realloc of one becomes ours at its new size (tracemalloc's rule too). */
-
-typedef struct {
-  void *ctx;
-  void *(*malloc)(void *ctx, size_t size);
-  void *(*calloc)(void *ctx, size_t nelem, size_t elsize);
-  void *(*realloc)(void *ctx, void *ptr, size_t new_size);
-  void (*free)(void *ctx, void *ptr);
-} py_allocator; /* PyMemAllocatorEx */
-
-enum { PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
-#define PY_SIZE_BITS 48
-#define PY_SIZE_MASK ((UINT64_C(1) << PY_SIZE_BITS) - 1)
-
-static py_allocator mb_py_next[3]; /* the allocators we wrap, per domain */
-static uint64_t mb_key;
-
-static inline uint64_t py_tag(const void *user) { return mb_key ^ (uint64_t)(uintptr_t)user; }
-
-static inline void *py_finish(char *base, size_t n) {
-  uint64_t *h = (uint64_t *)base;
-  char *user = base + HDR;
-  h[0] = (uint64_t)n | ((uint64_t)cur_epoch() << PY_SIZE_BITS);
-  h[1] = py_tag(user);
-  on_alloc(n);
-  return user;
-}
-
-static void *py_malloc(void *ctx, size_t n) {
-  py_allocator *next = ctx;
-  if (MB_UNLIKELY(n > PY_SIZE_MASK - HDR)) return NULL;
-  mb_in_hook++;
-  char *base = next->malloc(next->ctx, n + HDR);
-  mb_in_hook--;
-  return MB_LIKELY(base != NULL) ? py_finish(base, n) : NULL;
-}
-
-static void *py_calloc(void *ctx, size_t nelem, size_t elsize) {
-  py_allocator *next = ctx;
-  size_t n;
-  if (__builtin_mul_overflow(nelem, elsize, &n) || n > PY_SIZE_MASK - HDR) return NULL;
-  mb_in_hook++;
-  char *base = next->calloc(next->ctx, 1, n + HDR);
-  mb_in_hook--;
-  return base ? py_finish(base, n) : NULL;
-}
-
-/* No mb_in_hook here: the interposer's free decides by the block's own tag, not by the caller. */
-static void py_free(void *ctx, void *p) {
-  py_allocator *next = ctx;
-  if (MB_UNLIKELY(!p)) return;
-  uint64_t *h = (uint64_t *)p - 2;
-  if (MB_UNLIKELY(h[1] != py_tag(p))) {
-    next->free(next->ctx, p); /* from before the hook */
-    return;
-  }
-  uint64_t word = h[0];
-  if (MB_LIKELY((word >> PY_SIZE_BITS) == cur_epoch())) on_free(word & PY_SIZE_MASK);
-  h[1] = 0; /* no stale tag left in freed memory */
-  next->free(next->ctx, h);
-}
-
-static void *py_realloc(void *ctx, void *p, size_t n) {
-  py_allocator *next = ctx;
-  if (!p) return py_malloc(ctx, n);
-  if (MB_UNLIKELY(n > PY_SIZE_MASK - HDR)) return NULL;
-  uint64_t *h = (uint64_t *)p - 2;
-  if (MB_LIKELY(h[1] == py_tag(p))) {
-    uint64_t word = h[0];
-    mb_in_hook++;
-    char *base = next->realloc(next->ctx, h, n + HDR);
-    mb_in_hook--;
-    if (!base) return NULL; /* the old block is untouched and still counted */
-    /* Old freed, then new allocated, as the interposer counts realloc. */
-    if ((word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
-    return py_finish(base, n);
-  }
-  /* A block from before the hook: resize it with room for a header, then shift the contents up
-     (realloc kept min(old, n + HDR) bytes, so the first min(old, n) are all there). */
-  mb_in_hook++;
-  char *base = next->realloc(next->ctx, p, n + HDR);
-  mb_in_hook--;
-  if (!base) return NULL;
-  memmove(base + HDR, base, n);
-  return py_finish(base, n);
-}
-
-/** Wraps Python's MEM and OBJ allocators (call with the GIL held, e.g. through ctypes.PyDLL).
-    Returns 1 when installed, 0 when this process has no Python allocator API or we do not
-    serve malloc (then the figures would be incomplete). */
-MB_EXPORT int membudget_hook_python(void) {
-  typedef void (*get_fn)(int, py_allocator *);
-  typedef void (*set_fn)(int, py_allocator *);
-  if (mb_passthrough || mb_py_next[PY_DOMAIN_OBJ].malloc) return mb_py_next[PY_DOMAIN_OBJ].malloc != NULL;
-  get_fn get = (get_fn)dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
-  set_fn set = (set_fn)dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
-  if (!get || !set) return 0;
-  const int domains[2] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
-  for (int i = 0; i < 2; i++) {
-    int d = domains[i];
-    get(d, &mb_py_next[d]);
-    py_allocator ours = {&mb_py_next[d], py_malloc, py_calloc, py_realloc, py_free};
-    set(d, &ours);
-  }
-  return 1;
 }
 
 /* ---- marking, fork, and the output file ---- */
@@ -618,10 +420,6 @@ static int calls_reach_us(void) {
 }
 
 __attribute__((constructor)) static void mb_init(void) {
-  /* 16 random bytes the kernel gives every process; an address adds ASLR's bits on top. */
-  const unsigned char *random = (const unsigned char *)getauxval(AT_RANDOM);
-  if (random) memcpy(&mb_key, random + 8, sizeof(mb_key));
-  mb_key ^= (uint64_t)(uintptr_t)&mb_key * UINT64_C(0x9e3779b97f4a7c15);
   if (!calls_reach_us()) {
     mb_passthrough = 1;
     membudget_disable("another malloc comes first (LD_PRELOAD or the program itself): allocations not counted");
