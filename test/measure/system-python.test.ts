@@ -48,7 +48,7 @@ function probed(args: string[]) {
   return { files, merged: mergeProcessFigures(files, "python") };
 }
 
-/** DHAT's totals for the real interpreter under PYTHONMALLOC=malloc (as the probe runs it). */
+/** DHAT's totals for the real interpreter under PYTHONMALLOC=malloc (DHAT sees Python's objects only then). */
 function dhat(args: string[]): { allocated: number; allocations: number } {
   const result = spawnSync("valgrind", ["--tool=dhat", "--dhat-out-file=/dev/null", SYSTEM_PYTHON, ...args], {
     cwd: WORKLOADS,

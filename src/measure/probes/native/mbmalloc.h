@@ -2,16 +2,11 @@
 // counters and how a block is counted in and out.
 #ifndef MBMALLOC_H
 #define MBMALLOC_H
-#include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h> /* rename() only: no stdio streams are used */
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #ifndef __GLIBC__
 #error "mbmalloc forwards to glibc's __libc_malloc family: it needs glibc"
