@@ -136,7 +136,7 @@ const FROM_MALLOC: readonly MetricKey[] = ["peakHeap", "allocated", "allocations
 export function mergeProcessFigures(
   files: ProcessFigures[],
   runtime: Runtime,
-): { figures: Figures; processes: ProcessFigures[]; unavailable: Unavailable } {
+): { figures: Figures; processes: ProcessFigures[] } {
   const byPid = new Map<number, { python?: ProcessFigures; malloc?: ProcessFigures }>();
   const processes: ProcessFigures[] = [];
   for (const file of files) {
@@ -161,43 +161,7 @@ export function mergeProcessFigures(
       else figures[key] = SUMMED.has(key) ? known + value : Math.max(known, value);
     }
   }
-  const unavailable: Unavailable = {};
-  for (const proc of processes) {
-    for (const [key, reason] of Object.entries(missingInProcess(proc)) as [MetricKey, string][]) {
-      if (figures[key] === undefined && unavailable[key] === undefined) unavailable[key] = reason;
-    }
-  }
-  return { figures, processes, unavailable };
-}
-
-/** Metric → why no process gave it, as the probes said in their files. */
-export type Unavailable = Partial<Record<MetricKey, string>>;
-
-const MALLOC_METRICS: readonly MetricKey[] = ["peakHeap", "allocated", "allocations"];
-
-/** The figures a probe would have given in this (merged) process but could not, with its reason. */
-function missingInProcess(proc: ProcessFigures): Unavailable {
-  const out: Unavailable = {};
-  // A Python process carries its malloc file's extra under "malloc"; a native one is that file.
-  const malloc = (proc.probe === "python" ? proc.extra?.["malloc"] : proc.extra) as
-    | Record<string, unknown>
-    | undefined;
-  const mallocReason =
-    proc.probe === "node"
-      ? undefined
-      : typeof malloc?.["unavailable"] === "string"
-        ? `allocation probe: ${malloc["unavailable"]}`
-        : proc.probe === "python" && malloc === undefined
-          ? "allocation probe: not loaded in this process (LD_PRELOAD missing or cleared)"
-          : undefined;
-  if (mallocReason) {
-    for (const key of MALLOC_METRICS) if (proc.figures[key] === undefined) out[key] = mallocReason;
-  }
-  const tracemalloc = proc.probe === "python" ? proc.extra?.["tracemalloc"] : undefined;
-  if (typeof tracemalloc === "string" && proc.figures.peakHeap === undefined) {
-    out.peakHeap = `tracemalloc ${tracemalloc}`;
-  }
-  return out;
+  return { figures, processes };
 }
 
 /**

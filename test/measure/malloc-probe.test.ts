@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "../../src/measure/probes.js";
 import type { ProcessFigures } from "../../src/measure/types.js";
+import { unavailableOf } from "../../src/measure/unavailable.js";
 
 const SOURCE = fileURLToPath(new URL("../fixtures/workloads/native/blocks.c", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "membudget-malloc-probe-"));
@@ -34,7 +35,15 @@ function probed(args: string[], baseEnv: NodeJS.ProcessEnv = {}, command = progr
   const problems: string[] = [];
   const files = readProbeFiles(outDir, (message) => problems.push(message));
   expect(problems).toEqual([]);
-  return { ...result, files, merged: mergeProcessFigures(files, "native") };
+  const merged = mergeProcessFigures(files, "native");
+  const unavailable = unavailableOf({
+    runtime: "native",
+    instrumented: true,
+    probeNotes: probe.notes,
+    processes: merged.processes,
+    figures: merged.figures,
+  });
+  return { ...result, files, merged, unavailable };
 }
 
 /** The figures of the larger run minus those of the smaller: what the extra blocks cost. */
@@ -118,8 +127,8 @@ describe("the malloc interposer", () => {
     expect(file?.figures).toEqual({});
     expect(String(file?.extra?.["unavailable"])).toMatch(/another malloc comes first/);
     expect(run.merged.figures.allocations).toBeUndefined();
-    expect(run.merged.unavailable.allocations).toMatch(/another malloc comes first/);
-    expect(run.merged.unavailable.peakHeap).toMatch(/another malloc comes first/);
+    expect(run.unavailable.allocations).toMatch(/another malloc comes first/);
+    expect(run.unavailable.peakHeap).toMatch(/another malloc comes first/);
   });
 
   // A non-PIE program that takes malloc's address exports a PLT stub named malloc (as Debian's
@@ -170,7 +179,7 @@ describe("the malloc interposer", () => {
     const run = probed([], {}, exe);
     expect(run.status).toBe(0);
     expect(run.files[0]?.figures).toEqual({});
-    expect(run.merged.unavailable.allocated).toMatch(/another malloc comes first/);
+    expect(run.unavailable.allocated).toMatch(/another malloc comes first/);
   });
 });
 
