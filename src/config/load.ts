@@ -1,7 +1,6 @@
 // Loads a budget file: parse (comments allowed), validate against the JSON Schema, resolve units
 // and defaults into a Plan. Every problem names the file, the JSON pointer, the line and the fix.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { ErrorObject } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
@@ -19,6 +18,7 @@ import { displayPath } from "../model/paths.js";
 import type { SitesMode } from "../model/sites.js";
 import type { TestMetricKey } from "../model/tests.js";
 import { parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
+import { duplicateKeys, readBudgetText, tooDeep, type Unplaced } from "./read.js";
 import { inferRuntime } from "./runtime.js";
 import type { Plan, Scenario, TestRule } from "./types.js";
 import { budgetValidator, type Validator } from "./validator.js";
@@ -36,33 +36,32 @@ function validate(data: unknown): ErrorObject[] {
 export function loadPlan(file: string, cwd = process.cwd()): Plan {
   const absolute = resolve(cwd, file);
   const display = displayPath(absolute, cwd);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(absolute);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const fix =
-      code === "ENOENT"
-        ? `create it (see budgets.example.json), or pass another file with --budgets`
-        : undefined;
+  const read = readBudgetText(absolute);
+  if (!("text" in read)) {
     throw new BudgetFileError(display, [
       {
         pointer: "",
         line: 1,
         column: 1,
-        message: `cannot read the budget file (${code ?? String(err)})`,
-        fix,
+        message: `cannot read the budget file (${read.code})`,
+        fix: read.fix,
       },
     ]);
   }
   // The digest lets the shards of one run prove they measured the same budget file.
-  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-  return { ...parsePlan(bytes.toString("utf8"), display, absolute), digest };
+  const digest = `sha256:${createHash("sha256").update(read.bytes).digest("hex")}`;
+  return { ...parsePlan(read.text, display, absolute), digest };
 }
 
 /** Validates budget-file text; `absolute` anchors relative cwd paths. */
 export function parsePlan(text: string, display: string, absolute: string): Plan {
   const lines = lineStarts(text);
+  const place = (p: Unplaced): Problem => {
+    const { offset, ...rest } = p;
+    return { ...rest, ...position(lines, offset) };
+  };
+  const deep = tooDeep(text);
+  if (deep) throw new BudgetFileError(display, [place(deep)]);
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0 || !root) {
@@ -81,8 +80,13 @@ export function parsePlan(text: string, display: string, absolute: string): Plan
       })),
     );
   }
+  const twice = duplicateKeys(root, pointerOf, (offset) => {
+    const { line, column } = position(lines, offset);
+    return `line ${line}, column ${column}`;
+  });
+  if (twice.length > 0) throw new BudgetFileError(display, twice.map(place));
   const data = getNodeValue(root) as unknown;
-  const problems = schemaProblems(validate(data), root, lines);
+  const problems = schemaProblems(validate(data), root, lines, text);
   if (problems.length > 0) throw new BudgetFileError(display, problems);
   return toPlan(data as BudgetFile, root, lines, absolute, display);
 }
@@ -108,18 +112,19 @@ interface ScenarioInput {
 function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: string, display: string): Plan {
   const defaults = data.defaults ?? {};
   const problems: Problem[] = [];
-  /** A unit value in its base unit; a value past the unit's bound is a problem (and 0 stands in). */
+  /** A unit value in its base unit; a value past the unit's bound is a problem (and NaN stands in). */
   const valueAt = (path: string[], raw: number | string, syntax: Syntax): number => {
-    const value = parseIn(syntax, raw)!;
+    const value = parseIn(syntax, raw);
     const { max, maxText, what } = SYNTAX[syntax];
-    if (value <= max) return syntax === "percent" ? value / 100 : value;
+    if (value !== undefined && value <= max) return syntax === "percent" ? value / 100 : value;
+    const shown = JSON.stringify(raw);
     problems.push({
       pointer: pointerOf(path),
       ...locate(root, path, lines),
-      message: `${JSON.stringify(raw)} is more than the largest ${what.replace(/^an? /, "")} membudget accepts here, ${maxText}`,
+      message: `${shown.length > 60 ? `${shown.slice(0, 40)}…" (${shown.length} characters)` : shown} is more than the largest ${what.replace(/^an? /, "")} membudget accepts here, ${maxText}`,
       fix: `write ${what} of at most ${maxText}`,
     });
-    return 0;
+    return Number.NaN;
   };
   const setting = (name: string, key: "timeout" | "tolerance", syntax: Syntax, fallback: number | string) => {
     const own = data.scenarios[name]?.[key];
@@ -168,6 +173,7 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
     };
   });
   for (const s of scenarios) {
+    // NaN: past its bound, already a problem.
     if (s.timeout <= 0) {
       const at = locate(root, ["scenarios", s.name, "timeout"], lines);
       problems.push({
@@ -207,7 +213,7 @@ function formsFor(path: string[]): { what: string; forms: string } | undefined {
   return syntax ? SYNTAX[syntax] : undefined;
 }
 
-function schemaProblems(errors: ErrorObject[], root: JsonNode, lines: number[]): Problem[] {
+function schemaProblems(errors: ErrorObject[], root: JsonNode, lines: number[], text: string): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<string>();
   // anyOf branches produce one error each; the anyOf error itself carries the whole story.
@@ -215,7 +221,7 @@ function schemaProblems(errors: ErrorObject[], root: JsonNode, lines: number[]):
   for (const e of errors) {
     if (anyOfPaths.has(e.instancePath) && e.keyword !== "anyOf") continue;
     const path = splitPointer(e.instancePath);
-    const problem = describe(e, path, root, lines);
+    const problem = describe(e, path, root, lines, text);
     const id = `${problem.pointer}\u0000${problem.message}`;
     if (seen.has(id)) continue;
     seen.add(id);
@@ -224,10 +230,23 @@ function schemaProblems(errors: ErrorObject[], root: JsonNode, lines: number[]):
   return problems.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
-function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[]): Problem {
+function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[], text: string): Problem {
   const pointer = e.instancePath;
   const at = locate(root, path, lines);
-  const shown = JSON.stringify(e.data);
+  const shown = shownAt(root, path, text, e.data);
+  // propertyNames: ajv reports the pattern at the object; the problem is the key.
+  const badName =
+    e.propertyName ??
+    (e.keyword === "propertyNames" ? (e.params as { propertyName?: string }).propertyName : undefined);
+  if (badName !== undefined) {
+    const name = JSON.stringify(badName);
+    return {
+      pointer: pointerOf([...path, badName]),
+      ...locate(root, [...path, badName], lines, true),
+      message: `scenario name ${name.length > 60 ? `${name.slice(0, 40)}…" (${badName.length} characters)` : name} is not allowed`,
+      fix: SCENARIO_NAME_FIX,
+    };
+  }
   switch (e.keyword) {
     case "additionalProperties": {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
@@ -254,6 +273,17 @@ function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[
     case "pattern":
     case "type": {
       const forms = formsFor(path);
+      const syntax = syntaxAt(path);
+      // A number is the base unit: one past the bound (or past what a double holds, 1e309) is out of range.
+      if (syntax && typeof e.data === "number" && !(e.data <= SYNTAX[syntax].max) && e.data >= 0) {
+        const { what, maxText } = SYNTAX[syntax];
+        return {
+          pointer,
+          ...at,
+          message: `${shown} is more than the largest ${what.replace(/^an? /, "")} membudget accepts here, ${maxText}`,
+          fix: `write ${what} of at most ${maxText}`,
+        };
+      }
       if (forms)
         return { pointer, ...at, message: `${shown} is not ${forms.what}`, fix: `use ${forms.forms}` };
       if (e.keyword === "pattern" && path.length === 2 && path[0] === "scenarios") {
@@ -261,17 +291,23 @@ function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[
           pointer,
           ...at,
           message: `scenario name ${JSON.stringify(path[1])} is not allowed`,
-          fix: "start with a letter or digit; use letters, digits, spaces and . _ : / - (at most 100 characters)",
+          fix: SCENARIO_NAME_FIX,
         };
       }
       const type = (e.params as { type?: string }).type;
-      return { pointer, ...at, message: `${shown} must be ${type ? `a ${type}` : `valid (${e.message})`}` };
+      return {
+        pointer,
+        ...at,
+        message: `${shown} must be ${type ? `${anA(type)} ${type}` : `valid (${e.message})`}`,
+        fix: type ? `write ${anA(type)} ${type} here` : SEE_SCHEMA,
+      };
     }
     case "propertyNames": {
       return {
         pointer,
         ...at,
         message: `invalid scenario name ${e.params && JSON.stringify((e.params as { propertyName?: string }).propertyName)}`,
+        fix: SCENARIO_NAME_FIX,
       };
     }
     case "enum": {
@@ -294,18 +330,56 @@ function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[
         fix:
           path.at(-1) === "budget"
             ? `e.g. "budget": { "peakHeap": "64 MiB" }, or remove "budget"`
-            : undefined,
+            : `add a scenario, e.g. "scenarios": { "load": { "run": "python bench/load.py" } }`,
       };
     }
     case "minimum":
-    case "maximum":
+    case "maximum": {
+      const { minimum, maximum } = e.parentSchema as { minimum?: number; maximum?: number };
+      return {
+        pointer,
+        ...at,
+        message: `${shown} ${e.message ?? "is out of range"}`,
+        fix: `use a number from ${minimum ?? "-∞"} to ${maximum ?? "∞"}`,
+      };
+    }
     case "minLength":
-    case "const":
-      return { pointer, ...at, message: `${shown} ${e.message ?? "is out of range"}` };
+      return {
+        pointer,
+        ...at,
+        message: `${shown} ${e.message ?? "is too short"}`,
+        fix: "write a non-empty string",
+      };
+    case "const": {
+      const allowed = JSON.stringify((e.params as { allowedValue: unknown }).allowedValue);
+      return {
+        pointer,
+        ...at,
+        message: `${shown} must be ${allowed}`,
+        fix: `write ${allowed}, or leave it out`,
+      };
+    }
     default:
-      return { pointer, ...at, message: e.message ?? `invalid (${e.keyword})` };
+      return { pointer, ...at, message: e.message ?? `invalid (${e.keyword})`, fix: SEE_SCHEMA };
   }
 }
+
+/**
+ * The value as written in the file (1e309, not the Infinity it parses to, nor the null
+ * JSON.stringify makes of that), cut short: a message quotes a value, not 50 MB of digits.
+ */
+function shownAt(root: JsonNode, path: string[], text: string, data: unknown): string {
+  const node = findNodeAtLocation(root, path);
+  const written = node ? text.slice(node.offset, node.offset + node.length) : JSON.stringify(data);
+  const flat = written.replace(/\s+/g, " ");
+  return flat.length > 60 ? `${flat.slice(0, 40)}… (${written.length} characters)` : flat;
+}
+
+const anA = (word: string) => (/^[aeiou]/.test(word) ? "an" : "a");
+
+const SCENARIO_NAME_FIX =
+  "start with a letter or digit; use letters, digits, spaces and . _ : / - (at most 100 characters)";
+const SEE_SCHEMA = "see docs/budget-file.md for what goes here";
 
 /** A close spelling among the allowed keys, or undefined when nothing is close. */
 export function suggest(word: string, allowed: string[]): string | undefined {
