@@ -10,6 +10,7 @@ import { postComment, setOutputs, writeSummary } from "./publish.js";
 export async function commentFromReport(settings: Settings): Promise<void> {
   const report = readReport(settings.reportPath);
   const { pr, owner, repo } = await trustedPullRequest(settings, report, settings.reportPath);
+  report.links = trustedLinks(settings);
   const url = await postComment(
     { ...settings, github: { ...settings.github, owner, repo } },
     report,
@@ -48,27 +49,58 @@ export async function trustedPullRequest(
   if (pr.repository !== own) {
     throw new Error(`the report is for ${pr.repository}, but this workflow runs in ${own}`);
   }
-  // The report comes from the pull request's own (untrusted) job: comment only on the pull request
-  // whose head is the commit that the triggering workflow run measured.
+  // The report comes from the pull request's own (untrusted) job: comment only when a workflow_run
+  // event vouches for it (the commit the triggering run measured), and only on the pull request
+  // whose head is that commit now, as the API says. Any other event cannot vouch: fail closed.
   const run = settings.github.workflowRun;
-  if (run) {
-    if (pr.headSha !== run.headSha) {
-      throw new Error(
-        `refusing to comment: the report is for commit ${String(pr.headSha).slice(0, 7)}, but the workflow run measured ${run.headSha.slice(0, 7)}`,
-      );
-    }
-    const head = await pullRequestHeadSha({
-      token: settings.token,
-      apiUrl: settings.github.apiUrl,
-      owner: owner!,
-      repo: repo!,
-      issueNumber: pr.number,
-    });
-    if (head !== run.headSha) {
-      throw new Error(
-        `refusing to comment: pull request #${pr.number} is at ${head.slice(0, 7)}, not at ${run.headSha.slice(0, 7)} which the workflow run measured`,
-      );
-    }
+  if (settings.github.eventName !== "workflow_run" || !run) {
+    throw new Error(
+      `refusing to comment: comment: from-report runs only in a workflow_run job (this is a ${settings.github.eventName || "local"} run${settings.github.eventName === "workflow_run" ? " without its event payload" : ""}); nothing else can vouch for the report's commit`,
+    );
+  }
+  if (!/^[0-9a-f]{40}$/.test(run.headSha)) {
+    throw new Error(
+      `refusing to comment: the workflow_run event names no head commit (${JSON.stringify(run.headSha)})`,
+    );
+  }
+  if (pr.headSha !== run.headSha || report.commit !== run.headSha) {
+    throw new Error(
+      `refusing to comment: the report is for commit ${shortText(report.commit !== run.headSha ? report.commit : pr.headSha)}, but the workflow run measured ${run.headSha.slice(0, 7)}`,
+    );
+  }
+  if (run.pullRequestNumbers.length > 0 && !run.pullRequestNumbers.includes(pr.number)) {
+    throw new Error(
+      `refusing to comment: the report names pull request #${pr.number}, but the workflow run was for ${run.pullRequestNumbers.map((n) => `#${n}`).join(", ")}`,
+    );
+  }
+  const head = await pullRequestHeadSha({
+    token: settings.token,
+    apiUrl: settings.github.apiUrl,
+    owner: owner!,
+    repo: repo!,
+    issueNumber: pr.number,
+  });
+  if (head !== run.headSha) {
+    throw new Error(
+      `refusing to comment: pull request #${pr.number} is at ${head.slice(0, 7)}, not at ${run.headSha.slice(0, 7)} which the workflow run measured`,
+    );
   }
   return { pr, owner: owner!, repo: repo! };
+}
+
+/**
+ * The links of a comment posted from untrusted reports: the report's own are its author's, so the
+ * comment gets the ones membudget builds from this workflow's context (the repository, and the
+ * run that made the report).
+ */
+export function trustedLinks(settings: Settings): NonNullable<Report["links"]> {
+  const repository = `${settings.github.serverUrl}/${settings.github.owner}/${settings.github.repo}`;
+  const id = settings.github.workflowRun?.id ?? 0;
+  const runPage = id > 0 ? `${repository}/actions/runs/${id}` : undefined;
+  return { repository, ...(runPage ? { run: runPage, summary: runPage } : {}) };
+}
+
+/** A value from the report, shown as at most 12 characters of plain text. */
+function shortText(value: unknown): string {
+  return JSON.stringify(String(value ?? "").slice(0, 12));
 }

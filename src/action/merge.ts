@@ -7,7 +7,7 @@ import { readReport } from "../report/io.js";
 import { mergeReports, type ReportFile } from "../report/merge.js";
 import { carriedBase } from "../verdict/carried.js";
 import { judge } from "../verdict/judge.js";
-import { trustedPullRequest } from "./from-report.js";
+import { trustedLinks, trustedPullRequest } from "./from-report.js";
 import { globFiles } from "./glob.js";
 import { InputError, type Settings } from "./inputs.js";
 import { publish } from "./publish.js";
@@ -68,6 +68,8 @@ export async function mergeShards(settings: Settings): Promise<void> {
       };
     }
   }
+  // The shards' links are their (untrusted) authors': the comment gets membudget's own.
+  if (settings.comment === "from-report") report.links = trustedLinks(settings);
   if (report.error) core.error(report.error, { title: "membudget: a shard is missing" });
   await publish(target, report);
 }

@@ -8,6 +8,7 @@ import { type Status, shownStatus } from "../model/status.js";
 import { formatSize, formatValue } from "../model/units.js";
 import { mermaidChart } from "./chart.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
+import { fullCommit, repositoryUrl, runUrl } from "./links.js";
 import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
 import { markdownTests } from "./tests.js";
 
@@ -24,18 +25,27 @@ const ICON: Record<Status, string> = {
 };
 
 /**
- * Text from users (scenario names, commands, workload output) must not open HTML, break the
- * table, start a link, or @-mention anyone.
+ * Text from users (scenario names, commands, workload output, and every string of a report that
+ * `comment: from-report` posts) must not open HTML, break the table, start a link, reference an
+ * issue or @-mention anyone.
  */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/\|/g, "&#124;")
-    .replace(/([\\`*_[\]()#!~])/g, "\\$1")
-    .replace(/@/g, "@&#8203;")
-    .replace(/\r?\n/g, " ");
+  // Backslashes first: the entities added after (&#124;, &#8203;) hold a `#` that must stay as it is.
+  return (
+    text
+      .replace(/([\\`*_[\]()#!~])/g, "\\$1")
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/\|/g, "&#124;")
+      .replace(/@/g, "@&#8203;")
+      // GitHub links `#123` and bare URLs in the rendered text, after escapes are gone: a zero-width
+      // space keeps them text.
+      .replace(/\\#(?=\d)/g, "#&#8203;")
+      .replace(/:\/\//g, ":&#8203;//")
+      .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`)
+      .replace(/\r?\n/g, " ")
+  );
 }
 
 export interface MarkdownOptions {
@@ -152,10 +162,14 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
           : `All ${rest.length} ${rest.length === 1 ? "scenario" : "scenarios"}`;
       out.push(`<details><summary>${label}</summary>`, "", ...table(rest, hasBase), "", "</details>", "");
     } else {
-      out.push(
-        `${rest.length} other ${rest.length === 1 ? "scenario" : "scenarios"} not shown: ${seeElsewhere(report)}.`,
-        "",
-      );
+      const count = rest.length.toLocaleString("en-US");
+      const what =
+        attention.length > 0
+          ? `${count} other ${rest.length === 1 ? "scenario" : "scenarios"}`
+          : rest.length === 1
+            ? "The scenario"
+            : `All ${count} scenarios`;
+      out.push(`${what} not shown, to fit GitHub's size limit: ${seeElsewhere(report)}.`, "");
     }
   }
   // pytest scenarios: their failing tests and the top ones by peak heap, under the scenario's name.
@@ -176,7 +190,7 @@ function plural(n: number, word: string): string {
 }
 
 function seeElsewhere(report: Report): string {
-  const summary = report.links?.summary ?? report.links?.run;
+  const summary = runUrl(report.links, "summary") ?? runUrl(report.links, "run");
   return summary
     ? `see the [job summary](${summary}) and the report artifact`
     : "see the job summary and the report artifact";
@@ -184,13 +198,16 @@ function seeElsewhere(report: Report): string {
 
 function contextLine(report: Report): string | undefined {
   const parts: string[] = [];
-  if (report.base?.commit && report.commit)
-    parts.push(`base \`${short(report.base.commit)}\` → head \`${short(report.commit)}\``);
+  // Only full commit ids become code spans; a report's other strings are text (see links.ts).
+  const baseCommit = fullCommit(report.base?.commit);
+  const headCommit = fullCommit(report.commit);
+  if (baseCommit && headCommit) parts.push(`base \`${short(baseCommit)}\` → head \`${short(headCommit)}\``);
   else if (report.base) parts.push(`compared with ${escapeMarkdown(report.base.source)}`);
   else parts.push("no base to compare with");
-  if (report.links?.summary) parts.push(`[job summary](${report.links.summary})`);
-  if (report.links?.run && report.links.run !== report.links.summary)
-    parts.push(`[run](${report.links.run})`);
+  const summary = runUrl(report.links, "summary");
+  const run = runUrl(report.links, "run");
+  if (summary) parts.push(`[job summary](${summary})`);
+  if (run && run !== summary) parts.push(`[run](${run})`);
   return parts.join(" · ");
 }
 
@@ -328,10 +345,9 @@ function sitesBlock(report: Report, s: ScenarioReport, open: boolean): string | 
  * nothing but an http(s) repository, a hex commit and a relative path makes a link).
  */
 export function siteUrl(report: Report, location: string): string | undefined {
-  const repository = report.links?.repository;
-  const commit = report.commit;
+  const repository = repositoryUrl(report.links);
+  const commit = fullCommit(report.commit);
   if (!repository || !commit) return undefined;
-  if (!/^https?:\/\/[^\s()<>"'`\\]+$/.test(repository) || !/^[0-9a-f]{7,64}$/i.test(commit)) return undefined;
   const { file, line } = splitLocation(location);
   const segments = file.split("/");
   if (
@@ -346,7 +362,7 @@ export function siteUrl(report: Report, location: string): string | undefined {
       encodeURIComponent(p).replace(/[()'!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
     )
     .join("/");
-  return `${repository.replace(/\/+$/, "")}/blob/${commit}/${path}${line !== undefined ? `#L${line}` : ""}`;
+  return `${repository}/blob/${commit}/${path}${line !== undefined ? `#L${line}` : ""}`;
 }
 
 /** Under a failing or regressed scenario: its memory over the run, base and head on the same axes. */

@@ -131,7 +131,8 @@ export interface RunOptions {
   workspace: string;
   /** Where this step's runner files (event payload, GITHUB_OUTPUT, summary, RUNNER_TEMP) go. */
   runnerDir: string;
-  event: "pull_request" | "push" | "workflow_run";
+  /** GITHUB_EVENT_NAME: pull_request, push, workflow_run, or any other event. */
+  event: string;
   payload: unknown;
   /** `with:` of the step; the others get action.yml's defaults, as the runner passes them. */
   inputs: Record<string, string>;

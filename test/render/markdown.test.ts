@@ -18,6 +18,7 @@ describe("markdown report", () => {
     {
       commit: "def5678aaaaaaa",
       links: {
+        repository: "https://github.com/o/r",
         run: "https://github.com/o/r/actions/runs/1",
         summary: "https://github.com/o/r/actions/runs/1#summary",
       },
