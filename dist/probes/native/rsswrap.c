@@ -1,7 +1,7 @@
 /* rsswrap: runs a command as a child subreaper and records the largest ru_maxrss of any process
  * in its tree (orphans included), the command's exit status and its wall time, as JSON.
  *
- * Usage: rsswrap <result-file> -- <argv...>
+ * Usage: rsswrap <result-file> [--grace-ms=N] -- <argv...>
  *
  * Why a wrapper: Node cannot read a child's rusage, and polling /proc misses short spikes. The
  * kernel keeps every process's high-water RSS and hands it to whoever reaps it; as a subreaper
@@ -10,8 +10,16 @@
  * The command runs in a process group of its own (its pid), so that whoever started us can kill
  * the workload's group while we survive to reap it and write the result. SIGTERM, SIGINT and
  * SIGHUP sent to us are forwarded to that group; if our parent dies we forward SIGTERM too.
+ *
+ * Nothing outlives the measurement: once the command itself exits, whatever it left behind
+ * (background jobs, double-forked or setsid daemons, all reparented to us) has SETTLE_MS to end on
+ * its own (an orphan finishing its work is still measured), then is named in the result and
+ * stopped, SIGTERM then SIGKILL after the grace. The same happens to the whole subtree,
+ * whatever group or session it is in, when we are told to stop or our parent dies.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +35,15 @@
 
 static volatile sig_atomic_t workload_pgid = 0;
 static volatile sig_atomic_t forwarded_mask = 0;
+
+/* How many leftover processes the result names, and how much of each command line. */
+#define MAX_NAMED 16
+#define COMMAND_CHARS 200
+/* The subtree is walked through /proc; a fork bomb past this many is killed in rounds. */
+#define MAX_TREE 4096
+/* How long what the command left may go on before it is stopped: an orphan finishing its work
+   ends within this; a daemon does not. */
+#define SETTLE_MS 1000
 
 static void forward(int sig) {
   int saved = errno;
@@ -77,19 +94,119 @@ static int write_result(const char *path, const char *json) {
   return rc;
 }
 
+/* The pids of every live (not zombie) descendant of ours, found through /proc's parent links. */
+static size_t descendants(pid_t root, pid_t *out, size_t cap) {
+  static pid_t pids[MAX_TREE * 4];
+  static pid_t ppids[MAX_TREE * 4];
+  size_t n = 0;
+  DIR *dir = opendir("/proc");
+  if (!dir) return 0;
+  struct dirent *e;
+  while ((e = readdir(dir)) != NULL && n < sizeof pids / sizeof pids[0]) {
+    if (!isdigit((unsigned char)e->d_name[0])) continue;
+    char path[300], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0) continue;
+    buf[len] = 0;
+    /* "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse from the last ')'. */
+    char *close_paren = strrchr(buf, ')');
+    char state;
+    long ppid;
+    if (!close_paren || sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2) continue;
+    if (state == 'Z' || state == 'X') continue;
+    pids[n] = (pid_t)atol(e->d_name);
+    ppids[n] = (pid_t)ppid;
+    n++;
+  }
+  closedir(dir);
+  size_t found = 0;
+  /* Breadth first from root: out[] doubles as the queue. */
+  pid_t parent = root;
+  size_t next = 0;
+  for (;;) {
+    for (size_t i = 0; i < n && found < cap; i++)
+      if (ppids[i] == parent) out[found++] = pids[i];
+    if (next >= found) break;
+    parent = out[next++];
+  }
+  return found;
+}
+
+static void signal_tree(pid_t root, int sig) {
+  static pid_t tree[MAX_TREE];
+  size_t n = descendants(root, tree, MAX_TREE);
+  for (size_t i = 0; i < n; i++) kill(tree[i], sig);
+}
+
+/* Appends s to the JSON buffer as a string literal (quotes, backslashes and controls escaped). */
+static void json_string(char *out, size_t cap, const char *s) {
+  size_t len = strlen(out);
+  if (len + 2 >= cap) return;
+  out[len++] = '"';
+  for (; *s && len + 8 < cap; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      out[len++] = '\\';
+      out[len++] = (char)c;
+    } else if (c < 0x20 || c == 0x7f) {
+      len += (size_t)snprintf(out + len, cap - len, "\\u%04x", c);
+    } else {
+      out[len++] = (char)c;
+    }
+  }
+  out[len++] = '"';
+  out[len] = 0;
+}
+
+/* The command line of pid, arguments joined by spaces, cut to COMMAND_CHARS. */
+static void command_of(pid_t pid, char *out, size_t cap) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+  out[0] = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t len = read(fd, out, cap - 1);
+  close(fd);
+  if (len <= 0) {
+    out[0] = 0;
+    return;
+  }
+  out[len] = 0;
+  while (len > 0 && out[len - 1] == 0) len--;
+  for (ssize_t i = 0; i < len; i++)
+    if (out[i] == 0) out[i] = ' ';
+  out[len] = 0;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
 int main(int argc, char **argv) {
-  if (argc < 4 || strcmp(argv[2], "--") != 0) {
-    fprintf(stderr, "usage: rsswrap <result-file> -- <command> [args...]\n");
+  long grace_ms = 5000;
+  int dash = 2;
+  if (argc > 2 && strncmp(argv[2], "--grace-ms=", 11) == 0) {
+    grace_ms = atol(argv[2] + 11);
+    dash = 3;
+  }
+  if (argc < dash + 2 || strcmp(argv[dash], "--") != 0) {
+    fprintf(stderr, "usage: rsswrap <result-file> [--grace-ms=N] -- <command> [args...]\n");
     return 125;
   }
   const char *result_path = argv[1];
-  char **command = argv + 3;
+  char **command = argv + dash + 1;
 
   /* Handlers first: a SIGTERM that arrives early must not kill us and orphan the workload. */
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = forward;
-  sa.sa_flags = SA_RESTART;
+  /* No SA_RESTART: a forwarded signal must wake the wait below, to escalate if the workload stays. */
+  sa.sa_flags = 0;
   sigemptyset(&sa.sa_mask);
   int forwarded[] = {SIGTERM, SIGINT, SIGHUP};
   sigset_t block, saved_mask;
@@ -149,13 +266,49 @@ int main(int argc, char **argv) {
   int child_status = 0;
   int child_seen = 0;
   double wall = 0;
+  pid_t self = getpid();
+  /* Stopping the subtree: when SIGTERM went to all of it, and whether SIGKILL follows now. */
+  double terminating_since = 0;
+  int killing = 0;
+  long leftover_count = 0;
+  pid_t named[MAX_NAMED];
+  char named_command[MAX_NAMED][COMMAND_CHARS + 1];
+  size_t named_n = 0;
   for (;;) {
+    /* Told to stop (a signal, or our parent died and PR_SET_PDEATHSIG said so): the whole subtree
+       goes, not only the group that forward() reached. */
+    if (!terminating_since && (forwarded_mask || getppid() != parent)) {
+      terminating_since = now_seconds();
+      signal_tree(self, SIGTERM);
+    }
+    /* The command is done and what it left had its time: name what is still running, stop it. */
+    if (child_seen && !terminating_since && now_seconds() - start - wall >= SETTLE_MS / 1000.0) {
+      static pid_t left[MAX_TREE];
+      size_t n = descendants(self, left, MAX_TREE);
+      leftover_count = (long)n;
+      for (size_t i = 0; i < n && named_n < MAX_NAMED; i++) {
+        named[named_n] = left[i];
+        command_of(left[i], named_command[named_n], sizeof named_command[named_n]);
+        named_n++;
+      }
+      terminating_since = now_seconds();
+      signal_tree(self, SIGTERM);
+    }
+    if (terminating_since && !killing && now_seconds() - terminating_since >= grace_ms / 1000.0) killing = 1;
+    if (killing) signal_tree(self, SIGKILL);
+
     int status;
     struct rusage ru;
-    pid_t pid = wait4(-1, &status, __WALL, &ru);
+    /* Block while the command runs and nothing is being stopped; poll otherwise. */
+    int polling = child_seen || terminating_since;
+    pid_t pid = wait4(-1, &status, __WALL | (polling ? WNOHANG : 0), &ru);
     if (pid < 0) {
       if (errno == EINTR) continue;
       break; /* ECHILD: no descendant left anywhere (orphans are reparented to us before reaping) */
+    }
+    if (pid == 0) {
+      sleep_ms(10);
+      continue;
     }
     if (!WIFEXITED(status) && !WIFSIGNALED(status)) continue;
     reaped++;
@@ -172,7 +325,7 @@ int main(int argc, char **argv) {
     }
   }
 
-  char json[512];
+  static char json[MAX_NAMED * (COMMAND_CHARS * 6 + 64) + 1024];
   char exit_code[16] = "null";
   char signal_no[16] = "null";
   int rc = 125;
@@ -186,10 +339,19 @@ int main(int argc, char **argv) {
   snprintf(json, sizeof json,
            "{\"version\":1,\"pid\":%ld,\"exitCode\":%s,\"signal\":%s,\"coreDumped\":%s,"
            "\"maxRss\":%lld,\"maxRssPid\":%ld,\"reaped\":%ld,\"wallTime\":%.6f,"
-           "\"forwardedSignals\":%d}\n",
+           "\"forwardedSignals\":%d,\"leftoverCount\":%ld,\"leftoversKilled\":%s,\"leftovers\":[",
            (long)child, exit_code, signal_no,
            child_seen && WIFSIGNALED(child_status) && WCOREDUMP(child_status) ? "true" : "false", max_rss,
-           max_rss_pid, reaped, wall, (int)forwarded_mask);
+           max_rss_pid, reaped, wall, (int)forwarded_mask, leftover_count, killing ? "true" : "false");
+  for (size_t i = 0; i < named_n; i++) {
+    size_t len = strlen(json);
+    snprintf(json + len, sizeof json - len, "%s{\"pid\":%ld,\"command\":", i ? "," : "", (long)named[i]);
+    json_string(json, sizeof json, named_command[i]);
+    len = strlen(json);
+    snprintf(json + len, sizeof json - len, "}");
+  }
+  size_t len = strlen(json);
+  snprintf(json + len, sizeof json - len, "]}\n");
   if (write_result(result_path, json) != 0) {
     fprintf(stderr, "rsswrap: cannot write %s: %s\n", result_path, strerror(errno));
   }

@@ -40,6 +40,16 @@ export function readProcStats(): Map<number, ProcStat> {
   return stats;
 }
 
+/** A process's command line, arguments joined by spaces and cut to 200 characters ("" when gone). */
+export function commandLine(pid: number): string {
+  try {
+    const text = readFileSync(`/proc/${pid}/cmdline`, "latin1").replace(/\0+$/, "").replace(/\0/g, " ");
+    return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+  } catch {
+    return "";
+  }
+}
+
 /** Children of every thread of `pid` (a thread's children are listed under that thread only). */
 export function childrenOf(pid: number): number[] {
   const out: number[] = [];

@@ -11,6 +11,7 @@ import type { TimelinePoint } from "../../model/report.js";
 import { nativeTool } from "../native.js";
 import { downsample } from "../timeline.js";
 import { openFifos } from "./fifos.js";
+import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { OutputTail } from "./output-tail.js";
 import { closeQuietly, groupAlive } from "./procfs.js";
 import { signalGroup, signalName, signalPid } from "./signals.js";
@@ -70,6 +71,8 @@ const DRAIN_MS = 250;
 const GIVE_UP_MS = 1000;
 const KILL_REPEAT_MS = 250;
 const GROUP_POLL_MS = 50;
+/** What the command left running gets this long to end on its own (as SETTLE_MS in rsswrap.c). */
+const SETTLE_MS = 1000;
 
 /** Never throws: every failure, including failure to start, is a RunOutcome with `error`. */
 export function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<RunOutcome> {
@@ -81,6 +84,11 @@ interface WrapperResult {
   signal: number | null;
   maxRss: number;
   wallTime: number;
+  /** Processes still running when the command ended (rsswrap stopped them); the first 16 named. */
+  leftoverCount?: number;
+  leftovers?: Leftover[];
+  /** Some of them outlived SIGTERM and the grace, and were killed. */
+  leftoversKilled?: boolean;
 }
 
 /** State of one running command; lives from spawn until the outcome is settled. */
@@ -105,6 +113,8 @@ class Execution {
   private settle: ((outcome: RunOutcome) => void) | undefined;
   private settled = false;
   private hookFailed = false;
+  /** What the command left running (found here when there is no rsswrap to find it). */
+  private leftovers: { count: number; named: Leftover[]; killed: boolean } | undefined;
   private onAbort = (): void => this.stop("cancelled");
 
   constructor(
@@ -142,7 +152,7 @@ class Execution {
     this.workDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
     if (this.wrapperPath) {
       file = this.wrapperPath;
-      args = [join(this.workDir, "rsswrap.json"), "--", "/bin/sh", ...args];
+      args = [join(this.workDir, "rsswrap.json"), `--grace-ms=${this.graceMs}`, "--", "/bin/sh", ...args];
       // The wrapper is our instrument, not the workload: it hands LD_PRELOAD to the workload
       // only, so that the malloc probe does not count the wrapper's own allocations.
       if (env["LD_PRELOAD"] !== undefined) {
@@ -253,11 +263,26 @@ class Execution {
       this.drainThenFinish();
       return;
     }
-    // Without rsswrap the shell's exit does not end the workload: wait for its group to empty
-    // (the timeout still applies), as rsswrap waits for every descendant.
+    // Without rsswrap, what the shell left in its group is stopped as rsswrap stops it (the settle
+    // time, TERM, the grace, KILL); a setsid daemon escapes the group, and this path cannot see it.
+    const pgid = this.child!.pid!;
+    this.later(SETTLE_MS, () => {
+      const left = groupMembers(pgid);
+      if (left.length === 0) return;
+      this.leftovers = { count: left.length, named: left.slice(0, 16), killed: false };
+      signalGroup(pgid, "SIGTERM");
+      this.later(this.graceMs, () => {
+        if (this.leftovers) this.leftovers.killed = groupAlive(pgid);
+        const kill = (): void => {
+          signalGroup(pgid, "SIGKILL");
+          this.later(KILL_REPEAT_MS, kill);
+        };
+        kill();
+      });
+    });
     const poll = (): void => {
       if (this.settled) return;
-      if (groupAlive(this.child!.pid!)) this.later(GROUP_POLL_MS, poll);
+      if (groupAlive(pgid)) this.later(GROUP_POLL_MS, poll);
       else this.drainThenFinish();
     };
     poll();
@@ -367,6 +392,14 @@ class Execution {
       this.notes.push("rsswrap wrote no result; peakRss is sampled, which can miss short spikes");
     }
     if (sampled > 0) outcome.peakRssTree = sampled;
+    const left = result?.leftoverCount
+      ? {
+          count: result.leftoverCount,
+          named: result.leftovers ?? [],
+          killed: result.leftoversKilled === true,
+        }
+      : this.leftovers;
+    if (left) this.notes.push(leftoverNote(left, this.graceMs));
     const error = this.describeError(exitCode, signal);
     if (error) outcome.error = error;
     return outcome;
