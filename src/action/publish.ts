@@ -2,6 +2,7 @@
 // the sticky comment, and a failed step on a breach.
 import * as core from "@actions/core";
 import { upsertStickyComment } from "../github/comment.js";
+import { WriteError } from "../model/errors.js";
 import { SUMMARY_LIMIT } from "../model/limits.js";
 import type { Report } from "../model/report.js";
 import { failingScenarios, shownStatus } from "../model/status.js";
@@ -14,7 +15,16 @@ import { workspacePath } from "./workspace.js";
 
 /** A report measured here: written, summarised, annotated, commented on, and the step failed on a breach. */
 export async function publish(settings: Settings, report: Report): Promise<void> {
-  writeReport(settings.reportPath, report);
+  // A report file that cannot be written (a full disk) fails the step, but after the summary,
+  // annotations and comment have carried the measurement.
+  let unwritten: WriteError | undefined;
+  try {
+    writeReport(settings.reportPath, report);
+  } catch (err) {
+    if (!(err instanceof WriteError)) throw err;
+    unwritten = err;
+    core.error(err.message, { title: "membudget: report not written" });
+  }
   await writeSummary(report);
   for (const a of annotationsOf(report, workspacePath(settings, settings.budgets))) {
     const props = { title: a.title, file: a.file, startLine: a.line };
@@ -36,6 +46,7 @@ export async function publish(settings: Settings, report: Report): Promise<void>
   // A report that is not whole (a shard sent none) fails the step even when every scenario in it passed.
   if (failed.length > 0 || report.error)
     core.setFailed(`membudget: ${report.summary}${failed.length > 0 ? ` (${failed.join(", ")})` : ""}`);
+  if (unwritten) throw unwritten;
 }
 
 export async function writeSummary(report: Report): Promise<void> {

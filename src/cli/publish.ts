@@ -1,5 +1,6 @@
-// What every judging command does with its report: the files asked for, then the terminal table.
+// What every judging command does with its report: the terminal table, then the files asked for.
 import { join } from "node:path";
+import { WriteError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
 import { renderMarkdown } from "../render/markdown.js";
 import { chartFiles } from "../render/svg.js";
@@ -14,17 +15,34 @@ export interface PublishOptions {
 }
 
 export function publish(report: Report, argv: PublishOptions): void {
-  if (argv.report) writeReport(argv.report, report);
-  if (argv.markdown) writeTextFile(argv.markdown, renderMarkdown(report));
-  if (argv.chart) {
-    const files = chartFiles(report.scenarios);
-    for (const f of files) writeTextFile(join(argv.chart, f.file), f.svg);
-    const without = report.scenarios.length - files.length;
-    process.stderr.write(
-      `membudget: ${files.length === 1 ? "1 chart" : `${files.length} charts`} written to ${argv.chart}${without > 0 ? ` (${without} ${without === 1 ? "scenario has" : "scenarios have"} no timeline)` : ""}\n`,
-    );
-  }
+  // The table first: a file that cannot be written (a full disk) must not lose the measurement.
   process.stdout.write(
     renderTerminal(report, { colour: wantsColour(process.stdout), all: argv.all ?? false }),
   );
+  const failed: WriteError[] = [];
+  const attempt = (write: () => void): boolean => {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      if (!(err instanceof WriteError)) throw err;
+      failed.push(err);
+      return false;
+    }
+  };
+  if (argv.report) attempt(() => writeReport(argv.report!, report));
+  if (argv.markdown) attempt(() => writeTextFile(argv.markdown!, renderMarkdown(report)));
+  if (argv.chart) {
+    const files = chartFiles(report.scenarios);
+    const written = files.filter((f) =>
+      attempt(() => writeTextFile(join(argv.chart!, f.file), f.svg)),
+    ).length;
+    const without = report.scenarios.length - files.length;
+    process.stderr.write(
+      `membudget: ${written === 1 ? "1 chart" : `${written} charts`} written to ${argv.chart}${without > 0 ? ` (${without} ${without === 1 ? "scenario has" : "scenarios have"} no timeline)` : ""}\n`,
+    );
+  }
+  // Every failed file is named; the first is the error (exit 2).
+  for (const err of failed.slice(1)) process.stderr.write(`membudget: ${err.message}\n`);
+  if (failed.length > 0) throw failed[0];
 }

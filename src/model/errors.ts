@@ -51,6 +51,39 @@ export class UsageError extends MembudgetError {
   }
 }
 
+/** What an errno means, for the message of a failed write. */
+const ERRNO_WORDS: Record<string, string> = {
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOTDIR: "a part of the path is not a directory",
+  EISDIR: "it is a directory",
+  ENOENT: "no such directory",
+  EIO: "input/output error",
+};
+
+/**
+ * A file membudget writes (a report, the markdown, a chart, the budget file) could not be written:
+ * exit code 2, naming the path and the errno. The measurement is not lost with it: the adapters
+ * print the table first.
+ */
+export class WriteError extends MembudgetError {
+  readonly code = "write";
+  readonly errno: string;
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    const errno = (cause as NodeJS.ErrnoException)?.code ?? "";
+    const words = ERRNO_WORDS[errno] ?? (cause as Error)?.message ?? String(cause);
+    super(`cannot write ${path}: ${errno ? `${errno} (${words})` : words}`);
+    this.name = "WriteError";
+    this.errno = errno;
+  }
+}
+
 /** The user (Ctrl-C) or the runner (a cancelled job) stopped the measurement: nothing is reported. */
 export class CancelledError extends MembudgetError {
   readonly code = "cancelled";

@@ -1,7 +1,7 @@
 // Reads, validates and writes report files (JSON, versioned, with a schema of their own).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { BudgetFileError } from "../model/errors.js";
+import { BudgetFileError, WriteError } from "../model/errors.js";
 import { REPORT_VERSION, type Report } from "../model/report.js";
 import { reportValidator, type Validator } from "./validator.js";
 
@@ -69,9 +69,22 @@ export function writeReport(file: string, report: Report): void {
   writeTextFile(file, `${JSON.stringify(report, null, 2)}\n`);
 }
 
+/**
+ * Writes through a temporary file and a rename. A failure (a full disk, a read-only mount) leaves no
+ * `*.tmp` behind and no half file, and is a WriteError naming the path and the errno.
+ */
 export function writeTextFile(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // Nothing was created, or the file system will not let go of it either: the error says why.
+    }
+    throw new WriteError(file, err);
+  }
 }
