@@ -2,8 +2,20 @@
 // first use and caches them by source hash, so that nothing prebuilt has to ship per platform.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
-import { homedir, platform } from "node:os";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { homedir, platform, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { probeFile } from "./probe-files.js";
 
@@ -14,6 +26,8 @@ export interface NativeTool {
   path?: string;
   /** Why the tool is not available (no compiler, not Linux, compile error), said once to the user. */
   unavailable?: string;
+  /** Something the user should hear once, e.g. that the cache directory was unusable. */
+  note?: string;
 }
 
 const memo = new Map<string, NativeTool>();
@@ -61,10 +75,20 @@ function build(name: string, kind: NativeKind): NativeTool {
   const digest = createHash("sha256");
   for (const file of inputs) digest.update(file).update(readFileSync(file));
   const hash = digest.update(cc).update(process.arch).digest("hex").slice(0, 16);
-  const dir = join(cacheRoot(), hash);
+  const root = usableCacheRoot();
+  if ("unavailable" in root) return { name, unavailable: root.unavailable };
+  const note = root.note ? { note: root.note } : {};
+  const dir = join(root.dir, hash);
   const out = join(dir, kind === "shared" ? `lib${name}.so` : name);
-  if (existsSync(out)) return { name, path: out };
-  mkdirSync(dir, { recursive: true });
+  if (existsSync(out)) return { name, path: out, ...note };
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    return {
+      name,
+      unavailable: `cannot create the cache directory ${dir} (${errnoOf(err)}); set MEMBUDGET_CACHE_DIR`,
+    };
+  }
   const tmp = `${out}.${process.pid}.tmp`;
   const flags =
     kind === "shared"
@@ -78,6 +102,74 @@ function build(name: string, kind: NativeKind): NativeTool {
     return { name, unavailable: `${cc} could not build ${name}: ${result.stderr.trim().slice(0, 2000)}` };
   }
   // Atomic publish: concurrent runs may build the same helper.
-  renameSync(tmp, out);
-  return { name, path: out };
+  try {
+    renameSync(tmp, out);
+  } catch (err) {
+    return {
+      name,
+      unavailable: `cannot publish ${name} in ${dir} (${errnoOf(err)}); set MEMBUDGET_CACHE_DIR`,
+    };
+  }
+  return { name, path: out, ...note };
+}
+
+let cacheChoice: { dir: string; note?: string } | { unavailable: string } | undefined;
+
+/**
+ * The cache root if it can be written; else a directory of this user's under the system's temp
+ * directory (said once, in a note); else no cache at all, as without a compiler. A cache dir that
+ * is a file or read-only degrades, it does not crash the run.
+ */
+function usableCacheRoot(): { dir: string; note?: string } | { unavailable: string } {
+  if (cacheChoice) return cacheChoice;
+  const wanted = cacheRoot();
+  const problem = unwritable(wanted);
+  if (!problem) return (cacheChoice = { dir: wanted });
+  const fallback = join(tmpdir(), `membudget-cache-${process.getuid?.() ?? "user"}`);
+  const fallbackProblem = unwritable(fallback) ?? notPrivate(fallback);
+  cacheChoice = fallbackProblem
+    ? {
+        unavailable: `no usable cache directory: ${wanted} (${problem}), ${fallback} (${fallbackProblem}); set MEMBUDGET_CACHE_DIR`,
+      }
+    : {
+        dir: fallback,
+        note: `the cache directory ${wanted} cannot be used (${problem}); the native helpers are built in ${fallback} instead`,
+      };
+  return cacheChoice;
+}
+
+/**
+ * The temp directory is shared: helpers that membudget will run must come from a directory only
+ * this user can write, or another user could plant one there.
+ */
+function notPrivate(dir: string): string | undefined {
+  try {
+    chmodSync(dir, 0o700);
+    const st = statSync(dir);
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid) return "owned by another user";
+    return (st.mode & 0o022) !== 0 ? "writable by others" : undefined;
+  } catch (err) {
+    return errnoOf(err);
+  }
+}
+
+/** Why `dir` cannot hold the cache (created if missing), or undefined when it can. */
+function unwritable(dir: string): string | undefined {
+  try {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) return "ENOTDIR: it is a file";
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    // access() says yes to root on a read-only mount: a real file says what the mount allows.
+    const probe = join(dir, `.probe-${process.pid}`);
+    writeFileSync(probe, "");
+    rmSync(probe, { force: true });
+    return undefined;
+  } catch (err) {
+    return errnoOf(err);
+  }
+}
+
+function errnoOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? String(err);
 }

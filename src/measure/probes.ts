@@ -56,6 +56,7 @@ export function probeEnv(
 
 function interposerPath(notes: string[]): string | undefined {
   const tool = nativeTool("mbmalloc", "shared");
+  if (tool.note) notes.push(tool.note);
   if (!tool.path) {
     notes.push(
       `allocation totals unavailable: ${tool.unavailable ?? "the allocation probe could not be built"}`,

@@ -127,6 +127,7 @@ class Execution {
     this.stderr = new OutputTail(limit);
     const interval = spec.sampleIntervalMs ?? 20;
     const tool = spec.useRsswrap === false ? { unavailable: "rsswrap disabled" } : wrapper();
+    if ("note" in tool && tool.note) this.notes.push(tool.note);
     if (tool.path) {
       this.wrapperPath = tool.path;
     } else {
@@ -449,7 +450,7 @@ function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 
-function wrapper(): { path?: string; unavailable?: string } {
+function wrapper(): { path?: string; unavailable?: string; note?: string } {
   try {
     return nativeTool("rsswrap", "executable");
   } catch (error) {
