@@ -165,11 +165,9 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
       const count = rest.length.toLocaleString("en-US");
       const what =
         attention.length > 0
-          ? `${count} other ${rest.length === 1 ? "scenario" : "scenarios"}`
-          : rest.length === 1
-            ? "The scenario"
-            : `All ${count} scenarios`;
-      out.push(`${what} not shown, to fit GitHub's size limit: ${seeElsewhere(report)}.`, "");
+          ? `${count} other ${rest.length === 1 ? "scenario is" : "scenarios are"}`
+          : `The table of ${rest.length === 1 ? "the one scenario" : `all ${count} scenarios`} is`;
+      out.push(`${what} left out to fit GitHub's size limit: ${seeElsewhere(report)}.`, "");
     }
   }
   // pytest scenarios: their failing tests and the top ones by peak heap, under the scenario's name.
