@@ -124,7 +124,10 @@ function usableCacheRoot(): { dir: string; note?: string } | { unavailable: stri
   if (cacheChoice) return cacheChoice;
   const wanted = cacheRoot();
   const problem = unwritable(wanted);
-  if (!problem) return (cacheChoice = { dir: wanted });
+  if (!problem) {
+    cacheChoice = { dir: wanted };
+    return cacheChoice;
+  }
   const fallback = join(tmpdir(), `membudget-cache-${process.getuid?.() ?? "user"}`);
   const fallbackProblem = unwritable(fallback) ?? notPrivate(fallback);
   cacheChoice = fallbackProblem
