@@ -74,6 +74,7 @@ describe("a daemon left behind (item 3)", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toContain("timed out");
     expect(elapsed).toBeLessThan(60_000);
+    // The last run's pair (one repeat is two runs: the probed one and a clean one); each run's note names its own.
     const daemon = Number(readFileSync(join(dir, "daemon.pid"), "utf8"));
     const stubborn = Number(readFileSync(join(dir, "stubborn.pid"), "utf8"));
     const named = new RegExp(
