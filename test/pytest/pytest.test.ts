@@ -15,15 +15,19 @@ const SUITE = resolve("test/fixtures/workloads/pytest");
 const PYTHON = "/usr/bin/python3";
 const MiB = 1024 * 1024;
 const hasPytest = spawnSync(PYTHON, ["-c", "import pytest, xdist"]).status === 0;
-// The plugin's heap figures come from the scenario's own heap probe: tracemalloc here, made
-// certain by leaving the allocation probe unbuildable (no compiler), as on a machine without gcc.
-// (The interposer path needs mbmalloc's peak window, membudget_counters/membudget_window.)
+// The plugin's heap figures come from the scenario's own heap probe. Most cases use tracemalloc,
+// made certain by leaving the allocation probe unbuildable (no compiler), as on a machine without
+// gcc; one case runs with the interposer (its peak window, membudget_counters/membudget_window).
 const NO_INTERPOSER = {
   CC: "/bin/false",
   MEMBUDGET_CACHE_DIR: mkdtempSync(join(tmpdir(), "mb-pytest-cache-")),
 };
 
 function run(budgets: unknown, ...args: string[]) {
+  return runWith(NO_INTERPOSER, budgets, ...args);
+}
+
+function runWith(probeEnv: Record<string, string>, budgets: unknown, ...args: string[]) {
   const dir = mkdtempSync(join(tmpdir(), "mb-pytest-"));
   writeFileSync(join(dir, "membudget.json"), JSON.stringify(budgets, null, 2));
   const r = spawnSync(
@@ -32,7 +36,7 @@ function run(budgets: unknown, ...args: string[]) {
     {
       cwd: dir,
       encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1", ...NO_INTERPOSER },
+      env: { ...process.env, NO_COLOR: "1", ...probeEnv },
       timeout: 240_000,
     },
   );
@@ -117,6 +121,26 @@ describe.skipIf(!hasPytest)("per-test budgets with real pytest", () => {
       expect(row).toMatch(/test\\_odd\\_ids\\\[(a&#124;b|\\`tick\\`|\\\[x\\\])\\\]/);
       expect(row.split(/(?<!\\)\|/).length).toBe(6);
     }
+  });
+
+  it("measures each test's peak heap, allocated bytes and allocations with the allocation probe", () => {
+    const r = runWith({}, unit(pytest()));
+    expect(r.code).toBe(1);
+    const s = r.report.scenarios[0];
+    // The scenario's figures are the interposer's (allocated is measured only by it).
+    expect(s?.metrics.allocated?.value).toBeGreaterThan(42 * MiB);
+    expectFigures(r.report);
+    const big = test(s, "test_memory.py::test_big")!.metrics;
+    // The 30 MiB bytearray is requested once: the test's total is that plus pytest's bookkeeping.
+    expect(big.allocated!.value).toBeGreaterThanOrEqual(30 * MiB);
+    expect((big.allocated!.value - 30 * MiB) / (30 * MiB)).toBeLessThan(0.02);
+    const small = test(s, "test_memory.py::test_small")!.metrics;
+    expect(small.allocations!.value).toBeGreaterThan(0);
+    expect(small.allocated!.value).toBeLessThan(1 * MiB);
+    expect(big.allocations!.value).toBeGreaterThan(0);
+    // Every test's window sits inside the process's: none exceeds the scenario's peak.
+    for (const t of s!.tests!)
+      expect(t.metrics.peakHeap!.value).toBeLessThanOrEqual(s!.metrics.peakHeap!.value);
   });
 
   it("against a base where the big test held 10 MiB: regressed or over with the change; a head-only test is new", () => {

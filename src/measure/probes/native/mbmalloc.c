@@ -32,6 +32,9 @@ uint32_t mb_epoch;
 int mb_passthrough;
 __thread int mb_in_hook __attribute__((tls_model("initial-exec")));
 static int mb_marked;
+/* The highest peak of the windows before the current one (membudget_window): mb.peak is then the
+   current window's, so the hot path keeps a single peak to update. */
+static int64_t mb_peak_before;
 static int mb_enabled;
 static int mb_written_pid;
 static char mb_dir[4096];
@@ -222,6 +225,7 @@ static void reset_counters(void) {
   __atomic_fetch_add(&mb_epoch, 1, MB_R);
   __atomic_store_n(&mb.live, 0, MB_R);
   __atomic_store_n(&mb.peak, 0, MB_R);
+  __atomic_store_n(&mb_peak_before, 0, MB_R);
   __atomic_store_n(&mb.total, 0, MB_R);
   __atomic_store_n(&mb.count, 0, MB_R);
 }
@@ -230,6 +234,31 @@ static void reset_counters(void) {
 MB_EXPORT void membudget_mark(void) {
   reset_counters();
   mb_marked = 1;
+}
+
+/* The peak over every window so far (the process's peak since the mark). */
+static int64_t process_peak(void) {
+  int64_t before = __atomic_load_n(&mb_peak_before, MB_R), peak = __atomic_load_n(&mb.peak, MB_R);
+  return peak > before ? peak : before;
+}
+
+/** Copies live, peak (since the latest window), allocated bytes and allocation count since the
+    mark into out[0..3]. Python's own allocations (the Python hook) are in the same counters. */
+MB_EXPORT void membudget_counters(int64_t out[4]) {
+  out[0] = __atomic_load_n(&mb.live, MB_R);
+  out[1] = __atomic_load_n(&mb.peak, MB_R);
+  out[2] = (int64_t)__atomic_load_n(&mb.total, MB_R);
+  out[3] = (int64_t)__atomic_load_n(&mb.count, MB_R);
+}
+
+/** Starts a peak window (the pytest plugin opens one per test): the peak so far is kept for the
+    process's figure, and the window's peak starts at what is live now. The exchange is atomic so
+    that a peak another thread sets meanwhile lands in one window or the other, never in neither. */
+MB_EXPORT void membudget_window(void) {
+  int64_t old = __atomic_exchange_n(&mb.peak, __atomic_load_n(&mb.live, MB_R), MB_R);
+  int64_t before = __atomic_load_n(&mb_peak_before, MB_R);
+  while (old > before && !__atomic_compare_exchange_n(&mb_peak_before, &before, old, 1, MB_R, MB_R)) {
+  }
 }
 
 /** 1 when this interposer actually serves malloc (another LD_PRELOAD allocator may come first). */
@@ -330,7 +359,7 @@ static void write_figures(const char *exit_kind) {
                                                   __ATOMIC_ACQUIRE))
     return;
   int saved_errno = errno;
-  int64_t peak = __atomic_load_n(&mb.peak, MB_R);
+  int64_t peak = process_peak();
   uint64_t total = __atomic_load_n(&mb.total, MB_R);
   uint64_t count = __atomic_load_n(&mb.count, MB_R);
 
