@@ -1,2 +1,2 @@
 import { createRequire as __mbCreateRequire } from "node:module"; const require = __mbCreateRequire(import.meta.url);
-import module from"node:module";module.enableCompileCache?.();await import("./chunks/main-RIWP2LAV.js");
+import module from"node:module";module.enableCompileCache?.();await import("./chunks/main-Z3I4ZG2O.js");

@@ -4,13 +4,7 @@ import { dirname } from "node:path";
 import { type Shard, splitScenarios } from "../config/shard.js";
 import type { Plan, Scenario } from "../config/types.js";
 import { attributionRun, type MeasureHooks, measureScenario } from "../measure/scenario.js";
-import {
-  mergeHeapTimeline,
-  relativeSites,
-  repositoryRoot,
-  SITE_LIMIT,
-  wantsSites,
-} from "../measure/sites.js";
+import { relativeSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
 import type { Run } from "../measure/types.js";
 import { UsageError } from "../model/errors.js";
 import { METRIC_KEYS, METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
@@ -127,8 +121,8 @@ export interface AttributeOptions extends MeasureHooks {
 /**
  * Runs the attribution run (one extra run per scenario, under the heavier site probe) for the
  * scenarios that need it and returns the report with their `sites` (paths relative to the
- * repository) and, for Python, the heap added to the timeline; diffed against `base` when given.
- * The report's figures are untouched: the attribution run's figures are not used.
+ * repository), diffed against `base` when given. The report's figures and timeline are untouched:
+ * the attribution run's figures are not used.
  */
 export async function attributeSites(
   plan: Plan,
@@ -165,13 +159,7 @@ export async function attributeSites(
     if (found.sites.peak) sites.peak = relativeSites(found.sites.peak, root);
     if (found.sites.allocated) sites.allocated = relativeSites(found.sites.allocated, root);
     if (sites.peak || sites.allocated) out.sites = sites;
-    // Python's heap is only measured in this run: drawn on the normal run's clock, stretched by
-    // the ratio of wall times (tracemalloc slows the whole run, roughly evenly).
-    const hasHeap = s.timeline?.some((p) => p.heap !== undefined) ?? false;
-    if (!hasHeap && found.heap.length > 0 && s.timeline && s.timeline.length > 0 && found.wallTime > 0) {
-      const scale = wall > 0 ? wall / found.wallTime : 1;
-      out.timeline = mergeHeapTimeline(s.timeline, found.heap, { scale });
-    }
+    // The timeline stays the normal run's: heap and RSS are drawn from one run, never from this one.
     changed = true;
     scenarios.push(out);
   }

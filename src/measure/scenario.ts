@@ -10,7 +10,6 @@ import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./process/run.js";
 import { readTestFiles, withProcessPeaks, withPytestPlugin } from "./pytest-probe.js";
 import {
-  type HeapPoint,
   heapTimelineOfRun,
   mergeHeapTimeline,
   ownCodeOf,
@@ -36,7 +35,7 @@ export interface MeasureHooks {
 
 export interface ScenarioMeasurement {
   runs: Run[];
-  /** RSS over the run, with the heap where the probe gives it (Node.js). */
+  /** RSS over one run, with the heap of the same run where a probe gives it (see chooseTimeline). */
   timeline?: TimelinePoint[];
   notes: string[];
 }
@@ -49,6 +48,7 @@ export async function measureScenario(
   const notes = new Set<string>();
   let timeline: TimelinePoint[] | undefined;
   let timelineInstrumented = true;
+  let timelineHeap = false;
   const count = runCount(scenario);
   for (let index = 1; index <= count; index++) {
     hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "start" });
@@ -66,6 +66,8 @@ export async function measureScenario(
           cwd: scenario.cwd,
           env: { ...baseEnv, ...probe.env },
           timeoutMs: scenario.timeout * 1000,
+          // The allocation probe publishes each process's live heap there (<pid>.live).
+          liveDir: outDir,
           ...(hooks.signal ? { signal: hooks.signal } : {}),
         },
         hooks.onOutput ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) } : {},
@@ -115,11 +117,20 @@ export async function measureScenario(
       const error =
         outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);
       if (error) run.error = error;
-      // The RSS timeline of a clean run, when there is one: the allocation probe inflates RSS.
-      if (!timeline || (timelineInstrumented && !instrumented)) {
+      // Node's probe stamps its heap points itself; Python's and native heaps were sampled beside
+      // RSS by the runner (the allocation probe's <pid>.live pages).
+      const heap = heapTimelineOfRun(merged.processes, startedAtMs);
+      const candidate = heap.length > 0 ? mergeHeapTimeline(outcome.timeline, heap) : outcome.timeline;
+      const candidateHeap = candidate.some((p) => p.heap !== undefined);
+      if (
+        chooseTimeline(
+          { timeline, instrumented: timelineInstrumented, heap: timelineHeap },
+          { instrumented, heap: candidateHeap },
+        )
+      ) {
+        timeline = candidate;
         timelineInstrumented = instrumented;
-        const heap = heapTimelineOfRun(merged.processes, startedAtMs);
-        timeline = heap.length > 0 ? mergeHeapTimeline(outcome.timeline, heap) : outcome.timeline;
+        timelineHeap = candidateHeap;
       }
       runs.push(run);
       hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "end", run });
@@ -136,10 +147,6 @@ export async function measureScenario(
 export interface Attribution {
   /** Sites of the attribution run, locations as the probes wrote them (absolute paths). */
   sites: { peak?: Site[]; allocated?: Site[] };
-  /** The heap over the attribution run (Python's comes only from this run), on its own clock. */
-  heap: HeapPoint[];
-  /** The attribution run's wall time, to put its heap on a normal run's clock. */
-  wallTime: number;
   /** Why no sites came back (the run failed, or the probe has none for this runtime). */
   error?: string;
   notes: string[];
@@ -158,7 +165,7 @@ export async function attributionRun(
 ): Promise<Attribution> {
   const limit = options.limit ?? SITE_LIMIT;
   if (scenario.runtime === "native") {
-    return { sites: {}, heap: [], wallTime: 0, error: "no site probe for native programs", notes: [] };
+    return { sites: {}, error: "no site probe for native programs", notes: [] };
   }
   hooks.onAttribution?.({ scenario: scenario.name, phase: "start" });
   const outDir = mkdtempSync(join(tmpdir(), "membudget-sites-"));
@@ -168,7 +175,6 @@ export async function attributionRun(
       scenario.runtime === "node"
         ? nodeProbeEnv(outDir, baseEnv)
         : probeEnv("python", outDir, baseEnv, { allocations: false });
-    const startedAtMs = performance.timeOrigin + performance.now();
     const outcome = await runOnce(
       {
         command: scenario.run,
@@ -182,12 +188,7 @@ export async function attributionRun(
     if (hooks.signal?.aborted) throw new CancelledError();
     const merged = mergeProcessFigures(readProbeFiles(outDir), scenario.runtime);
     const sites = sitesOfRun(merged.processes, limit, ownCodeOf(repositoryRoot(scenario.cwd, scenario.cwd)));
-    const result: Attribution = {
-      sites,
-      heap: heapTimelineOfRun(merged.processes, startedAtMs),
-      wallTime: outcome.wallTime,
-      notes: outcome.notes,
-    };
+    const result: Attribution = { sites, notes: outcome.notes };
     const error =
       outcome.error ?? (sites.peak || sites.allocated ? undefined : "the probe wrote no allocation sites");
     if (error) result.error = error;
@@ -200,10 +201,12 @@ export async function attributionRun(
 }
 
 /**
- * The malloc interposer (with PYTHONMALLOC=malloc) slows a Python workload by a third and adds a
- * 16-byte header to every block, which inflates its RSS. Its figures are deterministic, so one run
- * gives them: the first run is instrumented and the others are clean, and wall time, RSS and GC
- * pause come from the clean runs only. Node's probe is cheap: always on.
+ * The allocation probe (the malloc interposer and its wrap of Python's allocator) adds a 16-byte
+ * header to every block, which inflates RSS (most for many small objects), and costs Python
+ * 4–9 % of CPU time on allocation-heavy code (more once the runner's own start-up is counted).
+ * Its figures are deterministic, so one run gives them: the first run is instrumented and the
+ * others are clean, and wall time, RSS and GC pause come from the clean runs only. Node's probe
+ * is cheap: always on.
  */
 export function isInstrumented(scenario: Scenario, index: number): boolean {
   return scenario.runtime === "node" || index === 1;
@@ -216,6 +219,21 @@ export function isInstrumented(scenario: Scenario, index: number): boolean {
  */
 export function runCount(scenario: Scenario): number {
   return scenario.runtime !== "node" && scenario.repeat === 1 ? 2 : scenario.repeat;
+}
+
+/**
+ * Whether a run's timeline replaces the one kept so far. The chart draws heap and RSS from one
+ * run, on one clock: the first run whose timeline has a heap line (the instrumented run; its RSS is
+ * the probed process's, see docs/measurement.md) is kept over any other. With no heap line at
+ * all (no allocation probe), a clean run's RSS is preferred, as the probe inflates RSS.
+ */
+export function chooseTimeline(
+  kept: { timeline: TimelinePoint[] | undefined; instrumented: boolean; heap: boolean },
+  next: { instrumented: boolean; heap: boolean },
+): boolean {
+  if (!kept.timeline) return true;
+  if (kept.heap) return false;
+  return next.heap || (kept.instrumented && !next.instrumented);
 }
 
 function probeFor(scenario: Scenario, outDir: string, baseEnv: NodeJS.ProcessEnv, instrumented: boolean) {

@@ -211,15 +211,13 @@ export function heapTimelineOfRun(processes: ProcessFigures[], startedAtMs: numb
  * Puts heap points on an RSS timeline: each on the RSS sample nearest in time when one is within
  * `near` seconds (the larger heap wins), otherwise as a point of its own whose RSS is interpolated
  * between its neighbours. Then at most `max` points, one per equal slice of time, each slice keeping
- * its highest RSS and highest heap, so that peaks survive. `scale` stretches the heap's clock
- * (a slower attribution run drawn on the normal run's time axis).
+ * its highest RSS and highest heap, so that peaks survive. Both come from one run, on one clock.
  */
 export function mergeHeapTimeline(
   rss: TimelinePoint[],
   heap: HeapPoint[],
-  options: { scale?: number; near?: number; max?: number } = {},
+  options: { near?: number; max?: number } = {},
 ): TimelinePoint[] {
-  const scale = options.scale ?? 1;
   const near = options.near ?? 0.015;
   const max = options.max ?? TIMELINE_LIMIT;
   const points: TimelinePoint[] = rss.map((p) => ({
@@ -230,13 +228,13 @@ export function mergeHeapTimeline(
   if (points.length === 0) {
     // No RSS samples (not Linux): the heap alone, with RSS unknown as 0.
     return downsample(
-      heap.map((h) => ({ t: h.t * scale, rss: 0, heap: h.heap })),
+      heap.map((h) => ({ t: h.t, rss: 0, heap: h.heap })),
       max,
     );
   }
   const added: TimelinePoint[] = [];
   for (const h of heap) {
-    const t = h.t * scale;
+    const t = h.t;
     const i = nearestIndex(points, t);
     const at = points[i]!;
     if (Math.abs(at.t - t) <= near) {

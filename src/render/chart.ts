@@ -1,5 +1,6 @@
 // A scenario's memory timeline → a Mermaid `xychart-beta` line chart that GitHub renders in comments and summaries.
 import type { ScenarioReport, TimelinePoint } from "../model/report.js";
+import { formatValue } from "../model/units.js";
 
 /** Points per line: enough to show the shape, few enough for a hundred charts in one comment. */
 export const CHART_POINTS = 40;
@@ -7,16 +8,19 @@ export const CHART_POINTS = 40;
 const MiB = 1024 * 1024;
 
 /**
- * One colour per line, in the order the lines are declared. xychart-beta has no legend and colours
- * its lines from the theme's `plotColorPalette` by declaration order (the default theme's first
- * colour is a pale lavender, nearly invisible on white), so the chart sets the palette itself and
- * the legend names the colours. Chosen to read on GitHub's light and dark backgrounds.
+ * One colour per line, in the order the lines are declared. xychart-beta colours its lines from
+ * the theme's `plotColorPalette` by declaration order (the default theme's first colour is a pale
+ * lavender, nearly invisible on white), so the chart sets the palette itself. Every colour has at
+ * least 3:1 contrast against both of GitHub's backgrounds, light (#ffffff) and dark (#0d1117)
+ * (WCAG's bound for graphics; a test computes it), and orange against blue keeps the head's two
+ * lines apart for the common colour-vision deficiencies. The legend does not rely on colour alone:
+ * it names each line's highest value and when it is reached.
  */
-const COLOURS = {
-  baseRss: { hex: "#8c959f", word: "grey" },
-  headRss: { hex: "#cf222e", word: "red" },
-  baseHeap: { hex: "#54aeff", word: "light blue" },
-  headHeap: { hex: "#0550ae", word: "dark blue" },
+export const COLOURS = {
+  baseRss: { hex: "#7d8590", word: "grey" },
+  headRss: { hex: "#bc4c00", word: "orange" },
+  baseHeap: { hex: "#a371f7", word: "purple" },
+  headHeap: { hex: "#0969da", word: "blue" },
 } as const;
 
 type SeriesKey = keyof typeof COLOURS;
@@ -105,7 +109,7 @@ export function niceCeil(x: number): number {
 export interface MermaidChart {
   /** The fenced ```mermaid block. */
   block: string;
-  /** One line naming each line's colour, since xychart-beta draws no legend. */
+  /** One line naming each line's colour and highest value (xychart-beta may draw no legend). */
   legend: string;
 }
 
@@ -120,20 +124,33 @@ export function mermaidChart(s: ScenarioReport): MermaidChart | undefined {
   const palette = series.map((x) => COLOURS[x.key].hex).join(", ");
   const lines = [
     "```mermaid",
-    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${palette}"}}}}%%`,
+    // A transparent plot: the lines then sit on the page itself (GitHub's #ffffff or #0d1117,
+    // the backgrounds the palette is chosen for), not on a theme's own grey box.
+    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${palette}", "backgroundColor": "transparent"}}}}%%`,
     "xychart-beta",
     `  title "${chartTitle(s.name)}: ${heap ? "RSS and heap" : "RSS"}, MiB"`,
     `  x-axis "% of the run's wall time" 0 --> 100`,
     `  y-axis "MiB" 0 --> ${top}`,
-    ...series.map((x) => `  line [${x.values.map(number).join(", ")}]`),
+    // A title per line: Mermaid versions with an xychart legend draw it; older ones ignore it.
+    ...series.map((x) => `  line "${x.label}" [${x.values.map(number).join(", ")}]`),
     "```",
   ];
   const durations = [
     s.baseTimeline?.length ? `base ${seconds(s.baseTimeline)}` : undefined,
     `${s.baseTimeline?.length ? "head " : ""}${seconds(s.timeline ?? [])}`,
   ].filter(Boolean);
-  const legend = `Lines: ${series.map((x) => `${COLOURS[x.key].word} = ${x.label}`).join(", ")}; x = % of each run's wall time (${durations.join(", ")}).`;
+  const described = series.map((x) => `${COLOURS[x.key].word} = ${x.label} (${highest(x.values)})`);
+  const oneRun = heap ? "; RSS and heap of one run, the instrumented one" : "";
+  const legend = `Lines: ${described.join(", ")}; x = % of each run's wall time (${durations.join(", ")})${oneRun}.`;
   return { block: lines.join("\n"), legend };
+}
+
+/** "highest 80.0 MiB at 60 %": tells the lines apart without their colours. */
+function highest(values: readonly number[]): string {
+  let at = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[at]!) at = i;
+  const percent = values.length > 1 ? Math.round((at / (values.length - 1)) * 100) : 0;
+  return `highest ${formatValue("bytes", values[at] ?? 0)} at ${percent} %`;
 }
 
 function seconds(timeline: readonly TimelinePoint[]): string {

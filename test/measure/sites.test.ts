@@ -69,9 +69,6 @@ describe("Python attribution (tracemalloc near the peak)", () => {
     // A library frame (json's decoder) is attributed to the user's line that called it.
     const json = found.sites.peak!.find((s) => s.function === "small_json");
     if (json) expect(json.location).toBe(`${join(WORKLOADS, "culprit.py")}:18`);
-    // The heap over the run, from the sampling thread.
-    expect(found.heap.length).toBeGreaterThan(1);
-    expect(Math.max(...found.heap.map((p) => p.heap))).toBeGreaterThan(truth * 0.9);
   });
 });
 
@@ -131,7 +128,7 @@ describe("the sites setting in the engine", () => {
     expect(o?.sites?.peak?.[0]?.location).toBe("test/fixtures/workloads/sites/culprit.py:10");
     expect(o?.sites?.peak?.[0]?.function).toBe("build_catalog");
     expect(s?.sites).toBeUndefined();
-    // Python's heap comes from the attribution run, drawn on the normal run's clock.
+    // Python's heap comes from the instrumented run, sampled beside its RSS (not the attribution run).
     expect(o?.timeline?.some((pt) => pt.heap !== undefined)).toBe(true);
     expect(o?.timeline?.length).toBeLessThanOrEqual(200);
   });
@@ -237,12 +234,6 @@ describe("shaping sites and timelines (pure)", () => {
       { t: 0.06, rss: 30, heap: 7 },
       { t: 0.1, rss: 40 },
     ]);
-    // A slower run's heap drawn on this clock.
-    expect(mergeHeapTimeline(rss, [{ t: 0.2, heap: 9 }], { scale: 0.5 })[2]).toEqual({
-      t: 0.1,
-      rss: 40,
-      heap: 9,
-    });
     const many = Array.from({ length: 1000 }, (_, i) => ({ t: i / 100, rss: i }));
     const heap = Array.from({ length: 1000 }, (_, i) => ({ t: i / 100 + 0.005, heap: i === 500 ? 1e9 : i }));
     const bounded = mergeHeapTimeline(many, heap);

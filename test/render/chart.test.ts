@@ -8,7 +8,14 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMENT_LIMIT } from "../../src/model/limits.js";
 import type { Report, TimelinePoint } from "../../src/model/report.js";
-import { CHART_POINTS, chartTitle, mermaidChart, niceCeil, resample } from "../../src/render/chart.js";
+import {
+  CHART_POINTS,
+  COLOURS,
+  chartTitle,
+  mermaidChart,
+  niceCeil,
+  resample,
+} from "../../src/render/chart.js";
 import { renderMarkdown } from "../../src/render/markdown.js";
 import { judge } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
@@ -121,15 +128,23 @@ describe("Mermaid xychart", () => {
     const lines = chart.block.split("\n");
     expect(lines[0]).toBe("```mermaid");
     expect(lines).toContain("xychart-beta");
-    const series = lines.filter((l) => l.trimStart().startsWith("line ["));
+    const series = lines.filter((l) => l.trimStart().startsWith("line "));
     expect(series).toHaveLength(4); // base RSS, head RSS, base heap, head heap
     for (const l of series) expect(l.split(",")).toHaveLength(CHART_POINTS);
     // Head RSS peaks at 80 MiB; the axis ends at a round figure above it.
-    const headRss = JSON.parse(series[1]!.replace(/^\s*line /, "")) as number[];
+    expect(series.map((l) => /line "([^"]+)"/.exec(l)?.[1])).toEqual([
+      "base RSS",
+      "head RSS",
+      "base heap",
+      "head heap",
+    ]);
+    const headRss = JSON.parse(series[1]!.replace(/^\s*line "[^"]*" /, "")) as number[];
     expect(Math.max(...headRss)).toBeCloseTo(80, 0);
     expect(chart.block).toContain('y-axis "MiB" 0 --> 100');
+    // Each line named by its colour and, for readers who cannot tell the colours apart, by its
+    // highest value and where it is reached.
     expect(chart.legend).toMatch(
-      /^Lines: grey = base RSS, red = head RSS, light blue = base heap, dark blue = head heap;/,
+      /^Lines: grey = base RSS \(highest 59\.9 MiB at 59 %\), orange = head RSS \(highest 79\.8 MiB at 59 %\), purple = base heap \(highest 29\.9 MiB at 59 %\), blue = head heap \(highest 39\.9 MiB at 59 %\); .*RSS and heap of one run/,
     );
     expect(await parseMermaid(chart.block)).toMatchObject({ diagramType: "xychart" });
   });
@@ -138,8 +153,9 @@ describe("Mermaid xychart", () => {
     const r = report([{ name: "solo", runs: [{ peakHeap: 70 * MiB }], budget: { peakHeap: 64 * MiB } }]);
     r.scenarios[0]!.timeline = timeline(1, 30 * MiB);
     const chart = mermaidChart(r.scenarios[0]!)!;
-    expect(chart.block.split("\n").filter((l) => l.includes("line ["))).toHaveLength(1);
-    expect(chart.legend).toMatch(/^Lines: red = RSS;/);
+    expect(chart.block.split("\n").filter((l) => l.trimStart().startsWith("line "))).toHaveLength(1);
+    expect(chart.legend).toMatch(/^Lines: orange = RSS \(highest \d+\.\d MiB at \d+ %\);/);
+    expect(chart.legend).not.toContain("one run");
     expect(await parseMermaid(chart.block)).toMatchObject({ diagramType: "xychart" });
   });
 
@@ -156,47 +172,74 @@ describe("Mermaid xychart", () => {
     }
   });
 
-  // The legend names colours in declaration order; a real browser rendering shows that holds.
-  // Runs where Debian's `chromium` is installed (apt-get install -y chromium).
-  const chromium = spawnSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).stdout.trim();
-  it.skipIf(!chromium)("renders in a browser with the legend's colours, in the legend's order", () => {
-    const dir = mkdtempSync(join(tmpdir(), "membudget-mermaid-"));
-    try {
-      const mermaidJs = join(dirname(createRequire(import.meta.url).resolve("mermaid")), "mermaid.min.js");
-      copyFileSync(mermaidJs, join(dir, "mermaid.min.js"));
-      const chart = mermaidChart(pullRequest(1).scenarios[0]!)!;
-      const source = chart.block.replace(/^```mermaid\n/, "").replace(/\n```$/, "");
-      writeFileSync(
-        join(dir, "page.html"),
-        `<!doctype html><pre class="mermaid">${source.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</pre>` +
-          `<script src="mermaid.min.js"></script><script>mermaid.initialize({startOnLoad: true});</script>`,
-      );
-      const r = spawnSync(
-        chromium,
-        [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--virtual-time-budget=5000",
-          "--dump-dom",
-          join(dir, "page.html"),
-        ],
-        { encoding: "utf8", timeout: 60_000 },
-      );
-      // Each line of an xychart is a <path> in a group "line-plot-N", N its declaration order.
-      const strokes = Array.from(
-        r.stdout.matchAll(/class="line-plot-(\d+)"><path d="[^"]*" fill="none" stroke="(#[0-9a-f]{6})"/g),
-      )
-        .sort((a, b) => Number(a[1]) - Number(b[1]))
-        .map((m) => m[2]);
-      expect(strokes).toEqual(["#8c959f", "#cf222e", "#54aeff", "#0550ae"]);
-      expect(chart.legend).toMatch(
-        /grey = base RSS, red = head RSS, light blue = base heap, dark blue = head heap/,
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  it("draws every line at 3:1 contrast or better on GitHub's light and dark backgrounds", () => {
+    // WCAG 2 relative luminance and contrast ratio.
+    const luminance = (hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((i) => {
+        const c = Number.parseInt(hex.slice(i, i + 2), 16) / 255;
+        return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const contrast = (a: string, b: string) => {
+      const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+      return (hi! + 0.05) / (lo! + 0.05);
+    };
+    expect(contrast("#000000", "#ffffff")).toBeCloseTo(21, 5);
+    for (const { hex } of Object.values(COLOURS)) {
+      expect(contrast(hex, "#ffffff")).toBeGreaterThanOrEqual(3);
+      expect(contrast(hex, "#0d1117")).toBeGreaterThanOrEqual(3);
     }
+    const words = Object.values(COLOURS).map((c) => c.word);
+    expect(new Set(words).size).toBe(words.length);
   });
+
+  // The legend names colours in declaration order; a real browser rendering shows that holds, in
+  // Mermaid's default theme and in its dark theme (GitHub's dark mode). Runs where Debian's
+  // `chromium` is installed (.ci/run installs it).
+  const chromium = spawnSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).stdout.trim();
+  it.skipIf(!chromium)(
+    "renders in a browser with the legend's colours, in the legend's order, light and dark",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "membudget-mermaid-"));
+      try {
+        const mermaidJs = join(dirname(createRequire(import.meta.url).resolve("mermaid")), "mermaid.min.js");
+        copyFileSync(mermaidJs, join(dir, "mermaid.min.js"));
+        const chart = mermaidChart(pullRequest(1).scenarios[0]!)!;
+        const source = chart.block.replace(/^```mermaid\n/, "").replace(/\n```$/, "");
+        for (const theme of ["default", "dark"]) {
+          const page = join(dir, `${theme}.html`);
+          writeFileSync(
+            page,
+            `<!doctype html><pre class="mermaid">${source.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</pre>` +
+              `<script src="mermaid.min.js"></script><script>mermaid.initialize({startOnLoad: true, theme: "${theme}"});</script>`,
+          );
+          const r = spawnSync(
+            chromium,
+            ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom", page],
+            { encoding: "utf8", timeout: 60_000 },
+          );
+          // Each line of an xychart is a <path> in a group "line-plot-N", N its declaration order.
+          const strokes = Array.from(
+            r.stdout.matchAll(/class="line-plot-(\d+)"><path d="[^"]*" fill="none" stroke="(#[0-9a-f]{6})"/g),
+          )
+            .sort((a, b) => Number(a[1]) - Number(b[1]))
+            .map((m) => m[2]);
+          expect(strokes).toEqual([
+            COLOURS.baseRss.hex,
+            COLOURS.headRss.hex,
+            COLOURS.baseHeap.hex,
+            COLOURS.headHeap.hex,
+          ]);
+        }
+        expect(chart.legend).toMatch(
+          /grey = base RSS .*, orange = head RSS .*, purple = base heap .*, blue = head heap /,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("rejects a broken chart (the parser really checks)", async () => {
     await expect(parseMermaid('xychart-beta\n  title "a"b"\n  line [1, 2]')).rejects.toThrow(/Parse error/);

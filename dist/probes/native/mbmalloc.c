@@ -16,6 +16,8 @@
 //   plain memory operations; once a thread exists they become relaxed atomics. glibc clears the
 //   flag in pthread_create before the new thread runs, so no update can race with a plain one.
 // - Python's own allocator (pymalloc) is wrapped by mbmalloc-python.c, at the Python probe's request.
+// - The live count is published for the runner's timeline by mbmalloc-live.c (a shared page), and
+//   the pytest plugin opens a peak window per test (membudget_window): the hot path is the same.
 // - The file is written by a destructor or by membudget_flush, once per process, with
 //   open/write/rename only (no stdio, no malloc): this code runs inside malloc's callers.
 #define _GNU_SOURCE
@@ -27,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-mb_counters mb __attribute__((aligned(64)));
+mb_page_t mb_page __attribute__((aligned(MB_PAGE_MAX)));
 uint32_t mb_epoch;
 int mb_passthrough;
 __thread int mb_in_hook __attribute__((tls_model("initial-exec")));
@@ -37,7 +39,7 @@ static int mb_marked;
 static int64_t mb_peak_before;
 static int mb_enabled;
 static int mb_written_pid;
-static char mb_dir[4096];
+char mb_dir[MB_DIR_MAX];
 static char mb_unavailable[256];
 
 static inline mb_header *header_of(void *p) { return (mb_header *)((char *)p - HDR); }
@@ -100,7 +102,7 @@ static void *mb_aligned(size_t align, size_t n) {
   return finish(base, align, n);
 }
 
-static size_t page_size(void) {
+size_t mb_page_size(void) {
   static size_t ps;
   if (!ps) ps = (size_t)sysconf(_SC_PAGESIZE);
   return ps;
@@ -183,10 +185,10 @@ MB_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
   return 0;
 }
 
-MB_EXPORT void *valloc(size_t n) { return mb_aligned(page_size(), n); }
+MB_EXPORT void *valloc(size_t n) { return mb_aligned(mb_page_size(), n); }
 
 MB_EXPORT void *pvalloc(size_t n) {
-  size_t ps = page_size();
+  size_t ps = mb_page_size();
   size_t rounded = n ? (n + ps - 1) & ~(ps - 1) : ps;
   if (rounded < n) {
     errno = ENOMEM;
@@ -270,12 +272,6 @@ MB_EXPORT void membudget_disable(const char *reason) {
   if (!reason || !reason[0]) reason = "disabled";
   for (; reason[i] && i < sizeof(mb_unavailable) - 1; i++) mb_unavailable[i] = reason[i];
   mb_unavailable[i] = 0;
-}
-
-static void on_fork_child(void) {
-  /* A new pid: its own totals, and only what it allocates counts as its heap. */
-  reset_counters();
-  mb_marked = 1;
 }
 
 typedef struct {
@@ -417,6 +413,13 @@ MB_EXPORT void membudget_flush(const char *exit_kind) {
   write_figures(exit_kind && exit_kind[0] ? exit_kind : "normal");
 }
 
+static void on_fork_child(void) {
+  /* A new pid: its own totals, and only what it allocates counts as its heap. */
+  mb_publish_live();
+  reset_counters();
+  mb_marked = 1;
+}
+
 /* 1 when a call through `malloc` reaches this interposer. Asking dlsym(RTLD_DEFAULT, "malloc")
    where the symbol lives is not enough: a non-PIE executable that takes malloc's address (Debian's
    /usr/bin/python3) exports its own PLT stub under that name, and dlsym returns the stub although
@@ -457,6 +460,7 @@ __attribute__((constructor)) static void mb_init(void) {
   if (!dir || !dir[0] || strlen(dir) >= sizeof(mb_dir)) return;
   memcpy(mb_dir, dir, strlen(dir) + 1);
   mb_enabled = 1;
+  if (!mb_passthrough) mb_publish_live();
   pthread_atfork(NULL, NULL, on_fork_child);
 }
 

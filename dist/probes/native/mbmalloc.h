@@ -52,8 +52,31 @@ typedef struct {
   uint64_t total;
   uint64_t count;
 } mb_counters;
-extern MB_HIDDEN mb_counters mb;
+/* The counters fill the first bytes of a page of their own, so that the interposer can map a file
+   over that page (MAP_SHARED | MAP_FIXED) and the runner's sampler reads the live count from the
+   file beside /proc while the hot path keeps writing a plain static variable. Sized and aligned
+   for the largest page Linux uses (64 KiB, arm64); only the first system page is mapped.
+   The runner reads the page as: live, peak, total, count (int64 each, native byte order), then
+   MB_LIVE_MAGIC and the pid (uint32 each). */
+enum { MB_PAGE_MAX = 65536 };
+#define MB_LIVE_MAGIC 0x564c424du /* "MBLV" */
+typedef union {
+  struct {
+    mb_counters c;
+    uint32_t magic;
+    uint32_t pid;
+  } s;
+  unsigned char bytes[MB_PAGE_MAX];
+} mb_page_t;
+extern MB_HIDDEN mb_page_t mb_page;
+#define mb (mb_page.s.c)
 extern MB_HIDDEN uint32_t mb_epoch; /* low 16 bits go into the tags */
+/* $MEMBUDGET_OUT_DIR, where the figures and the live page go ("" when unset). */
+enum { MB_DIR_MAX = 4096 };
+extern MB_HIDDEN char mb_dir[MB_DIR_MAX];
+MB_HIDDEN size_t mb_page_size(void);
+/* Maps <dir>/<pid>.live over the counters' page (mbmalloc-live.c); in a forked child, first. */
+MB_HIDDEN void mb_publish_live(void);
 /* Set when another malloc comes first (an allocator in LD_PRELOAD before us, or one linked into
    the program): every entry point of ours still reached then behaves as glibc's would have,
    since without us glibc's would have been called. */

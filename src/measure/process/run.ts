@@ -32,6 +32,8 @@ export interface RunSpec {
   sampleIntervalMs?: number;
   /** Stops the workload like a timeout does (SIGTERM, grace, SIGKILL); error says "cancelled". */
   signal?: AbortSignal;
+  /** Where the allocation probe publishes live heaps (`<pid>.live`): sampled into the timeline. */
+  liveDir?: string;
   /** false runs the command without rsswrap (peakRss then comes from sampling); for tests. */
   useRsswrap?: boolean;
 }
@@ -199,7 +201,13 @@ class Execution {
     if (child.pid === undefined) return; // the 'error' event follows
     child.once("exit", (code, signal) => this.onExit(code, signal));
 
-    this.sampler = new TreeSampler(child.pid, !this.wrapperPath, spec.sampleIntervalMs ?? 20, this.started);
+    this.sampler = new TreeSampler(
+      child.pid,
+      !this.wrapperPath,
+      spec.sampleIntervalMs ?? 20,
+      this.started,
+      spec.liveDir,
+    );
     this.sampler.start();
     this.later(spec.timeoutMs, () => this.stop("timeout"));
     if (spec.signal) {

@@ -1,6 +1,8 @@
 // Samples a workload's process tree from /proc: summed RSS for the timeline, the largest single
-// process's RSS, and summed PSS (a shared page counted once) for the tree's peak memory.
-import { existsSync, openSync, readSync } from "node:fs";
+// process's RSS, and summed PSS (a shared page counted once) for the tree's peak memory; and,
+// beside them on the same tick, the live heap the allocation probe publishes in <pid>.live files.
+import { existsSync, openSync, readdirSync, readSync } from "node:fs";
+import { join } from "node:path";
 import type { TimelinePoint } from "../../model/report.js";
 import { CHILDREN_FILES, childrenOf, closeQuietly, PAGE_SIZE, readProcStats } from "./procfs.js";
 
@@ -11,6 +13,14 @@ const EARLY_MS = 200;
  * reading it every tick would cost a core on big trees, so PSS is read at most this share of the time.
  */
 const PSS_SHARE = 0.04;
+/**
+ * The page the malloc interposer maps over its counters (mbmalloc.h, mb_page_t): live, peak,
+ * total, count as int64, then the magic and the pid as uint32, in the machine's byte order
+ * (little-endian on every machine mbmalloc supports: x64 and arm64 Linux).
+ */
+const LIVE_BYTES = 40;
+const LIVE_MAGIC = 0x564c424d;
+const LIVE_FILE = /^(\d+)\.live$/;
 /** Whether the kernel has /proc/PID/smaps_rollup (Linux 4.14 or later). */
 export const SMAPS_ROLLUP = existsSync("/proc/self/smaps_rollup");
 
@@ -31,6 +41,9 @@ export class TreeSampler {
   pssSamples = 0;
   points: TimelinePoint[] = [];
   private readonly fds = new Map<number, number>();
+  /** The live-heap page of each tracked process that publishes one (pid → fd). */
+  private readonly liveFds = new Map<number, number>();
+  private readonly liveBuffer = Buffer.alloc(LIVE_BYTES);
   private readonly pssBuffer = Buffer.alloc(2048);
   private nextPss = 0;
   /** Process groups the workload lives in: their members count even when orphaned. */
@@ -46,6 +59,8 @@ export class TreeSampler {
     private readonly includeRoot: boolean,
     private readonly intervalMs: number,
     private readonly t0: number,
+    /** Where the allocation probe publishes each process's live heap (the run's out dir). */
+    private readonly liveDir?: string,
   ) {}
 
   start(): void {
@@ -59,6 +74,8 @@ export class TreeSampler {
     this.timer = undefined;
     for (const fd of this.fds.values()) closeQuietly(fd);
     this.fds.clear();
+    for (const fd of this.liveFds.values()) closeQuietly(fd);
+    this.liveFds.clear();
   }
 
   /** The tree as of now, for killing it: pids and their process groups. */
@@ -73,25 +90,32 @@ export class TreeSampler {
     if (now >= this.nextDiscovery || now - this.t0 < EARLY_MS) {
       const begun = performance.now();
       for (const pid of this.discover()) this.track(pid);
+      if (this.liveDir) this.trackLive(this.liveDir);
       // Keep discovery to about 2 % of a core however many processes the machine runs.
       const cost = performance.now() - begun;
       this.discoveryEvery = Math.max(DISCOVER_MS, cost * 50);
       this.nextDiscovery = now + this.discoveryEvery;
     }
     let sum = 0;
+    let heap: number | undefined;
     for (const [pid, fd] of this.fds) {
       const pages = this.readResidentPages(fd);
       if (pages === undefined) {
         closeQuietly(fd);
         this.fds.delete(pid);
+        this.untrackLive(pid);
       } else {
         sum += pages * PAGE_SIZE;
         if (pages * PAGE_SIZE > this.peakProcess) this.peakProcess = pages * PAGE_SIZE;
+        // A process's heap counts while it lives, like its RSS; read in the same pass.
+        const liveFd = this.liveFds.get(pid);
+        const live = liveFd === undefined ? undefined : this.readLive(liveFd, pid);
+        if (live !== undefined) heap = (heap ?? 0) + live;
       }
     }
     if (sum > this.peak) this.peak = sum;
     if (SMAPS_ROLLUP && now >= this.nextPss) this.samplePss(now);
-    this.points.push({ t: (now - this.t0) / 1000, rss: sum });
+    this.points.push({ t: (now - this.t0) / 1000, rss: sum, ...(heap !== undefined ? { heap } : {}) });
     // Bound memory on very long runs: halve the resolution, keeping each pair's higher point.
     if (this.points.length >= 4096) this.points = halve(this.points);
   }
@@ -102,6 +126,55 @@ export class TreeSampler {
       this.fds.set(pid, openSync(`/proc/${pid}/statm`, "r"));
     } catch {
       // Gone already.
+    }
+  }
+
+  /**
+   * Opens the live-heap page of each tracked process that has published one. The directory is
+   * listed only on discovery rounds (a process publishes its page when the probe loads, right
+   * after exec), so a process is found within one discovery period of its start.
+   */
+  private trackLive(dir: string): void {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return; // the run's directory is gone: the run is over
+    }
+    for (const name of names) {
+      const match = LIVE_FILE.exec(name);
+      if (!match) continue;
+      const pid = Number(match[1]);
+      if (!this.fds.has(pid) || this.liveFds.has(pid)) continue;
+      try {
+        this.liveFds.set(pid, openSync(join(dir, name), "r"));
+      } catch {
+        // Gone already.
+      }
+    }
+  }
+
+  private untrackLive(pid: number): void {
+    const fd = this.liveFds.get(pid);
+    if (fd === undefined) return;
+    closeQuietly(fd);
+    this.liveFds.delete(pid);
+  }
+
+  /**
+   * A process's live heap bytes, or undefined when its page is not (yet) this process's: the magic
+   * and pid are written after the counters are in place. Live is signed (a mark racing with other
+   * threads can leave it slightly below 0): counted as 0 then.
+   */
+  private readLive(fd: number, pid: number): number | undefined {
+    try {
+      const n = readSync(fd, this.liveBuffer, 0, LIVE_BYTES, 0);
+      if (n < LIVE_BYTES) return undefined;
+      const b = this.liveBuffer;
+      if (b.readUInt32LE(32) !== LIVE_MAGIC || b.readUInt32LE(36) !== pid) return undefined;
+      return Math.max(0, Number(b.readBigInt64LE(0)));
+    } catch {
+      return undefined;
     }
   }
 
@@ -218,7 +291,15 @@ function halve(points: TimelinePoint[]): TimelinePoint[] {
   for (let i = 0; i < points.length; i += 2) {
     const a = points[i]!;
     const b = points[i + 1];
-    out.push(b && b.rss > a.rss ? b : a);
+    if (!b) {
+      out.push(a);
+      continue;
+    }
+    // Each pair's higher RSS and higher heap, so that neither line loses its peak.
+    const kept = b.rss > a.rss ? { ...b } : { ...a };
+    const heap = Math.max(a.heap ?? -1, b.heap ?? -1);
+    if (heap >= 0) kept.heap = heap;
+    out.push(kept);
   }
   return out;
 }

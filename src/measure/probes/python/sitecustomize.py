@@ -182,9 +182,8 @@ _MiB = 1024 * 1024
 
 
 class _membudget_sites:
-    """Attribution (MEMBUDGET_SITES=N): a daemon thread polls tracemalloc every 10 ms, records the
-    traced heap every 20 ms for the timeline, and snapshots the traces when the heap is near a peak
-    that grew by max(5 %, 1 MiB) since the kept snapshot; the snapshot with the most traced memory
+    """Attribution (MEMBUDGET_SITES=N): a daemon thread polls tracemalloc every 10 ms and snapshots
+    the traces when the heap is near a peak that grew by max(5 %, 1 MiB) since the kept snapshot; the snapshot with the most traced memory
     wins. A snapshot is folded at once into sites (innermost user frame, by line) and only the top
     N are kept. It runs only in the attribution run, whose figures are not used."""
 
@@ -213,9 +212,6 @@ class _membudget_sites:
         self.peak = 0
         self.snapshots = 0
         self.next_ok = 0.0
-        self.timeline = []
-        self.stride = 1  # the timeline keeps every stride-th sample (halved when it grows long)
-        self.ticks = 0
 
     def restart(self):
         self.reset()
@@ -301,20 +297,8 @@ class _membudget_sites:
         self.tracer.reset_peak()
         self.next_ok = self.perf_counter() + 2 * (self.perf_counter() - began)
 
-    def record(self, current):
-        self.ticks += 1
-        if self.ticks % self.stride:
-            return
-        self.timeline.append((self.time.time(), current))
-        if len(self.timeline) >= 2000:
-            # Halve, keeping the higher of each pair so that peaks survive.
-            pairs = self.timeline
-            self.timeline = [max(pairs[i : i + 2], key=lambda p: p[1]) for i in range(0, len(pairs), 2)]
-            self.stride *= 2
-
     def loop(self, generation):
         sleep = self.time.sleep
-        tick = 0
         while not self.stop and generation == self.generation:
             sleep(0.01)
             try:
@@ -324,9 +308,6 @@ class _membudget_sites:
                     if self.stop or generation != self.generation:
                         return
                     current = self.observe()
-                    tick += 1
-                    if tick % 2 == 0:
-                        self.record(current)
                     if self.due(current):
                         self.snapshot(current)
             except Exception:
@@ -334,7 +315,8 @@ class _membudget_sites:
 
     def finish(self, extra):
         """At exit: stop the thread, snapshot once more if the peak was never captured, and add
-        "sites" and "heapTimeline" (JSON text) to the file's extra."""
+        "sites" (JSON text) to the file's extra. (The heap timeline is the normal run's, sampled
+        by the runner beside RSS: this run draws nothing.)"""
         self.stop = True
         if not self.lock.acquire(timeout=30):
             return
@@ -342,11 +324,9 @@ class _membudget_sites:
             if not self.tracer.is_tracing():
                 return
             current = self.observe()
-            self.record(current)
             if self.kept is None or self.peak > self.snap_peak:
                 self.snapshot(current)
             extra["sites"] = self.sites_json()
-            extra["heapTimeline"] = "[%s]" % ",".join("[%r,%d]" % (t, b) for t, b in self.timeline)
         except Exception:
             pass
         finally:

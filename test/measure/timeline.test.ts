@@ -1,0 +1,73 @@
+// The heap timeline of Python and native programs: sampled by the runner beside RSS from the
+// allocation probe's <pid>.live pages, in the normal instrumented run (no attribution run).
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import type { Scenario } from "../../src/config/types.js";
+import { chooseTimeline, measureScenario } from "../../src/measure/scenario.js";
+
+const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/python/", import.meta.url));
+const MiB = 1024 * 1024;
+
+function scenario(run: string): Scenario {
+  return {
+    name: "timeline",
+    run,
+    runtime: "python",
+    cwd: WORKLOADS,
+    env: {},
+    timeout: 120,
+    repeat: 1,
+    tolerance: 0.02,
+    sites: "never",
+    budget: {},
+    source: { line: 1, budgetLines: {} },
+  };
+}
+
+describe("the heap timeline of a Python run", () => {
+  it("samples heap and RSS in the same run on one clock; the highest heap within 2 % of peakHeap", async () => {
+    const m = await measureScenario(scenario("python3 build_free.py"));
+    const [instrumented, clean] = m.runs;
+    expect(instrumented?.instrumented).toBe(true);
+    expect(clean?.instrumented).toBe(false);
+    const timeline = m.timeline ?? [];
+    const first = timeline.findIndex((p) => p.heap !== undefined);
+    expect(first).toBeGreaterThanOrEqual(0);
+    // One sampler, one clock: from the process's start on, every RSS sample of a live tree
+    // carries the heap read on the same tick (no second series merged in, no stretched time axis).
+    const sampled = timeline.slice(first).filter((p) => p.rss > 0);
+    expect(sampled.length).toBeGreaterThan(10);
+    expect(sampled.every((p) => p.heap !== undefined)).toBe(true);
+    const heaps = sampled.map((p) => p.heap ?? 0);
+    const high = Math.max(...heaps);
+    const peakHeap = instrumented!.figures.peakHeap!;
+    expect(peakHeap).toBeGreaterThan(45 * MiB);
+    expect(peakHeap).toBeLessThan(56 * MiB);
+    expect(Math.abs(high - peakHeap) / peakHeap).toBeLessThan(0.02);
+    // The run is the instrumented one: its RSS (the probe's headers included) is this line's.
+    const rssHigh = Math.max(...timeline.map((p) => p.rss));
+    expect(rssHigh).toBeLessThanOrEqual(instrumented!.figures.peakRss! * 1.05);
+    expect(rssHigh).toBeGreaterThan(high);
+    // The heap falls when the rows are freed, while the process lingers.
+    const at = heaps.indexOf(high);
+    expect(Math.min(...heaps.slice(at))).toBeLessThan(high * 0.1);
+    // The timeline spans the instrumented run's wall time, not a rescaled other run's.
+    expect(Math.abs(timeline.at(-1)!.t - instrumented!.figures.wallTime!)).toBeLessThan(0.1);
+  });
+});
+
+describe("which run's timeline is drawn (pure)", () => {
+  const none = { timeline: undefined, instrumented: true, heap: false };
+  const rssOnly = { timeline: [{ t: 0, rss: 1 }], instrumented: true, heap: false };
+  const withHeap = { timeline: [{ t: 0, rss: 1, heap: 1 }], instrumented: true, heap: true };
+  it("keeps the first run with a heap line over any other, and a clean RSS run when no run has one", () => {
+    expect(chooseTimeline(none, { instrumented: true, heap: true })).toBe(true);
+    expect(chooseTimeline(withHeap, { instrumented: false, heap: false })).toBe(false);
+    expect(chooseTimeline(withHeap, { instrumented: true, heap: true })).toBe(false);
+    expect(chooseTimeline(rssOnly, { instrumented: false, heap: false })).toBe(true);
+    expect(chooseTimeline(rssOnly, { instrumented: true, heap: true })).toBe(true);
+    expect(chooseTimeline({ ...rssOnly, instrumented: false }, { instrumented: false, heap: false })).toBe(
+      false,
+    );
+  });
+});
