@@ -51,11 +51,16 @@ static inline void *py_finish(char *base, size_t n) {
   return user;
 }
 
+/* A zero-byte request still takes one byte more: with an empty user area its pointer would be the
+   address of the next slot in pymalloc's pool, and a block there from before the hook would then
+   find our tag right before it and pass for ours. */
+#define PY_ROOM(n) ((n) + HDR + ((n) == 0))
+
 static void *py_malloc(void *ctx, size_t n) {
   py_allocator *next = ctx;
   if (MB_UNLIKELY(n > PY_SIZE_MASK - HDR)) return NULL;
   mb_in_hook++;
-  char *base = next->malloc(next->ctx, n + HDR);
+  char *base = next->malloc(next->ctx, PY_ROOM(n));
   mb_in_hook--;
   return MB_LIKELY(base != NULL) ? py_finish(base, n) : NULL;
 }
@@ -65,7 +70,7 @@ static void *py_calloc(void *ctx, size_t nelem, size_t elsize) {
   size_t n;
   if (__builtin_mul_overflow(nelem, elsize, &n) || n > PY_SIZE_MASK - HDR) return NULL;
   mb_in_hook++;
-  char *base = next->calloc(next->ctx, 1, n + HDR);
+  char *base = next->calloc(next->ctx, 1, PY_ROOM(n));
   mb_in_hook--;
   return base ? py_finish(base, n) : NULL;
 }
@@ -92,10 +97,15 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
   uint64_t *h = (uint64_t *)p - 2;
   if (MB_LIKELY(h[1] == py_tag(p))) {
     uint64_t word = h[0];
+    /* A block that moves leaves its old header in freed memory: no stale tag may stay there. */
+    h[1] = 0;
     mb_in_hook++;
-    char *base = next->realloc(next->ctx, h, n + HDR);
+    char *base = next->realloc(next->ctx, h, PY_ROOM(n));
     mb_in_hook--;
-    if (!base) return NULL; /* the old block is untouched and still counted */
+    if (!base) {
+      h[1] = py_tag(p); /* the old block is untouched and still counted */
+      return NULL;
+    }
     /* Old freed, then new allocated, as the interposer counts realloc. */
     if ((word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
     return py_finish(base, n);
@@ -103,7 +113,7 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
   /* A block from before the hook: resize it with room for a header, then shift the contents up
      (realloc kept min(old, n + HDR) bytes, so the first min(old, n) are all there). */
   mb_in_hook++;
-  char *base = next->realloc(next->ctx, p, n + HDR);
+  char *base = next->realloc(next->ctx, p, PY_ROOM(n));
   mb_in_hook--;
   if (!base) return NULL;
   memmove(base + HDR, base, n);
