@@ -1269,6 +1269,14 @@ section("## pytest plugin (per-test figures)", () => {
     `${pct(cost)} of ${secs(walls[0])}, ${recorded} tests recorded (target ≤ 5 %)`,
   );
 });
+// The load-scenario section is asynchronous (an HTTP driver): its own script, run here as a child.
+out.push("");
+progress("load scenarios");
+{
+  const r = run(process.execPath, [join(ROOT, "bench", "load.mjs")], { cwd: ROOT });
+  if (r.status === 0) out.push(...r.stdout.trimEnd().split("\n"), "");
+  else out.push("## Load scenarios", "", `**This section failed:** ${r.stderr.trim().slice(-800)}`, "");
+}
 
 // ---------------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import type { SitesMode } from "../model/sites.js";
 import type { TestMetricKey } from "../model/tests.js";
 import { parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
 import { duplicateKeys, readBudgetText, tooDeep, type Unplaced } from "./read.js";
+import { type LoadInput, loadPlanOf } from "./load-block.js";
 import { inferRuntime } from "./runtime.js";
 import type { Plan, Scenario, TestRule } from "./types.js";
 import { budgetValidator, type Validator } from "./validator.js";
@@ -107,6 +108,7 @@ interface ScenarioInput {
   sites?: SitesMode | boolean;
   budget?: Partial<Record<MetricKey, number | string>>;
   tests?: Record<string, Partial<Record<TestMetricKey, number | string>>>;
+  load?: LoadInput;
 }
 
 function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: string, display: string): Plan {
@@ -156,6 +158,12 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
       return { pattern, budget, line: locate(root, [...path, "tests", pattern], lines).line };
     });
     const cwd = resolve(dirname(absolute), s.cwd ?? ".");
+    if (s.load?.readyTimeout !== undefined)
+      valueAt([...path, "load", "readyTimeout"], s.load.readyTimeout, "duration");
+    if (s.load?.grace !== undefined) valueAt([...path, "load", "grace"], s.load.grace, "duration");
+    const load = loadPlanOf(s.load, s.budget ?? {}, (at, p) =>
+      problems.push({ pointer: pointerOf([...path, ...at]), ...locate(root, [...path, ...at], lines), ...p }),
+    );
     return {
       name,
       ...(s.description !== undefined ? { description: s.description } : {}),
@@ -169,6 +177,7 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
       sites: sitesMode(s.sites ?? defaults.sites ?? DEFAULTS.sites),
       budget,
       ...(tests.length > 0 ? { tests } : {}),
+      ...(load ? { load } : {}),
       source: { line: locate(root, path, lines, true).line, budgetLines },
     };
   });
@@ -202,7 +211,8 @@ function syntaxAt(path: string[]): Syntax | undefined {
   if (inBudget && (BUDGET_KEYS as readonly string[]).includes(last)) {
     return SYNTAX_OF_UNIT[METRICS[last as MetricKey].unit];
   }
-  if (last === "timeout") return "duration";
+  if (last === "timeout" || last === "readyTimeout" || last === "grace") return "duration";
+  if (last === "requests" && path.at(-2) === "load") return "count";
   if (last === "tolerance") return "percent";
   return undefined;
 }

@@ -22,6 +22,8 @@ export interface Scenario {
   budget: Partial<Record<MetricKey, number>>;
   /** pytest: budgets per test, by node-id glob, in the budget file's order. */
   tests?: TestRule[];
+  /** Makes the scenario a service under load (docs/load.md). */
+  load?: LoadPlan;
   /** Lines in the budget file, for annotations. */
   source: { line: number; budgetLines: Partial<Record<MetricKey, number>> };
 }
@@ -42,4 +44,24 @@ export interface TestRule {
   budget: Partial<Record<TestMetricKey, number>>;
   /** Line of the pattern in the budget file. */
   line: number;
+}
+
+/** A load scenario's `load` block resolved: {port} is still in the strings (substituted per run). */
+export interface LoadPlan {
+  /** Loopback http:// URL polled until it answers below 400. */
+  ready: string;
+  /** Seconds. */
+  readyTimeout: number;
+  /** The built-in driver's URL ({i}: the request's number); exactly one of url and drive. */
+  url?: string;
+  method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
+  /** The user's own driver, run once per round. */
+  drive?: string;
+  requests: number;
+  concurrency: number;
+  rounds: number;
+  /** Rounds left out of the slope. */
+  warmup: number;
+  /** Seconds between SIGTERM and SIGKILL when the service is stopped. */
+  grace: number;
 }

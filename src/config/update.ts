@@ -74,7 +74,13 @@ function tidy(metric: MetricKey, raw: number): { value: number; text: string | n
   const unit = METRICS[metric].unit;
   if (unit === "bytes" || unit === "bytesPerSecond") {
     const [size, suffix] =
-      raw >= 1024 * MiB ? [1024 * MiB, "GiB"] : raw >= MiB ? [MiB, "MiB"] : [1024, "KiB"];
+      raw >= 1024 * MiB
+        ? [1024 * MiB, "GiB"]
+        : raw >= MiB
+          ? [MiB, "MiB"]
+          : raw >= 1024 || metric !== "retainedPerRequest"
+            ? [1024, "KiB"]
+            : [1, "B"];
     const n = roundUp(raw / size);
     return { value: Math.round(n * size), text: `${n} ${suffix}${unit === "bytesPerSecond" ? "/s" : ""}` };
   }

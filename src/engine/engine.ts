@@ -20,6 +20,7 @@ import { budgetsOfPlan } from "../verdict/budgets.js";
 import { judge, withSiteDiffs } from "../verdict/judge.js";
 import { summarise } from "../verdict/summarise.js";
 import { summariseTests } from "../verdict/tests.js";
+import { attributeLoad, isLoad, loadSummary, measureLoad, wantsLoadSites } from "./load.js";
 
 export interface RunOptions extends MeasureHooks {
   /** Only these scenarios (by name); all when empty. */
@@ -53,10 +54,14 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
   const notes = new Set<string>();
   let python: string | undefined;
   for (const scenario of scenarios) {
-    const measured = await measureScenario(scenario, options);
+    const measured = isLoad(scenario)
+      ? await measureLoad(scenario, options)
+      : await measureScenario(scenario, options);
     python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
-    reports.push(scenarioReport(scenario, measured.runs, measured.timeline));
+    const report = scenarioReport(scenario, measured.runs, measured.timeline);
+    const load = isLoad(scenario) ? loadSummary(scenario, measured.runs) : undefined;
+    reports.push(load ? { ...report, load } : report);
   }
   const report: Report = {
     version: REPORT_VERSION,
@@ -141,9 +146,20 @@ export async function attributeSites(
       scenario.runtime !== "native" &&
       s.status !== "error" &&
       s.status !== "removed" &&
-      (chosen ? chosen.has(s.name) : wantsSites(scenario.sites, s.status));
+      (chosen
+        ? chosen.has(s.name)
+        : isLoad(scenario)
+          ? wantsLoadSites(scenario, s)
+          : wantsSites(scenario.sites, s.status));
     if (!wanted) {
       scenarios.push(s);
+      continue;
+    }
+    if (isLoad(scenario)) {
+      scenarios.push(
+        await attributeLoad(scenario, s, dirname(plan.file), options, options.limit ?? SITE_LIMIT),
+      );
+      changed = true;
       continue;
     }
     const wall = s.metrics.wallTime?.value ?? 0;
@@ -169,7 +185,9 @@ export async function attributeSites(
 
 /** The scenarios of a report that carry sites: what to attribute on the other side of a comparison. */
 export function scenariosWithSites(report: Report): string[] {
-  return report.scenarios.filter((s) => s.sites?.peak || s.sites?.allocated).map((s) => s.name);
+  return report.scenarios
+    .filter((s) => s.sites?.peak || s.sites?.allocated || s.sites?.retained)
+    .map((s) => s.name);
 }
 
 export function selectScenarios(plan: Plan, only: string[] | undefined): Scenario[] {
@@ -258,6 +276,7 @@ function runRecord(run: Run): RunRecord {
     figures: run.figures,
     instrumented: run.instrumented ?? true,
     processes: run.processes.length,
+    ...(run.rounds ? { rounds: run.rounds } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 // Plain data that flows out of the measure stage: one Run per execution of a scenario.
 import type { MetricKey } from "../model/metrics.js";
-import type { RunRecord } from "../model/report.js";
+import type { LoadRound, RunRecord } from "../model/report.js";
 import type { TestRun } from "./pytest-probe.js";
 
 /** Figures written by one probed process (one file per pid, or pid+thread for Node workers). */
@@ -40,4 +40,6 @@ export interface Run
   instrumented?: boolean;
   /** pytest runs: every test's figures and outcome, from the plugin's files. */
   tests?: TestRun;
+  /** Load scenarios: the figures at the end of each round. */
+  rounds?: LoadRound[];
 }

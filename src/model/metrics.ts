@@ -12,12 +12,27 @@ export const METRIC_KEYS = [
   "gcPause",
   "gcCollections",
   "wallTime",
+  "retainedPerRequest",
+  "p50Latency",
+  "p99Latency",
+  "throughput",
 ] as const;
 
 export type MetricKey = (typeof METRIC_KEYS)[number];
 
-/** The metrics a budget may name (every metric is budgetable). */
-export const BUDGET_KEYS: readonly MetricKey[] = METRIC_KEYS;
+/**
+ * The metrics a budget may name: all but throughput, where more is better and a ceiling would
+ * mean nothing (it is reported beside the latencies and GC pauses).
+ */
+export const BUDGET_KEYS: readonly MetricKey[] = METRIC_KEYS.filter((k) => k !== "throughput");
+
+/** The metrics only a load scenario (a service driven in rounds, docs/load.md) has. */
+export const LOAD_METRICS: readonly MetricKey[] = [
+  "retainedPerRequest",
+  "p50Latency",
+  "p99Latency",
+  "throughput",
+];
 
 import type { Unit } from "./units.js";
 
@@ -64,6 +79,27 @@ export const METRICS: Record<MetricKey, MetricInfo> = {
   gcPause: { unit: "seconds", label: "GC pause", description: "total time spent in garbage collection" },
   gcCollections: { unit: "count", label: "GC collections", description: "number of garbage collections" },
   wallTime: { unit: "seconds", label: "wall time", description: "the workload's wall-clock time" },
+  retainedPerRequest: {
+    unit: "bytes",
+    label: "retained per request",
+    description:
+      "load scenarios: the slope of the heap left after a full collection against requests served, over the rounds after warm-up (Theil–Sen)",
+  },
+  p50Latency: {
+    unit: "seconds",
+    label: "p50 latency",
+    description: "load scenarios: median request latency",
+  },
+  p99Latency: {
+    unit: "seconds",
+    label: "p99 latency",
+    description: "load scenarios: 99th percentile of request latency",
+  },
+  throughput: {
+    unit: "perSecond",
+    label: "throughput",
+    description: "load scenarios: requests answered per second while the driver ran",
+  },
 };
 
 /** How far a figure can be trusted: exact counts, derived estimates, or sampled values. */
@@ -84,6 +120,11 @@ export const FIGURES: Record<Runtime, Partial<Record<MetricKey, FigureInfo>>> = 
     allocated: { kind: "exact", deterministic: true },
     allocations: { kind: "exact", deterministic: true },
     gcCollections: { kind: "exact", deterministic: true },
+    retainedPerRequest: {
+      kind: "derived",
+      deterministic: false,
+      how: "Theil–Sen slope of live heap bytes after gc.collect() at each round's end (the interposer's live bytes, or tracemalloc's traced memory) against requests served",
+    },
   },
   node: {
     peakHeap: {
@@ -111,6 +152,11 @@ export const FIGURES: Record<Runtime, Partial<Record<MetricKey, FigureInfo>>> = 
       deterministic: false,
       how: "V8's main-thread time per GC, summed; varies widely between runs: report it, do not gate on it",
     },
+    retainedPerRequest: {
+      kind: "derived",
+      deterministic: false,
+      how: "Theil–Sen slope of V8's used heap after a forced full GC at each round's end against requests served",
+    },
   },
   native: {
     peakHeap: { kind: "exact", deterministic: true },
@@ -122,6 +168,7 @@ export const FIGURES: Record<Runtime, Partial<Record<MetricKey, FigureInfo>>> = 
 /** Figures measured the same way whatever the runtime (by the runner, not by a probe). */
 const RUNNER_FIGURES: Partial<Record<MetricKey, FigureInfo>> = {
   allocationRate: { kind: "derived", deterministic: false },
+  retainedPerRequest: { kind: "derived", deterministic: false },
   peakPss: {
     kind: "sampled",
     deterministic: false,
@@ -141,5 +188,6 @@ export const NEVER_MEASURED: Record<Runtime, Partial<Record<MetricKey, string>>>
     gcPause: "native programs have no GC probe",
     gcCollections: "native programs have no GC probe",
     peakExternal: "only Node.js has an external heap",
+    retainedPerRequest: "native programs have no probe that can trigger a full collection",
   },
 };

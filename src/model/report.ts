@@ -43,6 +43,41 @@ export interface RunRecord {
   processes: number;
   stdoutTail?: string;
   stderrTail?: string;
+  /** Load scenarios: the figures at the end of each round. */
+  rounds?: LoadRound[];
+}
+
+/** One round of a load scenario (docs/load.md): the figures at its end. */
+export interface LoadRound {
+  /** 1-based. */
+  round: number;
+  /** Requests answered since the start, at the round's end. */
+  requests: number;
+  /** Bytes the service's probed processes held after a full collection at the round's end, summed. */
+  retained?: number;
+  /** Requests of the round that failed (no answer, or a status of 400 or more). */
+  errors: number;
+  /** Seconds the round's requests took. */
+  seconds: number;
+}
+
+/** How a load scenario was driven, and what its rounds retained. */
+export interface LoadSummary {
+  /** "http": the built-in driver; "drive": the user's own command, once per round. */
+  driver: "http" | "drive";
+  requests: number;
+  concurrency?: number;
+  rounds: number;
+  warmup: number;
+  /** The rounds of one run (`run`): the first that gave a retained figure every round. */
+  perRound: LoadRound[];
+  run: number;
+  /** The leak rule held (in most runs): grew in every round after warm-up, slope above the floor. */
+  leak: boolean;
+  /** Bytes per request below which a slope is never a leak. */
+  floor: number;
+  /** The rule's finding in a sentence. */
+  why: string;
 }
 
 export interface Site {
@@ -52,6 +87,8 @@ export interface Site {
   bytes: number;
   count?: number;
   stack?: string[];
+  /** Load scenarios: bytes the site kept per request between the end of warm-up and the last round. */
+  perRequest?: number;
 }
 
 /** A site matched against the base: `bytes` at the head, `baseBytes` at the base (0: not among the base's sites). */
@@ -89,11 +126,15 @@ export interface ScenarioReport {
     peak?: Site[];
     /** Sites that allocated most over the run. */
     allocated?: Site[];
+    /** Load scenarios: the sites whose live bytes grew most between warm-up's end and the last round. */
+    retained?: Site[];
     /** Sites that grew most against the base, largest growth first (set by the judgement). */
     diff?: SiteGrowth[];
     /** Which list the diff compares. */
     diffOf?: "peak" | "allocated";
   };
+  /** Load scenarios: how the service was driven and what it kept, round by round. */
+  load?: LoadSummary;
   notes?: string[];
   /** pytest scenarios: every failing or regressed test, new and removed ones, the top 20 by peak heap. */
   tests?: TestReport[];

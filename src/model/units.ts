@@ -2,10 +2,10 @@
 // are these), parsed, bounded and printed. A bare number is the base unit (bytes, seconds, …).
 
 /** What a metric's figure is measured in. */
-export type Unit = "bytes" | "count" | "bytesPerSecond" | "seconds";
+export type Unit = "bytes" | "count" | "bytesPerSecond" | "seconds" | "perSecond";
 
 /** How a value is written in a budget file: the four metric units, and percentages (tolerance). */
-export type Syntax = "size" | "rate" | "duration" | "count" | "percent";
+export type Syntax = "size" | "rate" | "duration" | "count" | "percent" | "frequency";
 
 interface SyntaxInfo {
   /** "a size", for messages. */
@@ -80,6 +80,14 @@ export const SYNTAX: Record<Syntax, SyntaxInfo> = {
     max: 1e15,
     maxText: "1e15",
   },
+  frequency: {
+    what: "a frequency",
+    forms: "a number of events per second such as 2000/s, 2k/s or 1.5k req/s",
+    pattern: `^${S}${NUMBER}${S}([kKmMgG])?${S}(?:req${S})?/${S}[sS](?:[eE][cC])?${S}$`,
+    factors: { "": 1, k: 1e3, m: 1e6, g: 1e9 },
+    max: 1e12,
+    maxText: "1e12/s",
+  },
   percent: {
     what: "a percentage",
     forms: "a percentage such as 2% or 0.5%, from 0% to 1000%",
@@ -96,6 +104,7 @@ export const SYNTAX_OF_UNIT: Record<Unit, Syntax> = {
   bytesPerSecond: "rate",
   seconds: "duration",
   count: "count",
+  perSecond: "frequency",
 };
 
 const compiled = new Map<Syntax, RegExp>();
@@ -187,7 +196,14 @@ export function formatPercent(fraction: number, signed = false): string {
   return signed && p > 0 ? `+${text}` : text;
 }
 
+/** "1.2 k/s": events (requests) per second. */
+export function formatFrequency(perSecond: number): string {
+  if (!Number.isFinite(perSecond)) return "—";
+  return `${Math.abs(perSecond) < 100 ? perSecond.toFixed(1) : formatCount(perSecond)}/s`;
+}
+
 const FORMAT: Record<Unit, (value: number) => string> = {
+  perSecond: formatFrequency,
   bytes: formatSize,
   bytesPerSecond: formatRate,
   seconds: formatDuration,

@@ -9,6 +9,7 @@ import { formatSize, formatValue } from "../model/units.js";
 import { mermaidChart } from "./chart.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { fullCommit, repositoryUrl, runUrl } from "./links.js";
+import { loadBlock } from "./load.js";
 import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
 import { markdownTests } from "./tests.js";
 
@@ -308,9 +309,16 @@ function sitesBlock(report: Report, s: ScenarioReport, open: boolean): string | 
       ? `the sites that grew most against the base (${shown.of === "allocated" ? "bytes allocated" : "held at the peak"})`
       : shown.kind === "peak"
         ? `the sites holding most at the peak${s.sites?.diff ? " (none grew against the base)" : ""}`
-        : "the sites that allocated most";
+        : shown.kind === "retained"
+          ? "the lines that kept most per request after warm-up"
+          : "the sites that allocated most";
   const diff = shown.kind === "diff";
-  const head = diff ? ["Site", "Function", "Head", "Base", "Change"] : ["Site", "Function", "Bytes", "Count"];
+  const retained = shown.kind === "retained";
+  const head = diff
+    ? ["Site", "Function", "Head", "Base", "Change"]
+    : retained
+      ? ["Site", "Function", "Per request", "Kept after warm-up"]
+      : ["Site", "Function", "Bytes", "Count"];
   const lines = [
     `<details${open ? " open" : ""}><summary>Where the memory went in ${name}: ${what}</summary>`,
     "",
@@ -328,6 +336,8 @@ function sitesBlock(report: Report, s: ScenarioReport, open: boolean): string | 
         baseBytes > 0 ? formatSize(baseBytes) : "—",
         baseBytes > 0 ? (formatDelta((site.bytes - baseBytes) / baseBytes) ?? "—") : "new",
       );
+    } else if (retained) {
+      cells.push(site.perRequest !== undefined ? formatSize(site.perRequest) : "—", formatSize(site.bytes));
     } else {
       cells.push(formatSize(site.bytes), site.count !== undefined ? String(site.count) : "—");
     }
@@ -365,8 +375,18 @@ export function siteUrl(report: Report, location: string): string | undefined {
 
 /** Under a failing or regressed scenario: its memory over the run, base and head on the same axes. */
 function chartBlock(s: ScenarioReport, open: boolean): string | undefined {
+  const load = loadBlock(s, open, escapeMarkdown);
   const chart = mermaidChart(s);
-  if (!chart) return undefined;
+  if (!chart) return load;
+  if (load) return `${load}\n\n${timelineBlock(s, chart, open)}`;
+  return timelineBlock(s, chart, open);
+}
+
+function timelineBlock(
+  s: ScenarioReport,
+  chart: NonNullable<ReturnType<typeof mermaidChart>>,
+  open: boolean,
+): string {
   return [
     `<details${open ? " open" : ""}><summary>Memory over the run of ${escapeMarkdown(s.name)}</summary>`,
     "",

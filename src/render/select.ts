@@ -79,13 +79,15 @@ export function sortScenarios(scenarios: ScenarioReport[]): ScenarioReport[] {
 /** The sites worth showing under a scenario: the diff when something grew, else the head's own. */
 export function headlineSites(s: ScenarioReport):
   | {
-      kind: "diff" | "peak" | "allocated";
+      kind: "diff" | "peak" | "allocated" | "retained";
       sites: (Site & { baseBytes?: number })[];
       of?: "peak" | "allocated";
     }
   | undefined {
   const sites = s.sites;
   if (!sites) return undefined;
+  // A load scenario's lines that kept memory per request are what its reader came for.
+  if (sites.retained && sites.retained.length > 0) return { kind: "retained", sites: sites.retained };
   if (sites.diff && sites.diff.length > 0)
     return { kind: "diff", sites: sites.diff, of: sites.diffOf ?? "peak" };
   if (sites.peak && sites.peak.length > 0) return { kind: "peak", sites: sites.peak };

@@ -144,10 +144,19 @@ function siteLines(s: ScenarioReport): string[] {
       ? "sites that grew most against the base:"
       : shown.kind === "peak"
         ? "sites holding most at the peak:"
-        : "sites that allocated most:";
+        : shown.kind === "retained"
+          ? "sites that kept most per request after warm-up:"
+          : "sites that allocated most:";
   const rows = sites.map((site) => {
     const base = site.baseBytes;
-    const change = shown.kind !== "diff" ? "" : base ? `+${formatSize(site.bytes - base)}` : "new";
+    const change =
+      shown.kind === "retained"
+        ? `${formatSize(site.perRequest ?? 0)}/request`
+        : shown.kind !== "diff"
+          ? ""
+          : base
+            ? `+${formatSize(site.bytes - base)}`
+            : "new";
     const from = shown.kind === "diff" && base ? ` (from ${formatSize(base)})` : "";
     return {
       change,

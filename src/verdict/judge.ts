@@ -145,6 +145,7 @@ function judgeScenario(
       ...(budget !== undefined ? { budget } : {}),
       ...(b ? { base: { value: b.value, min: b.min, max: b.max, runs: b.runs } } : {}),
       tolerance: budgets.tolerance,
+      ...(metric === "retainedPerRequest" && s.load ? { leak: s.load.leak } : {}),
     });
   }
   const { reason: _reason, ...kept } = s;

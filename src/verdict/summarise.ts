@@ -11,7 +11,15 @@ export function median(values: number[]): number {
 export type Summary = Omit<MetricSummary, "status">;
 
 /** Figures that the allocation probe disturbs: never taken from an instrumented run when there are clean ones. */
-const CLEAN: ReadonlySet<MetricKey> = new Set(["wallTime", "peakRss", "peakPss", "gcPause"]);
+const CLEAN: ReadonlySet<MetricKey> = new Set([
+  "wallTime",
+  "peakRss",
+  "peakPss",
+  "gcPause",
+  "p50Latency",
+  "p99Latency",
+  "throughput",
+]);
 
 type RunFigures = { figures: Partial<Record<MetricKey, number>>; error?: string; instrumented?: boolean };
 

@@ -3,6 +3,7 @@ import { METRICS, type MetricKey, type Unit } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
 import { type Status, shownStatus, worst } from "../model/status.js";
 import { formatValue } from "../model/units.js";
+import { LEAK_FLOOR } from "./load.js";
 import type { Summary } from "./summarise.js";
 
 export interface JudgeInput {
@@ -11,6 +12,11 @@ export interface JudgeInput {
   budget?: number;
   base?: { value: number; min: number; max: number; runs?: number };
   tolerance: number;
+  /**
+   * retainedPerRequest only: whether the leak rule held (src/verdict/load.ts). A slope above its
+   * budget without a leak (the heap did not grow in every round) passes, with the reason.
+   */
+  leak?: boolean;
 }
 
 /**
@@ -18,7 +24,7 @@ export interface JudgeInput {
  * head's minimum exceed the base's maximum by more than the tolerance, so that run-to-run noise
  * (which a deterministic figure does not have: there min = max) cannot flake a pull request.
  */
-export function judgeMetric({ summary, metric, budget, base, tolerance }: JudgeInput): MetricSummary {
+export function judgeMetric({ summary, metric, budget, base, tolerance, leak }: JudgeInput): MetricSummary {
   const judged: MetricSummary = { ...summary, status: "pass" };
   if (budget !== undefined) judged.budget = budget;
   if (base) {
@@ -31,14 +37,18 @@ export function judgeMetric({ summary, metric, budget, base, tolerance }: JudgeI
     if (base.value !== 0) judged.delta = (summary.value - base.value) / base.value;
   }
   const unit = METRICS[metric].unit;
-  if (budget !== undefined && summary.value > budget) {
+  const notALeak = metric === "retainedPerRequest" && leak === false;
+  if (budget !== undefined && summary.value > budget && notALeak) {
+    judged.reason = `${METRICS[metric].label} ${formatValue(unit, summary.value)} is over its budget of ${formatValue(unit, budget)}, but the retained heap did not grow in every round after warm-up: not a leak`;
+  } else if (budget !== undefined && summary.value > budget) {
     judged.status = "over";
     judged.reason = `${METRICS[metric].label} ${formatValue(unit, summary.value)} is over its budget of ${formatValue(unit, budget)}`;
   } else if (
     base &&
     canRegress(metric, summary, base) &&
     summary.min > base.max * (1 + tolerance) &&
-    summary.min - base.max >= (metric === "gcCollections" ? 10 : REGRESSION_FLOOR[METRICS[metric].unit])
+    !notALeak &&
+    summary.min - base.max >= (METRIC_FLOOR[metric] ?? REGRESSION_FLOOR[METRICS[metric].unit])
   ) {
     judged.status = "regressed";
     judged.reason = `${METRICS[metric].label} grew from ${formatValue(unit, base.value)} to ${formatValue(unit, summary.value)}, more than the ${(tolerance * 100).toFixed(1)}% tolerance`;
@@ -57,10 +67,17 @@ const REGRESSION_FLOOR: Record<Unit, number> = {
   bytesPerSecond: 256 * 1024,
   count: 1000,
   seconds: 0,
+  perSecond: 0,
+};
+
+/** Per-metric floors where the unit's would be wrong: a few collections more, a few bytes per request. */
+const METRIC_FLOOR: Partial<Record<MetricKey, number>> = {
+  gcCollections: 10,
+  retainedPerRequest: LEAK_FLOOR,
 };
 
 /** Timings too noisy on shared runners to gate on by default (see docs/verdicts.md). */
-const NEVER_REGRESSED: ReadonlySet<MetricKey> = new Set(["wallTime", "gcPause"]);
+const NEVER_REGRESSED: ReadonlySet<MetricKey> = new Set(["wallTime", "gcPause", "throughput"]);
 
 /**
  * Whether a growth can be called a regression: a deterministic figure always can; a noisy one only

@@ -4,7 +4,7 @@ import { loadPlan } from "../../config/load.js";
 import { applyBudgetUpdates, budgetUpdates } from "../../config/update.js";
 import { runPlan } from "../../engine/engine.js";
 import { UsageError } from "../../model/errors.js";
-import { METRIC_KEYS, METRICS, type MetricKey } from "../../model/metrics.js";
+import { BUDGET_KEYS, METRICS, type MetricKey } from "../../model/metrics.js";
 import { displayPath } from "../../model/paths.js";
 import { formatValue, parsePercent } from "../../model/units.js";
 import { progressPrinter } from "../../render/progress.js";
@@ -39,8 +39,10 @@ export const update = defineCommand({
       throw new UsageError(`--headroom takes a percentage such as 10%, not "${argv.headroom}"`);
     const metrics = argv.metrics?.flatMap((m) => m.split(",")).map((m) => m.trim());
     for (const m of metrics ?? []) {
-      if (!(METRIC_KEYS as readonly string[]).includes(m)) {
-        throw new UsageError(`--metrics: no metric "${m}"; the metrics are ${METRIC_KEYS.join(", ")}`);
+      if (!(BUDGET_KEYS as readonly string[]).includes(m)) {
+        throw new UsageError(
+          `--metrics: no budgetable metric "${m}"; the metrics are ${BUDGET_KEYS.join(", ")}`,
+        );
       }
     }
     const report = argv.from

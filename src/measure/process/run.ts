@@ -34,6 +34,11 @@ export interface RunSpec {
   signal?: AbortSignal;
   /** Where the allocation probe publishes live heaps (`<pid>.live`): sampled into the timeline. */
   liveDir?: string;
+  /**
+   * The caller is done with a service (a load scenario): SIGTERM, grace, SIGKILL as on a timeout,
+   * but an exit within the grace is the expected end, not an error, whatever its status.
+   */
+  stop?: AbortSignal;
   /** false runs the command without rsswrap (peakRss then comes from sampling); for tests. */
   useRsswrap?: boolean;
 }
@@ -107,7 +112,7 @@ class Execution {
   private started = 0;
   private exitedAt: number | undefined;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private stopReason: "timeout" | "cancelled" | undefined;
+  private stopReason: "timeout" | "cancelled" | "stopped" | undefined;
   private sentKill = false;
   private gaveUp = false;
   private startError: string | undefined;
@@ -118,6 +123,7 @@ class Execution {
   /** What the command left running (found here when there is no rsswrap to find it). */
   private leftovers: { count: number; named: Leftover[]; killed: boolean } | undefined;
   private onAbort = (): void => this.stop("cancelled");
+  private onStop = (): void => this.stop("stopped");
 
   constructor(
     private readonly spec: RunSpec,
@@ -213,6 +219,10 @@ class Execution {
     if (spec.signal) {
       if (spec.signal.aborted) this.stop("cancelled");
       else spec.signal.addEventListener("abort", this.onAbort, { once: true });
+    }
+    if (spec.stop) {
+      if (spec.stop.aborted) this.stop("stopped");
+      else spec.stop.addEventListener("abort", this.onStop, { once: true });
     }
   }
 
@@ -317,7 +327,7 @@ class Execution {
   }
 
   /** Timeout or cancellation: SIGTERM to the group, SIGKILL to the whole tree after the grace. */
-  private stop(reason: "timeout" | "cancelled"): void {
+  private stop(reason: "timeout" | "cancelled" | "stopped"): void {
     if (this.stopReason || this.settled || !this.child?.pid) return;
     this.stopReason = reason;
     const pid = this.child.pid;
@@ -364,6 +374,7 @@ class Execution {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.spec.signal?.removeEventListener("abort", this.onAbort);
+    this.spec.stop?.removeEventListener("abort", this.onStop);
     this.sampler?.stop();
     for (const stream of this.streams) stream.destroy();
     this.settle!(this.outcome());
@@ -416,6 +427,10 @@ class Execution {
 
   private describeError(exitCode: number | null, signal: string | null): string | undefined {
     if (this.startError) return this.startError;
+    if (this.stopReason === "stopped") {
+      if (!this.sentKill) return undefined;
+      return `it did not exit within ${formatMs(this.graceMs)} of SIGTERM: killed with SIGKILL${this.gaveUp ? " (it still had not exited)" : ""}`;
+    }
     if (this.stopReason) {
       const what =
         this.stopReason === "timeout" ? `timed out after ${formatMs(this.spec.timeoutMs)}` : "cancelled";
