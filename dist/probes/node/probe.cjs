@@ -319,6 +319,29 @@
     };
   }
 
+  /**
+   * For the load probe (load.cjs): runs `fn` (a forced full collection at a round's end) with its
+   * GCs left out of gcPause, gcCollections and the per-type counts: they are membudget's, not the
+   * workload's. What they freed still counts in allocated, and the heap before them in peakHeap.
+   */
+  function aside(fn) {
+    checkpoint(true);
+    const saved = { pauseMicros, collections, byType: { ...byType } };
+    try {
+      return fn();
+    } finally {
+      checkpoint(true);
+      pauseMicros = saved.pauseMicros;
+      collections = saved.collections;
+      for (const key of Object.keys(byType)) delete byType[key];
+      Object.assign(byType, saved.byType);
+    }
+  }
+  Object.defineProperty(globalThis, Symbol.for("membudget.node-probe.api"), {
+    value: { aside, foldProfile },
+    enumerable: false,
+  });
+
   // 'exit' also fires on process.exit() and after an uncaught exception (code 1 or 7).
   process.on("exit", (code) => {
     try {
