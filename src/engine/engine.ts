@@ -7,7 +7,7 @@ import { attributionRun, type MeasureHooks, measureScenario } from "../measure/s
 import { relativeSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
 import type { Run } from "../measure/types.js";
 import { UsageError } from "../model/errors.js";
-import { METRIC_KEYS, METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
+import { LOAD_METRICS, METRIC_KEYS, METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
 import {
   REPORT_VERSION,
   type Report,
@@ -240,6 +240,8 @@ function scenarioReport(
     // Every metric this runtime's probes give, and did not give here, says why (never a silent gap).
     const unavailable: NonNullable<ScenarioReport["unavailable"]> = {};
     for (const metric of METRIC_KEYS) {
+      // A load metric means nothing for a command that runs to its end: not a gap to explain.
+      if (!scenario.load && LOAD_METRICS.includes(metric)) continue;
       if (!metrics[metric]) unavailable[metric] = unavailableReason(scenario, runs, metric);
     }
     if (Object.keys(unavailable).length > 0) report.unavailable = unavailable;
