@@ -43,11 +43,15 @@ export function loadSummary(scenario: LoadScenario, runs: Run[]): ScenarioReport
   );
 }
 
-/** Whether a judged load scenario gets its attribution run: it leaks, broke a budget, or asks always. */
+/**
+ * Whether a judged load scenario gets its attribution run: as for any scenario, when it broke a
+ * budget or regressed ("auto"; a leak over its retainedPerRequest budget is "over"), or always.
+ * A slope the budget allows is the user's to allow: no extra run for it.
+ */
 export function wantsLoadSites(scenario: Scenario, s: ScenarioReport): boolean {
   if (scenario.sites === "never" || s.status === "error" || s.status === "removed") return false;
   if (scenario.sites === "always") return true;
-  return s.load?.leak === true || s.status === "over" || s.status === "regressed";
+  return s.status === "over" || s.status === "regressed";
 }
 
 /** The scenario's report with the sites that grew after warm-up (paths relative to the repository). */
