@@ -161,6 +161,13 @@ function runOf(
     unavailable.p50Latency = why;
     unavailable.p99Latency = why;
   }
+  if (scenario.runtime === "python" && instrumented && !interposerHasLive()) {
+    const why =
+      "Python load scenarios run under tracemalloc until the malloc interposer exports its live bytes (membudget_live)";
+    unavailable.allocated = why;
+    unavailable.allocations = why;
+    unavailable.allocationRate = why;
+  }
   if (Object.keys(unavailable).length > 0) run.unavailable = unavailable;
   if (served.error) run.error = served.error;
   else if (instrumented && scenario.runtime !== "native" && merged.processes.length === 0) {
