@@ -209,7 +209,10 @@ def _membudget_load_install():
 
             def on_term(signum, frame):
                 # What the default action would have said (128 + 15), through a normal exit: atexit
-                # handlers run, and with them the probes that write their figures.
+                # handlers run, and with them the probes that write their figures. A second SIGTERM
+                # (the runner's wrapper signals the group, then the whole tree) must not cut the
+                # exit short in the middle of writing them: SIGKILL after the grace still applies.
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
                 raise SystemExit(128 + signum)
 
             signal.signal(signal.SIGTERM, on_term)
