@@ -200,7 +200,7 @@ export function loadProbeEnv(
     ? probe.notes
     : mode === "instrumented"
       ? [
-          "Python load scenarios: allocated and allocations unavailable, peakHeap and the retained heap from tracemalloc (the malloc interposer does not export its live bytes, membudget_live)",
+          "Python load scenarios: allocated and allocations unavailable, peakHeap and the retained heap from tracemalloc (the malloc interposer does not export its live bytes)",
         ]
       : [];
   const ours = probe.env["PYTHONPATH"]!;
@@ -220,11 +220,12 @@ export function loadProbeEnv(
 }
 
 let hasLive: boolean | undefined;
-/** Whether the malloc interposer built from this version's source exports membudget_live. */
+/** Whether the malloc interposer built from this version's source exports its live bytes. */
 function interposerHasLive(): boolean {
   hasLive ??= (() => {
     try {
-      return readFileSync(probeFile("native", "mbmalloc.c"), "utf8").includes("membudget_live(");
+      const source = readFileSync(probeFile("native", "mbmalloc.c"), "utf8");
+      return source.includes("membudget_counters(") || source.includes("membudget_live(");
     } catch {
       return false;
     }

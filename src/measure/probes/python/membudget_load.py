@@ -5,8 +5,8 @@
 #   "mark\n"      -> gc.collect(), then tracemalloc's live bytes by line (attribution run)
 #   "sites N\n"   -> gc.collect(), the same again, compared with the mark: the N lines whose live
 #                    bytes grew most since "mark"
-# Live bytes are the malloc interposer's (membudget_live, through ctypes as sitecustomize.py
-# reaches the interposer) when it exports them, else tracemalloc's traced memory.
+# Live bytes are the malloc interposer's (membudget_counters, through ctypes as sitecustomize.py
+# reaches the interposer) when it is loaded, else tracemalloc's traced memory.
 # It also turns SIGTERM (when the program leaves it at its default) into SystemExit, so that the
 # probes' figures are written at exit when the runner stops the service.
 import os
@@ -38,9 +38,22 @@ def _membudget_load_install():
         try:
             import ctypes
 
-            live = ctypes.CDLL(None).membudget_live
-            live.restype = ctypes.c_longlong
-            live.argtypes = []
+            found = ctypes.CDLL(None)
+            if hasattr(found, "membudget_live"):
+                live = found.membudget_live
+                live.restype = ctypes.c_longlong
+                live.argtypes = []
+            else:
+                # membudget_counters(out[4]): live, peak, total, count; the first is what we need.
+                counters = found.membudget_counters
+                counters.restype = None
+                counters.argtypes = [ctypes.POINTER(ctypes.c_int64)]
+                buffer = (ctypes.c_int64 * 4)()
+
+                def live():
+                    counters(buffer)
+                    return buffer[0]
+
         except Exception:
             live = None
 
