@@ -163,7 +163,7 @@ function runOf(
   }
   if (scenario.runtime === "python" && instrumented && !interposerHasLive()) {
     const why =
-      "Python load scenarios run under tracemalloc until the malloc interposer exports its live bytes (membudget_live)";
+      "Python load scenarios run under tracemalloc when the malloc interposer does not export its live bytes";
     unavailable.allocated = why;
     unavailable.allocations = why;
     unavailable.allocationRate = why;
@@ -179,7 +179,7 @@ function runOf(
 /**
  * The environment of a load run: the runtime's probes (Node.js: with figures written on SIGTERM,
  * since the runner ends the service so) plus the load probe. Python's live heap comes from the
- * malloc interposer when it exports it (membudget_live), else from tracemalloc, with the
+ * malloc interposer when it exports it (membudget_counters), else from tracemalloc, with the
  * interposer left out (it would count tracemalloc's own tables as the workload's).
  */
 export function loadProbeEnv(

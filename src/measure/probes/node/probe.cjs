@@ -362,11 +362,14 @@
   if (process.env.MEMBUDGET_NODE_SIGNALS === "1" && threadId === 0) {
     for (const signal of ["SIGTERM", "SIGINT"]) {
       const onSignal = () => {
-        process.removeListener(signal, onSignal);
+        // Written before the listener goes: removing the last one restores the default action,
+        // and a second signal arriving meanwhile (rsswrap signals the group, then the tree) would
+        // end the process in the middle of the write.
         try {
           checkpoint(true);
           write(figures(), "signal", null);
         } catch {}
+        process.removeListener(signal, onSignal);
         if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
       };
       process.on(signal, onSignal);
