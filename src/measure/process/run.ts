@@ -34,10 +34,7 @@ export interface RunSpec {
   signal?: AbortSignal;
   /** Where the allocation probe publishes live heaps (`<pid>.live`): sampled into the timeline. */
   liveDir?: string;
-  /**
-   * The caller is done with a service (a load scenario): SIGTERM, grace, SIGKILL as on a timeout,
-   * but an exit within the grace is the expected end, not an error, whatever its status.
-   */
+  /** A service is done with (load scenarios): stopped as on a timeout, but exiting in the grace is no error. */
   stop?: AbortSignal;
   /** false runs the command without rsswrap (peakRss then comes from sampling); for tests. */
   useRsswrap?: boolean;
