@@ -2,6 +2,7 @@
 // Files are replaced in place and stale ones removed afterwards, so that dist/ never disappears
 // under a process that is running it (tests run the bundle while a build may happen).
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { Ajv } from "ajv";
 import standaloneCode from "ajv/dist/standalone/index.js";
@@ -49,8 +50,108 @@ const precompiledValidators = {
   },
 };
 
-const result = await build({
-  entryPoints: { cli: "src/cli/bin.ts", index: "src/action/bin.ts" },
+/**
+ * yargs imports cliui and string-width only to lay out help text, and string-width 8 builds three
+ * large Unicode regular expressions as it loads (15–30 ms of CPU on every start, help or not). The
+ * bundle gets each as a stub that loads the module on its first call (esbuild wraps a module that is
+ * `require`d so that it runs then); a `run` never calls them. Both are called as their default
+ * export, which is all yargs, cliui and wrap-ansi use.
+ */
+const lazyModules = {
+  name: "lazy-modules",
+  setup(b) {
+    b.onResolve({ filter: /^(cliui|string-width)$/ }, async (args) => {
+      if (args.pluginData?.lazyReal) return undefined;
+      const real = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { lazyReal: true },
+      });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: "lazy", pluginData: { real: real.path } };
+    });
+    b.onLoad({ filter: /.*/, namespace: "lazy" }, (args) => ({
+      contents: `let real;\nexport default function lazy(...a) {\n  real ??= require(${JSON.stringify(args.pluginData.real)}).default;\n  return real(...a);\n}\n`,
+      loader: "js",
+      resolveDir: dirname(args.pluginData.real),
+    }));
+  },
+};
+
+/**
+ * Two start-up costs of yargs' ESM platform shim, patched in the bundle (the build fails if the shim
+ * changes shape): it loads node:assert (~7 ms) for two invariant checks, here plain functions that
+ * throw the same way; and it guesses a version (before ours replaces it) from the package.json it
+ * finds walking up from its own path cut at "node_modules", which in a bundle is no path at all, so
+ * it lists every directory from the working directory up (all of /tmp, for one). From the bundle's
+ * own file it finds membudget's package.json two directories up.
+ */
+const yargsShim = {
+  name: "yargs-shim",
+  setup(b) {
+    b.onLoad({ filter: /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, (args) => {
+      let text = readFileSync(args.path, "utf8");
+      const patches = [
+        [
+          "import { notStrictEqual, strictEqual } from 'assert'",
+          "const notStrictEqual = (a, b, m) => { if (a === b) throw new Error(m ?? 'unexpected ' + String(a)); };\n" +
+            "const strictEqual = (a, b, m) => { if (a !== b) throw new Error(m ?? 'expected ' + String(b) + ', got ' + String(a)); };",
+        ],
+        [
+          "const mainFilename = __dirname.substring(0, __dirname.lastIndexOf('node_modules'));",
+          "const mainFilename = __dirname;",
+        ],
+      ];
+      for (const [from, to] of patches) {
+        if (!text.includes(from)) throw new Error(`yargs-shim: ${args.path} no longer has: ${from}`);
+        text = text.replace(from, to);
+      }
+      return { contents: text, loader: "js", resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+/**
+ * Node's built-in modules through `require` rather than `import`: an ESM import of a built-in
+ * builds its ESM facade, which reads every export, and for node:fs and node:util that loads
+ * fs/promises, readline, worker_threads and more (~10 ms on every start). `require` hands over the
+ * module object and loads nothing else. node:util's lazy exports load their modules even when only
+ * looked at (which esbuild's interop does to every export of a module it imports by name), so util
+ * is handed over as an object of getters, each reading util only when used. `require` calls inside
+ * the bundled packages are left as they were.
+ */
+const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+const LOOKED_AT_LAZILY = new Set(["util", "node:util"]);
+const builtinsByRequire = {
+  name: "builtins-by-require",
+  setup(b) {
+    b.onResolve({ filter: /^[a-z:_/]+$/ }, (args) => {
+      if (!BUILTINS.has(args.path)) return undefined;
+      if (args.namespace === "builtin" || args.kind !== "import-statement") {
+        return { path: args.path, external: true };
+      }
+      return { path: args.path, namespace: "builtin" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, async (args) => {
+      const name = JSON.stringify(args.path);
+      if (!LOOKED_AT_LAZILY.has(args.path))
+        return { contents: `module.exports = require(${name});`, loader: "js" };
+      const keys = Object.getOwnPropertyNames(await import(args.path)).filter((k) => k !== "default");
+      return {
+        contents:
+          `const exported = {};\nfor (const key of ${JSON.stringify(keys)}) {\n` +
+          `  Object.defineProperty(exported, key, { enumerable: true, get: () => require(${name})[key] });\n}\n` +
+          "module.exports = exported;\n",
+        loader: "js",
+      };
+    });
+  },
+};
+
+// The CLI and the Action are built apart: code they share would otherwise be cut into chunks by
+// which of them uses it, and a CLI start would load a dozen small files instead of three.
+const options = {
   outdir: "dist",
   bundle: true,
   platform: "node",
@@ -67,10 +168,14 @@ const result = await build({
   // Smaller bundles parse faster on every start; identifiers stay, so stack traces stay readable.
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [precompiledValidators],
-});
+  plugins: [precompiledValidators, lazyModules, yargsShim, builtinsByRequire],
+};
+const results = await Promise.all([
+  build({ ...options, entryPoints: { cli: "src/cli/bin.ts" } }),
+  build({ ...options, entryPoints: { index: "src/action/bin.ts" } }),
+]);
 
-const keep = new Set(Object.keys(result.metafile.outputs).map((f) => relative("dist", f)));
+const keep = new Set(results.flatMap((r) => Object.keys(r.metafile.outputs)).map((f) => relative("dist", f)));
 
 // Probe files run inside the workload, not inside our bundle: ship them as files.
 const copies = [

@@ -1,5 +1,5 @@
 // The membudget command line: one yargs program over the commands in commands/, the same engine as the Action.
-import yargs from "yargs";
+import yargs, { type Argv } from "yargs";
 import { UsageError } from "../model/errors.js";
 import { VERSION } from "../model/version.js";
 import type { Command } from "./command.js";
@@ -17,6 +17,7 @@ const COMMANDS: Command<any>[] = [run, validate, check, compare, update, merge];
 /** Runs the CLI on `args` (without node and the script) and returns the exit status. */
 export async function main(args: string[]): Promise<number> {
   let code: number = EXIT.ok;
+  const helpAsked = args.some((a) => a === "--help" || a === "-h");
   const cli = yargs(args)
     .scriptName("membudget")
     .version(VERSION)
@@ -39,13 +40,25 @@ export async function main(args: string[]): Promise<number> {
     .help()
     .alias("h", "help")
     // Help is laid out only when asked: yargs caches it on every command, and wrapping costs ~50 ms.
-    .wrap(
-      args.some((a) => a === "--help" || a === "-h") ? Math.min(110, process.stdout.columns || 100) : null,
-    );
+    .wrap(helpAsked ? Math.min(110, process.stdout.columns || 100) : null);
+  if (!helpAsked) skipHelpCache(cli);
   try {
     await cli.parseAsync();
   } catch (err) {
     return exitCodeForError(err);
   }
   return code;
+}
+
+/**
+ * yargs lays out a command's whole help text as its handler starts, to have it ready should the
+ * handler call showHelp(), which ours never do (a failure is an error message and an exit code):
+ * that is ~15 ms of text layout on every run, and it loads string-width and cliui. The cache is
+ * yargs' internal method; if a later yargs has none, nothing changes.
+ */
+function skipHelpCache(cli: Argv): void {
+  const internals = (cli as unknown as { getInternalMethods?(): { getUsageInstance?(): unknown } })
+    .getInternalMethods?.()
+    .getUsageInstance?.() as { cacheHelpMessage?: () => void } | undefined;
+  if (typeof internals?.cacheHelpMessage === "function") internals.cacheHelpMessage = () => {};
 }

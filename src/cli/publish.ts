@@ -2,10 +2,9 @@
 import { join } from "node:path";
 import { WriteError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
-import { renderMarkdown } from "../render/markdown.js";
-import { chartFiles } from "../render/svg.js";
+import type { FailOn } from "../model/status.js";
 import { renderTerminal, wantsColour } from "../render/terminal.js";
-import { writeReport, writeTextFile } from "../report/io.js";
+import { writeReport, writeTextFile } from "../report/write.js";
 
 export interface PublishOptions {
   report?: string;
@@ -14,7 +13,12 @@ export interface PublishOptions {
   chart?: string;
 }
 
-export function publish(report: Report, argv: PublishOptions): void {
+/** The options of `outputOptions` (cli/options.ts), as a judging command's handler receives them. */
+export interface OutputArgs extends PublishOptions {
+  "fail-on": FailOn;
+}
+
+export async function publish(report: Report, argv: PublishOptions): Promise<void> {
   // The table first: a file that cannot be written (a full disk) must not lose the measurement.
   process.stdout.write(
     renderTerminal(report, { colour: wantsColour(process.stdout), all: argv.all ?? false }),
@@ -31,8 +35,13 @@ export function publish(report: Report, argv: PublishOptions): void {
     }
   };
   if (argv.report) attempt(() => writeReport(argv.report!, report));
-  if (argv.markdown) attempt(() => writeTextFile(argv.markdown!, renderMarkdown(report)));
+  // The markdown and SVG renderers load only when asked for: most runs print the table alone.
+  if (argv.markdown) {
+    const { renderMarkdown } = await import("../render/markdown.js");
+    attempt(() => writeTextFile(argv.markdown!, renderMarkdown(report)));
+  }
   if (argv.chart) {
+    const { chartFiles } = await import("../render/svg.js");
     const files = chartFiles(report.scenarios);
     const written = files.filter((f) =>
       attempt(() => writeTextFile(join(argv.chart!, f.file), f.svg)),

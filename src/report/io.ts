@@ -1,9 +1,11 @@
 // Reads, validates and writes report files (JSON, versioned, with a schema of their own).
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { BudgetFileError, WriteError } from "../model/errors.js";
+import { readFileSync } from "node:fs";
+import { BudgetFileError } from "../model/errors.js";
 import { REPORT_VERSION, type Report } from "../model/report.js";
 import { reportValidator, type Validator } from "./validator.js";
+
+// Writing needs no validator: a command that only writes imports ./write.js and skips the schema.
+export { writeReport, writeTextFile } from "./write.js";
 
 let validator: Validator | undefined;
 
@@ -62,29 +64,4 @@ export function readReport(file: string): Report {
     );
   }
   return data as Report;
-}
-
-/** Writes atomically, so a reader never sees half a report. */
-export function writeReport(file: string, report: Report): void {
-  writeTextFile(file, `${JSON.stringify(report, null, 2)}\n`);
-}
-
-/**
- * Writes through a temporary file and a rename. A failure (a full disk, a read-only mount) leaves no
- * `*.tmp` behind and no half file, and is a WriteError naming the path and the errno.
- */
-export function writeTextFile(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (err) {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // Nothing was created, or the file system will not let go of it either: the error says why.
-    }
-    throw new WriteError(file, err);
-  }
 }

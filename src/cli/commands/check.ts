@@ -1,12 +1,6 @@
 // `membudget check`: judge a report (e.g. merged from shards) against the budget file's current budgets.
-import { loadPlan } from "../../config/load.js";
-import { readReport } from "../../report/io.js";
-import { budgetsOfPlan } from "../../verdict/budgets.js";
-import { judge } from "../../verdict/judge.js";
 import { defineCommand } from "../command.js";
-import { exitCodeFor } from "../exit.js";
 import { budgetsOption, outputOptions } from "../options.js";
-import { publish } from "../publish.js";
 
 export const check = defineCommand({
   command: "check <file>",
@@ -20,16 +14,6 @@ export const check = defineCommand({
         "$0 merge shard-*.json -o all.json --fail-on never && $0 check all.json --base main.json",
         "Shards, then one verdict",
       ),
-  handler(argv) {
-    const plan = loadPlan(argv.budgets);
-    const measured = readReport(argv.file as string);
-    const base = argv.base ? readReport(argv.base) : undefined;
-    const report = judge(base ? { ...measured, base: { source: argv.base! } } : measured, {
-      budgets: budgetsOfPlan(plan),
-      figuresFrom: "report",
-      ...(base ? { base } : {}),
-    });
-    publish(report, argv);
-    return exitCodeFor(report, argv["fail-on"]);
-  },
+  handler: async (argv) =>
+    (await import("../handlers/index.js")).checkCommand({ ...argv, file: argv.file as string }),
 });

@@ -1,10 +1,6 @@
 // `membudget compare`: two reports, deltas and regressions, nothing run.
-import { readReport } from "../../report/io.js";
-import { judge } from "../../verdict/judge.js";
 import { defineCommand } from "../command.js";
-import { exitCodeFor } from "../exit.js";
 import { outputOptions } from "../options.js";
-import { publish } from "../publish.js";
 
 export const compare = defineCommand({
   command: "compare <base> <head>",
@@ -18,11 +14,10 @@ export const compare = defineCommand({
         "$0 compare main.json pr.json --markdown comment.md --fail-on regressed",
         "Write the comment, fail on regressions",
       ),
-  handler(argv) {
-    const base = readReport(argv.base as string);
-    const head = readReport(argv.head as string);
-    const report = judge({ ...head, base: { source: argv.base as string } }, { base });
-    publish(report, argv);
-    return exitCodeFor(report, argv["fail-on"]);
-  },
+  handler: async (argv) =>
+    (await import("../handlers/index.js")).compareCommand({
+      ...argv,
+      base: argv.base as string,
+      head: argv.head as string,
+    }),
 });

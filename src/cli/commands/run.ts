@@ -1,17 +1,6 @@
 // `membudget run`: measure the scenarios of a budget file and judge them.
-import { dirname, resolve } from "node:path";
-import { loadPlan } from "../../config/load.js";
-import { costsOf, parseShard } from "../../config/shard.js";
-import { runPlan } from "../../engine/engine.js";
-import { headCommit } from "../../git/git.js";
-import { UsageError } from "../../model/errors.js";
-import { displayPath } from "../../model/paths.js";
-import { progressPrinter } from "../../render/progress.js";
-import { readReport } from "../../report/io.js";
 import { defineCommand } from "../command.js";
-import { exitCodeFor } from "../exit.js";
 import { budgetsOption, outputOptions } from "../options.js";
-import { publish } from "../publish.js";
 
 export const run = defineCommand({
   command: "run",
@@ -54,33 +43,6 @@ export const run = defineCommand({
         "$0 run --base main-report.json --chart charts/",
         "Also draw each scenario's memory over the run",
       ),
-  async handler(argv) {
-    const plan = loadPlan(argv.budgets);
-    if (argv.repeat !== undefined) {
-      if (!Number.isInteger(argv.repeat) || argv.repeat < 1)
-        throw new UsageError("--repeat takes a whole number ≥ 1");
-      for (const s of plan.scenarios) s.repeat = argv.repeat;
-    }
-    const base = argv.base ? readReport(argv.base) : undefined;
-    const shard = argv.shard !== undefined ? parseShard(argv.shard, "--shard") : undefined;
-    if (argv.balance !== undefined && !shard) throw new UsageError("--balance needs --shard i/n");
-    const balance = argv.balance !== undefined ? costsOf(readReport(argv.balance)) : undefined;
-    // Ctrl-C stops the running workload's whole process group, then membudget itself.
-    const cancel = new AbortController();
-    const onSignal = () => cancel.abort();
-    process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
-    const commit = headCommit(dirname(plan.file));
-    const report = await runPlan(plan, {
-      signal: cancel.signal,
-      ...(commit ? { commit } : {}),
-      only: argv.only,
-      ...(shard ? { shard } : {}),
-      ...(balance ? { balance, balanceSource: displayPath(resolve(argv.balance!), process.cwd()) } : {}),
-      ...(base ? { base, baseSource: displayPath(resolve(argv.base!), process.cwd()) } : {}),
-      budgetFileLabel: displayPath(plan.file, process.cwd()),
-      ...progressPrinter(process.stderr, argv.verbose),
-    });
-    publish(report, argv);
-    return exitCodeFor(report, argv["fail-on"]);
-  },
+  // The work loads when the command runs (see command.ts).
+  handler: async (argv) => (await import("../handlers/index.js")).runCommand(argv),
 });

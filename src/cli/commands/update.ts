@@ -1,16 +1,5 @@
 // `membudget update`: budgets from measured figures plus headroom, written into the budget file in place.
-import { readFileSync } from "node:fs";
-import { loadPlan } from "../../config/load.js";
-import { applyBudgetUpdates, budgetUpdates } from "../../config/update.js";
-import { runPlan } from "../../engine/engine.js";
-import { UsageError } from "../../model/errors.js";
-import { BUDGET_KEYS, METRICS, type MetricKey } from "../../model/metrics.js";
-import { displayPath } from "../../model/paths.js";
-import { formatValue, parsePercent } from "../../model/units.js";
-import { progressPrinter } from "../../render/progress.js";
-import { readReport, writeTextFile } from "../../report/io.js";
 import { defineCommand } from "../command.js";
-import { EXIT } from "../exit.js";
 import { budgetsOption } from "../options.js";
 
 export const update = defineCommand({
@@ -32,52 +21,5 @@ export const update = defineCommand({
         "$0 update --from report.json --headroom 20% --metrics peakHeap allocated",
         "From a report, two metrics",
       ),
-  async handler(argv) {
-    const plan = loadPlan(argv.budgets);
-    const headroom = parsePercent(argv.headroom);
-    if (headroom === undefined)
-      throw new UsageError(`--headroom takes a percentage such as 10%, not "${argv.headroom}"`);
-    const metrics = argv.metrics?.flatMap((m) => m.split(",")).map((m) => m.trim());
-    for (const m of metrics ?? []) {
-      if (!(BUDGET_KEYS as readonly string[]).includes(m)) {
-        throw new UsageError(
-          `--metrics: no budgetable metric "${m}"; the metrics are ${BUDGET_KEYS.join(", ")}`,
-        );
-      }
-    }
-    const report = argv.from
-      ? readReport(argv.from)
-      : await runPlan(plan, {
-          only: argv.only,
-          budgetFileLabel: displayPath(plan.file, process.cwd()),
-          ...progressPrinter(process.stderr, false),
-        });
-    const only = new Set(argv.only ?? []);
-    const budgets = new Map(
-      plan.scenarios.filter((s) => only.size === 0 || only.has(s.name)).map((s) => [s.name, s.budget]),
-    );
-    const updates = budgetUpdates(report, budgets, {
-      headroom,
-      ...(metrics ? { metrics: metrics as MetricKey[] } : {}),
-    });
-    for (const u of updates) {
-      const unit = METRICS[u.metric].unit;
-      const from = u.from !== undefined ? formatValue(unit, u.from) : "(none)";
-      process.stdout.write(`${u.scenario}  ${u.metric}: ${from} → ${u.text}\n`);
-    }
-    const failed = report.scenarios.filter((s) => s.status === "error");
-    for (const s of failed)
-      process.stderr.write(`membudget: ${s.name} not updated: ${s.reason ?? "error"}\n`);
-    if (updates.length === 0) process.stdout.write("membudget: every budget already fits\n");
-    else if (argv["dry-run"])
-      process.stdout.write(`membudget: ${updates.length} budgets would change (dry run)\n`);
-    else {
-      writeTextFile(plan.file, applyBudgetUpdates(readFileSync(plan.file, "utf8"), updates));
-      loadPlan(plan.file); // the rewritten file must still be valid
-      process.stdout.write(
-        `membudget: ${updates.length} budgets written to ${displayPath(plan.file, process.cwd())}\n`,
-      );
-    }
-    return failed.length > 0 ? EXIT.workload : EXIT.ok;
-  },
+  handler: async (argv) => (await import("../handlers/index.js")).updateCommand(argv),
 });

@@ -10,7 +10,7 @@ import type { Readable } from "node:stream";
 import type { TimelinePoint } from "../../model/report.js";
 import { nativeTool } from "../native.js";
 import { downsample } from "../timeline.js";
-import { openFifos } from "./fifos.js";
+import { openFifos, prepareFifos } from "./fifos.js";
 import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { OutputTail } from "./output-tail.js";
 import { closeQuietly, groupAlive } from "./procfs.js";
@@ -143,7 +143,9 @@ class Execution {
     }
   }
 
-  run(): Promise<RunOutcome> {
+  async run(): Promise<RunOutcome> {
+    // FIFOs come in batches from a mkfifo process: wait for it here rather than block the thread.
+    await prepareFifos();
     return new Promise((resolve) => {
       this.settle = resolve;
       this.start();

@@ -1,0 +1,18 @@
+// The work of `membudget compare` (commands/compare.ts imports it when the command runs).
+import { judge } from "../../verdict/judge.js";
+import { exitCodeFor } from "../exit.js";
+import { type OutputArgs, publish } from "../publish.js";
+import { readReport } from "./read.js";
+
+export interface CompareArgs extends OutputArgs {
+  base: string;
+  head: string;
+}
+
+export async function compareCommand(argv: CompareArgs): Promise<number> {
+  const base = await readReport(argv.base);
+  const head = await readReport(argv.head);
+  const report = judge({ ...head, base: { source: argv.base } }, { base });
+  await publish(report, argv);
+  return exitCodeFor(report, argv["fail-on"]);
+}
