@@ -29,7 +29,9 @@ export async function updateCommand(argv: UpdateArgs): Promise<number> {
   const metrics = argv.metrics?.flatMap((m) => m.split(",")).map((m) => m.trim());
   for (const m of metrics ?? []) {
     if (!(BUDGET_KEYS as readonly string[]).includes(m)) {
-      throw new UsageError(`--metrics: no budgetable metric "${m}"; the metrics are ${BUDGET_KEYS.join(", ")}`);
+      throw new UsageError(
+        `--metrics: no budgetable metric "${m}"; the metrics are ${BUDGET_KEYS.join(", ")}`,
+      );
     }
   }
   const report = argv.from

@@ -8,12 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { TimelinePoint } from "../../model/report.js";
-import { nativeTool } from "../native.js";
 import { downsample } from "../timeline.js";
 import { openFifos, prepareFifos } from "./fifos.js";
 import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { OutputTail } from "./output-tail.js";
 import { closeQuietly, groupAlive } from "./procfs.js";
+import { type WrapperResult, wrapper } from "./rsswrap.js";
 import { signalGroup, signalName, signalPid } from "./signals.js";
 import { TreeSampler } from "./tree-sampler.js";
 
@@ -81,18 +81,6 @@ const SETTLE_MS = 1000;
 /** Never throws: every failure, including failure to start, is a RunOutcome with `error`. */
 export function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<RunOutcome> {
   return new Execution(spec, hooks).run();
-}
-
-interface WrapperResult {
-  exitCode: number | null;
-  signal: number | null;
-  maxRss: number;
-  wallTime: number;
-  /** Processes still running when the command ended (rsswrap stopped them); the first 16 named. */
-  leftoverCount?: number;
-  leftovers?: Leftover[];
-  /** Some of them outlived SIGTERM and the grace, and were killed. */
-  leftoversKilled?: boolean;
 }
 
 /** State of one running command; lives from spawn until the outcome is settled. */
@@ -470,12 +458,4 @@ function formatMs(ms: number): string {
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms >= 1000) return `${Number((ms / 1000).toFixed(3))}s`;
   return `${ms}ms`;
-}
-
-function wrapper(): { path?: string; unavailable?: string; note?: string } {
-  try {
-    return nativeTool("rsswrap", "executable");
-  } catch (error) {
-    return { unavailable: `rsswrap unavailable: ${(error as Error).message}` };
-  }
 }
