@@ -69,7 +69,8 @@ const lazyModules = {
         pluginData: { lazyReal: true },
       });
       if (real.errors.length > 0) return { errors: real.errors };
-      return { path: real.path, namespace: "lazy", pluginData: { real: real.path } };
+      // The namespace path names the stub in the bundle: relative, so the build does not depend on where the clone is.
+      return { path: relative(process.cwd(), real.path), namespace: "lazy", pluginData: { real: real.path } };
     });
     b.onLoad({ filter: /.*/, namespace: "lazy" }, (args) => ({
       contents: `let real;\nexport default function lazy(...a) {\n  real ??= require(${JSON.stringify(args.pluginData.real)}).default;\n  return real(...a);\n}\n`,
