@@ -11,7 +11,7 @@ import { trustedLinks, trustedPullRequest } from "./from-report.js";
 import { globFiles } from "./glob.js";
 import { InputError, type Settings } from "./inputs.js";
 import { publish } from "./publish.js";
-import { workspacePath } from "./workspace.js";
+import { pullRequestRecord, workspacePath } from "./workspace.js";
 
 export async function mergeShards(settings: Settings): Promise<void> {
   const patterns = settings
@@ -59,13 +59,7 @@ export async function mergeShards(settings: Settings): Promise<void> {
     if (settings.github.runUrl)
       report.links = { ...report.links, run: settings.github.runUrl, summary: settings.github.runUrl };
     if (pr) {
-      report.pullRequest = {
-        number: pr.number,
-        repository: `${settings.github.owner}/${settings.github.repo}`,
-        baseSha: pr.baseSha,
-        headSha: pr.headSha,
-        commentKey: settings.commentKey,
-      };
+      report.pullRequest = pullRequestRecord(settings, pr);
     }
   }
   // The shards' links are their (untrusted) authors': the comment gets membudget's own.

@@ -13,7 +13,7 @@ import { readSettings, type Settings } from "./inputs.js";
 import { mergeShards } from "./merge.js";
 import { publish } from "./publish.js";
 import { shardOptions } from "./shard-options.js";
-import { workspacePath } from "./workspace.js";
+import { pullRequestRecord, workspacePath } from "./workspace.js";
 
 export async function run(): Promise<void> {
   const settings = readSettings();
@@ -81,13 +81,7 @@ async function measureHead(settings: Settings, plan: Plan, base: BaseResult | un
       repository: `${settings.github.serverUrl}/${settings.github.owner}/${settings.github.repo}`,
     };
   if (pr) {
-    report.pullRequest = {
-      number: pr.number,
-      repository: `${settings.github.owner}/${settings.github.repo}`,
-      baseSha: pr.baseSha,
-      headSha: pr.headSha,
-      commentKey: settings.commentKey,
-    };
+    report.pullRequest = pullRequestRecord(settings, pr);
   }
   await publish(settings, report);
 }
