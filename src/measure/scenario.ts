@@ -93,17 +93,7 @@ export async function measureScenario(
         figures.allocationRate = figures.allocated / outcome.wallTime;
       }
       const run: Run = {
-        index,
-        exitCode: outcome.exitCode,
-        signal: outcome.signal,
-        timedOut: outcome.timedOut,
-        figures,
-        processes: merged.processes,
-        stdoutTail: outcome.stdoutTail,
-        stderrTail: outcome.stderrTail,
-        stdoutBytes: outcome.stdoutBytes,
-        stderrBytes: outcome.stderrBytes,
-        instrumented,
+        ...runFromOutcome(index, outcome, figures, merged.processes, instrumented),
         ...(tests ? { tests } : {}),
       };
       const unavailable = unavailableOf({
@@ -255,4 +245,30 @@ function missingFigures(scenario: Scenario, processes: number): string | undefin
   if (processes > 0 || scenario.runtime === "native") return undefined;
   const what = scenario.runtime === "python" ? "Python" : "Node.js";
   return `the ${what} probe wrote no figures: the command exited before ${what} finished (killed by a signal?), or it did not start ${what} at all (set "runtime" in the budget file if it is not a ${what} workload)`;
+}
+
+/** A Run from one execution's outcome: the part every kind of scenario records the same way. */
+export function runFromOutcome(
+  index: number,
+  outcome: Pick<
+    Run,
+    "exitCode" | "signal" | "timedOut" | "stdoutTail" | "stderrTail" | "stdoutBytes" | "stderrBytes"
+  >,
+  figures: Run["figures"],
+  processes: Run["processes"],
+  instrumented: boolean,
+): Run {
+  return {
+    index,
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    timedOut: outcome.timedOut,
+    figures,
+    processes,
+    stdoutTail: outcome.stdoutTail,
+    stderrTail: outcome.stderrTail,
+    stdoutBytes: outcome.stdoutBytes,
+    stderrBytes: outcome.stderrBytes,
+    instrumented,
+  };
 }

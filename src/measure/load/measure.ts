@@ -10,7 +10,13 @@ import type { Site } from "../../model/report.js";
 import { nodeProbeEnv, withRequire } from "../node-probe.js";
 import { probeFile } from "../probe-files.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "../probes.js";
-import { isInstrumented, type MeasureHooks, runCount, type ScenarioMeasurement } from "../scenario.js";
+import {
+  isInstrumented,
+  type MeasureHooks,
+  runCount,
+  runFromOutcome,
+  type ScenarioMeasurement,
+} from "../scenario.js";
 import { SITE_LIMIT } from "../sites.js";
 import type { Run } from "../types.js";
 import { quantile } from "./http-driver.js";
@@ -141,17 +147,7 @@ function runOf(
   if (p99 !== undefined) figures.p99Latency = p99;
   if (served.throughput !== undefined) figures.throughput = served.throughput;
   const run: Run = {
-    index,
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    timedOut: outcome.timedOut,
-    figures,
-    processes: merged.processes,
-    stdoutTail: outcome.stdoutTail,
-    stderrTail: outcome.stderrTail,
-    stdoutBytes: outcome.stdoutBytes,
-    stderrBytes: outcome.stderrBytes,
-    instrumented,
+    ...runFromOutcome(index, outcome, figures, merged.processes, instrumented),
     rounds: served.rounds,
   };
   const unavailable: NonNullable<Run["unavailable"]> = {};
