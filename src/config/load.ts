@@ -24,7 +24,13 @@ import { inferRuntime } from "./runtime.js";
 import type { Plan, Scenario, TestRule } from "./types.js";
 import { budgetValidator, type Validator } from "./validator.js";
 
-export const DEFAULTS = { repeat: 3, timeout: 300, tolerance: 0.02, sites: "auto" } as const;
+export const DEFAULTS = {
+  repeat: 3,
+  timeout: 300,
+  tolerance: 0.02,
+  sites: "auto",
+  cleanRun: "auto",
+} as const;
 
 let validator: Validator | undefined;
 function validate(data: unknown): ErrorObject[] {
@@ -106,6 +112,7 @@ interface ScenarioInput {
   repeat?: number;
   tolerance?: number | string;
   sites?: SitesMode | boolean;
+  cleanRun?: Scenario["cleanRun"];
   budget?: Partial<Record<MetricKey, number | string>>;
   tests?: Record<string, Partial<Record<TestMetricKey, number | string>>>;
   load?: LoadInput;
@@ -175,6 +182,7 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
       repeat: s.repeat ?? defaults.repeat ?? DEFAULTS.repeat,
       tolerance: setting(name, "tolerance", "percent", "2%"),
       sites: sitesMode(s.sites ?? defaults.sites ?? DEFAULTS.sites),
+      cleanRun: s.cleanRun ?? defaults.cleanRun ?? DEFAULTS.cleanRun,
       budget,
       ...(tests.length > 0 ? { tests } : {}),
       ...(load ? { load } : {}),

@@ -19,6 +19,8 @@ export interface Scenario {
   tolerance: number;
   /** When the attribution run finds allocation sites: "auto" (failing scenarios), "always", "never". */
   sites: SitesMode;
+  /** With one repeat: "auto" adds the clean run only when a budget needs a figure the probe distorts. */
+  cleanRun: "auto" | "always";
   budget: Partial<Record<MetricKey, number>>;
   /** pytest: budgets per test, by node-id glob, in the budget file's order. */
   tests?: TestRule[];

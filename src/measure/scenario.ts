@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Scenario } from "../config/types.js";
 import { CancelledError } from "../model/errors.js";
+import { CLEAN_RUN_METRICS, type MetricKey } from "../model/metrics.js";
 import type { Site, TimelinePoint } from "../model/report.js";
 import { nodeProbeEnv } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
@@ -31,6 +32,8 @@ export interface MeasureHooks {
   onAttribution?(event: { scenario: string; phase: "start" | "end"; error?: string }): void;
   /** Aborting stops the running workload (like a timeout) and every run after it: CancelledError. */
   signal?: AbortSignal;
+  /** Metrics the caller needs beside the budgeted ones (`update --metrics`): they decide the clean run too. */
+  measure?: readonly MetricKey[];
 }
 
 export interface ScenarioMeasurement {
@@ -49,7 +52,7 @@ export async function measureScenario(
   let timeline: TimelinePoint[] | undefined;
   let timelineInstrumented = true;
   let timelineHeap = false;
-  const count = runCount(scenario);
+  const count = runCount(scenario, hooks.measure);
   for (let index = 1; index <= count; index++) {
     hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "start" });
     const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
@@ -102,6 +105,7 @@ export async function measureScenario(
         probeNotes: probe.notes,
         processes: merged.processes,
         figures,
+        withoutCleanRun: count === 1 && scenario.runtime !== "node",
       });
       if (Object.keys(unavailable).length > 0) run.unavailable = unavailable;
       const error =
@@ -204,11 +208,29 @@ export function isInstrumented(scenario: Scenario, index: number): boolean {
 
 /**
  * How many times a scenario runs: `repeat`, except that one repeat of a Python or native scenario
- * runs twice, the instrumented run plus one clean run, so that no figure the probe distorts
- * (RSS: +21–85 %, wall time: 1.4–8×) ever comes from the probed run.
+ * runs twice, the instrumented run plus one clean run, when a figure the probe distorts (RSS:
+ * +21–85 %, wall time: 1.4–8× with the old probe; +12 % and 1.06× with this one) is needed: so
+ * that such a figure never comes from the probed run, and the run is not paid for when nothing
+ * asks for it.
  */
-export function runCount(scenario: Scenario): number {
-  return scenario.runtime !== "node" && scenario.repeat === 1 ? 2 : scenario.repeat;
+export function runCount(scenario: Scenario, wanted: readonly MetricKey[] = []): number {
+  if (scenario.runtime === "node" || scenario.repeat > 1) return scenario.repeat;
+  return needsCleanRun(scenario, wanted) ? 2 : 1;
+}
+
+/**
+ * Whether a one-repeat scenario needs its clean run: `cleanRun: "always"`, a load scenario (its
+ * latencies are the point), or a budget (the scenario's, a test's, or one the caller will set, as
+ * `update --metrics` does) on a figure only a clean run gives.
+ */
+export function needsCleanRun(scenario: Scenario, wanted: readonly MetricKey[] = []): boolean {
+  if (scenario.cleanRun === "always" || scenario.load) return true;
+  const budgeted = [
+    ...Object.keys(scenario.budget),
+    ...(scenario.tests ?? []).flatMap((rule) => Object.keys(rule.budget)),
+    ...wanted,
+  ] as MetricKey[];
+  return budgeted.some((metric) => CLEAN_RUN_METRICS.has(metric));
 }
 
 /**

@@ -1,6 +1,6 @@
 // Why a run lacks a figure its runtime's probes normally give: from the probes' notes, the files
 // they wrote (a probe that turned itself off says why there) and what the runner could read.
-import type { MetricKey, Runtime } from "../model/metrics.js";
+import { CLEAN_RUN_METRICS, LOAD_METRICS, type MetricKey, type Runtime } from "../model/metrics.js";
 import { SMAPS_ROLLUP } from "./process/tree-sampler.js";
 import type { ProcessFigures } from "./types.js";
 
@@ -31,7 +31,13 @@ export interface RunEvidence {
   processes: readonly ProcessFigures[];
   /** The run's figures so far (a reason is only given for a figure that is missing). */
   figures: Partial<Record<MetricKey, number>>;
+  /** The scenario's only run is this probed one (one repeat, no budget needing a clean run). */
+  withoutCleanRun?: boolean;
 }
+
+/** Why a one-repeat scenario without its clean run reports no time or RSS: never the probed run's. */
+export const NO_CLEAN_RUN =
+  'taken only from a clean run; with one repeat, that runs when a budget needs it (budget it, set "cleanRun": "always", or repeat 2 or more)';
 
 /** A reason for every figure of this run's probes that is missing from `figures`. */
 export function unavailableOf(run: RunEvidence): Reasons {
@@ -52,6 +58,10 @@ export function unavailableOf(run: RunEvidence): Reasons {
     );
   }
   if (!run.instrumented) return reasons;
+  if (run.withoutCleanRun) {
+    for (const m of CLEAN_RUN_METRICS)
+      if (!LOAD_METRICS.includes(m) && m !== "allocationRate") reasons[m] = NO_CLEAN_RUN;
+  }
   if (run.runtime === "node") {
     for (const p of run.processes) say(NODE_FIGURES, stringAt(p.extra, "unavailable"));
     return reasons;
@@ -81,6 +91,7 @@ export function unavailableOf(run: RunEvidence): Reasons {
     );
   }
   if (run.figures.allocated === undefined && reasons.allocated) say(["allocationRate"], reasons.allocated);
+  if (run.withoutCleanRun) reasons.allocationRate ??= NO_CLEAN_RUN;
   return reasons;
 }
 

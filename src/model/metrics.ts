@@ -34,6 +34,22 @@ export const LOAD_METRICS: readonly MetricKey[] = [
   "throughput",
 ];
 
+/**
+ * The figures the allocation probe (Python and native programs) distorts, through its per-block
+ * header (RSS) and its cost per call (time): taken only from clean runs, never from the probed one.
+ * allocationRate is the probed run's exact `allocated` over a clean run's wall time.
+ */
+export const CLEAN_RUN_METRICS: ReadonlySet<MetricKey> = new Set<MetricKey>([
+  "wallTime",
+  "peakRss",
+  "peakPss",
+  "gcPause",
+  "allocationRate",
+  "p50Latency",
+  "p99Latency",
+  "throughput",
+]);
+
 import type { Unit } from "./units.js";
 
 export type { Unit } from "./units.js";

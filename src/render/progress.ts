@@ -13,10 +13,13 @@ export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): M
         return;
       }
       const f = e.run?.figures ?? {};
+      // The allocation probe's header inflates RSS: the run's own reading, not a figure of the report.
+      const probed =
+        e.run?.instrumented && f.allocations !== undefined ? " (under the allocation probe)" : "";
       const parts = [
         f.wallTime !== undefined ? formatDuration(f.wallTime) : undefined,
         f.peakHeap !== undefined ? `peak heap ${formatSize(f.peakHeap)}` : undefined,
-        f.peakRss !== undefined ? `peak RSS ${formatSize(f.peakRss)}` : undefined,
+        f.peakRss !== undefined ? `peak RSS ${formatSize(f.peakRss)}${probed}` : undefined,
       ].filter(Boolean);
       const text = e.run?.error ? `error: ${e.run.error}` : parts.join(", ");
       if (verbose || !stream.isTTY) stream.write(`  ${e.scenario}: run ${e.index}/${e.of} done: ${text}\n`);

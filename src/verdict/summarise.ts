@@ -1,5 +1,11 @@
 // Turns the runs of one scenario into per-metric figures: median, min, max and noise.
-import { figureInfo, METRIC_KEYS, type MetricKey, type Runtime } from "../model/metrics.js";
+import {
+  CLEAN_RUN_METRICS,
+  figureInfo,
+  METRIC_KEYS,
+  type MetricKey,
+  type Runtime,
+} from "../model/metrics.js";
 import type { MetricSummary } from "../model/report.js";
 
 export function median(values: number[]): number {
@@ -10,38 +16,29 @@ export function median(values: number[]): number {
 
 export type Summary = Omit<MetricSummary, "status">;
 
-/** Figures that the allocation probe disturbs: never taken from an instrumented run when there are clean ones. */
-const CLEAN: ReadonlySet<MetricKey> = new Set([
-  "wallTime",
-  "peakRss",
-  "peakPss",
-  "gcPause",
-  "p50Latency",
-  "p99Latency",
-  "throughput",
-]);
-
 type RunFigures = { figures: Partial<Record<MetricKey, number>>; error?: string; instrumented?: boolean };
 
 /**
- * One summary per metric that at least one run measured; runs that failed are left out. When the
- * scenario had clean runs (no allocation probe), wall time, RSS and GC pause come from those
- * alone (none when every clean run failed, never the probed run's), and the allocation rate is
- * the instrumented runs' allocated bytes over the clean runs' median wall time.
+ * One summary per metric that at least one run measured; runs that failed are left out. For Python
+ * and native programs, wall time, RSS and GC pause come from the clean runs alone (none when there
+ * was no clean run or every clean run failed: never the probed run's), and the allocation rate is
+ * the instrumented runs' allocated bytes over the clean runs' median wall time. Node's probe is
+ * cheap and always on: its runs give every figure.
  */
 export function summarise(runtime: Runtime, runs: RunFigures[]): Partial<Record<MetricKey, Summary>> {
   const good = runs.filter((r) => !r.error);
-  const hasClean = runs.some((r) => r.instrumented === false);
-  const clean = good.filter((r) => r.instrumented === false);
+  // A run not marked instrumented had no allocation probe (a clean run, or a report's bare figures).
+  const clean = good.filter((r) => r.instrumented !== true);
+  const cleanOnly = runtime !== "node" || runs.some((r) => r.instrumented !== true);
   const out: Partial<Record<MetricKey, Summary>> = {};
   const cleanWall = valuesOf(clean, "wallTime");
   for (const metric of METRIC_KEYS) {
     let values: number[];
-    if (hasClean && CLEAN.has(metric)) values = valuesOf(clean, metric);
-    else if (metric === "allocationRate" && hasClean) {
+    if (cleanOnly && metric === "allocationRate") {
       const wall = cleanWall.length > 0 ? median(cleanWall) : 0;
       values = wall > 0 ? valuesOf(good, "allocated").map((bytes) => bytes / wall) : [];
-    } else values = valuesOf(good, metric);
+    } else if (cleanOnly && CLEAN_RUN_METRICS.has(metric)) values = valuesOf(clean, metric);
+    else values = valuesOf(good, metric);
     if (values.length === 0) continue;
     const info = figureInfo(runtime, metric);
     const value = median(values);

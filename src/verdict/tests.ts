@@ -6,19 +6,13 @@ import type { TestRun } from "../measure/pytest-probe.js";
 import { figureInfo, METRICS } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
 import { type Status, shownStatus, worst } from "../model/status.js";
-import {
-  TEST_METRIC_KEYS,
-  type TestMetricKey,
-  type TestReport,
-  type TestSummary,
-  TOP_TESTS,
-} from "../model/tests.js";
+import { type TestMetricKey, type TestReport, type TestSummary, TOP_TESTS } from "../model/tests.js";
 import { median } from "./summarise.js";
 import { judgeMetric } from "./verdict.js";
 
 type RunTests = { tests?: TestRun; error?: string; instrumented?: boolean };
 
-/** Heap figures from the instrumented runs; wall time from the clean runs when there are any. */
+/** Heap figures from the instrumented runs; wall time from the clean runs only (none without one). */
 export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary: TestSummary } | undefined {
   const withTests = runs.filter((r) => r.tests);
   if (withTests.length === 0) return undefined;
@@ -39,8 +33,7 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
       values.set(t.id, entry);
     }
   };
-  for (const r of instrumented)
-    add(r.tests!, clean.length > 0 ? ["peakHeap", "allocated", "allocations"] : TEST_METRIC_KEYS);
+  for (const r of instrumented) add(r.tests!, ["peakHeap", "allocated", "allocations"]);
   for (const r of clean) add(r.tests!, ["wallTime"]);
   const tests = primary.tests.map((t): TestReport => {
     const metrics: TestReport["metrics"] = {};

@@ -93,21 +93,41 @@ describe("membudget run", () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
+  it("one repeat with a heap budget only: one run, and time and RSS unavailable with why in the table, the comment and the report", async () => {
+    const dir = project({
+      scenarios: { hold: { run: hold(10), repeat: 1, budget: { peakHeap: "64 MiB" } } },
+    });
+    const r = membudget(dir, "run", "--all", "--report", "r.json", "--markdown", "c.md");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/run 1\/1 done: .*peak RSS .* \(under the allocation probe\)/);
+    expect(r.stdout).toMatch(/^\s+peak RSS\s+unavailable\s/m);
+    expect(r.stdout).toMatch(/wall time unavailable: taken only from a clean run; with one repeat/);
+    const report = await readReport(join(dir, "r.json"));
+    const s = report.scenarios[0]!;
+    expect(s.runs).toHaveLength(1);
+    expect(s.metrics.peakHeap?.value).toBeGreaterThan(10 * 2 ** 20);
+    expect(s.metrics.peakRss).toBeUndefined();
+    expect(s.unavailable?.peakRss).toMatch(/"cleanRun": "always"/);
+    expect(readFileSync(join(dir, "c.md"), "utf8")).toMatch(/peak RSS \| _unavailable_/);
+  });
+
   it("compares with a base report: deltas and regressed, and --fail-on regressed fails", () => {
     const dir = project({
-      scenarios: { hold: { run: hold(20), repeat: 1, budget: { peakHeap: "64 MiB" } } },
+      scenarios: { hold: { run: hold(20), repeat: 1, cleanRun: "always", budget: { peakHeap: "64 MiB" } } },
     });
     expect(membudget(dir, "run", "--report", "base.json").code).toBe(0);
     writeFileSync(
       join(dir, "membudget.json"),
-      JSON.stringify({ scenarios: { hold: { run: hold(30), repeat: 1, budget: { peakHeap: "64 MiB" } } } }),
+      JSON.stringify({
+        scenarios: { hold: { run: hold(30), repeat: 1, cleanRun: "always", budget: { peakHeap: "64 MiB" } } },
+      }),
     );
     const warned = membudget(dir, "run", "--base", "base.json", "--report", "head.json", "--all");
     expect(warned.code).toBe(0);
     expect(warned.stdout).toMatch(
       /hold\s+peak heap\s+20\.0 MiB\s+30\.0 MiB\s+\+(49\.9|50\.0)%\s+64\.0 MiB\s+regressed/,
     );
-    // One run each: a noisy figure (RSS, wall time) is shown with its delta but not judged.
+    // One clean run each ("cleanRun": "always"): a noisy figure (RSS, wall time) is shown with its delta but not judged.
     expect(warned.stdout).toMatch(/peak RSS .* measured\n/);
     const failed = membudget(dir, "compare", "base.json", "head.json", "--fail-on", "regressed");
     expect(failed.code).toBe(1);
@@ -135,7 +155,7 @@ describe("the report", () => {
 describe("membudget check", () => {
   it("judges a report's figures against today's budgets, without running anything", () => {
     const dir = project({
-      scenarios: { hold: { run: hold(20), repeat: 1, budget: { peakHeap: "64 MiB" } } },
+      scenarios: { hold: { run: hold(20), repeat: 1, cleanRun: "always", budget: { peakHeap: "64 MiB" } } },
     });
     expect(membudget(dir, "run", "--report", "r.json").code).toBe(0);
     // The budget is tightened (and the workload removed: check must not run it).

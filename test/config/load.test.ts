@@ -93,6 +93,24 @@ describe("budget file", () => {
     expect(byPointer["/scenarios/b/budgets"]?.fix).toMatch(/^did you mean "budget"\?/);
   });
 
+  it("takes cleanRun from the scenario, then defaults, else auto; refuses another value saying which are accepted", () => {
+    const plan = loadPlan(
+      budgetFile(`{
+  "defaults": { "cleanRun": "always" },
+  "scenarios": { "a": { "run": "x" }, "b": { "run": "x", "cleanRun": "auto" } }
+}`),
+    );
+    expect(plan.scenarios.map((s) => s.cleanRun)).toEqual(["always", "auto"]);
+    expect(loadPlan(budgetFile('{ "scenarios": { "a": { "run": "x" } } }')).scenarios[0]?.cleanRun).toBe(
+      "auto",
+    );
+    const err = problemsOf(`{
+  "scenarios": { "a": { "run": "x", "cleanRun": "never" } }
+}`);
+    expect(err.problems[0]).toMatchObject({ pointer: "/scenarios/a/cleanRun", line: 2 });
+    expect(`${err.problems[0]?.message} ${err.problems[0]?.fix}`).toMatch(/auto.*always/);
+  });
+
   it("says what is missing and what a rate looks like", () => {
     const err = problemsOf(`{
   "scenarios": {

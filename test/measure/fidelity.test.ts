@@ -33,6 +33,7 @@ function scenario(run: string, extra: Partial<Scenario> = {}): Scenario {
     repeat: 1,
     tolerance: 0.02,
     sites: "never",
+    cleanRun: "auto",
     budget: {},
     source: { line: 1, budgetLines: {} },
     ...extra,
@@ -53,9 +54,11 @@ function within(actual: number | undefined, expected: number, fraction: number):
 
 describe("one repeat", () => {
   it(
-    "runs the probe once and a clean run once, and takes peak RSS and wall time from the clean run only",
+    "with a budget on peak RSS, runs the probe once and a clean run once, and takes peak RSS and wall time from the clean run only",
     async () => {
-      const { runs } = await measureScenario(scenario(`"${python}" churn.py 100000`));
+      const { runs } = await measureScenario(
+        scenario(`"${python}" churn.py 100000`, { budget: { peakRss: 512 * MiB } }),
+      );
       expect(runs.map((r) => r.instrumented)).toEqual([true, false]);
       const [probed, clean] = runs as [(typeof runs)[0], (typeof runs)[0]];
       expect(probed.figures.allocations).toBeGreaterThan(100_000);
@@ -70,6 +73,28 @@ describe("one repeat", () => {
       );
       // The probe's figures: from the probed run.
       expect(summary.allocations?.value).toBe(probed.figures.allocations);
+    },
+    SLOW,
+  );
+
+  it(
+    "with budgets on heap figures only, runs once and reports time and RSS unavailable, saying why, not the probed run's",
+    async () => {
+      const { runs } = await measureScenario(
+        scenario(`"${python}" churn.py 100000`, { budget: { peakHeap: 64 * MiB, allocations: 10 ** 7 } }),
+      );
+      expect(runs.map((r) => r.instrumented)).toEqual([true]);
+      const summary = summarise("python", runs);
+      expect(summary.allocations?.value).toBe(runs[0]!.figures.allocations);
+      expect(summary.peakHeap?.value).toBeGreaterThan(0);
+      for (const metric of ["peakRss", "peakPss", "wallTime", "gcPause", "allocationRate"] as const) {
+        expect(summary[metric], metric).toBeUndefined();
+        expect(runs[0]!.unavailable?.[metric], metric).toMatch(/clean run.*"cleanRun": "always"/);
+      }
+      // "cleanRun": "always" brings the clean run back without a budget.
+      const always = await measureScenario(scenario(`"${python}" churn.py 1000`, { cleanRun: "always" }));
+      expect(always.runs.map((r) => r.instrumented)).toEqual([true, false]);
+      expect(summarise("python", always.runs).peakRss?.value).toBe(always.runs[1]!.figures.peakRss);
     },
     SLOW,
   );
@@ -90,7 +115,9 @@ describe("one repeat", () => {
       writeFileSync(doc, JSON.stringify(records));
       expect(readFileSync(doc).length).toBeGreaterThan(count * 120);
       const argv = [python, "-m", "json.tool", doc, join(scratch, "out.json")];
-      const { runs } = await measureScenario(scenario(argv.map((a) => `"${a}"`).join(" ")));
+      const { runs } = await measureScenario(
+        scenario(argv.map((a) => `"${a}"`).join(" "), { budget: { peakRss: 4096 * MiB } }),
+      );
       const summary = summarise("python", runs);
       const referee = timePeak(argv);
       within(summary.peakRss?.value, referee, 0.03);
@@ -107,7 +134,9 @@ describe("tree memory", () => {
     "counts the shared pages of a parent and two forked Pool workers once (peakPss), and peakRss is the largest worker's",
     async () => {
       const out = join(scratch, "pool.jsonl");
-      const { runs } = await measureScenario(scenario(`"${python}" pool_tree.py "${out}" 50`));
+      const { runs } = await measureScenario(
+        scenario(`"${python}" pool_tree.py "${out}" 50`, { budget: { peakPss: 4096 * MiB } }),
+      );
       expect(runs.every((r) => !r.error)).toBe(true);
       // Each run appended its referee; the clean run (the last) is the one the figures come from.
       const lines = readFileSync(out, "utf8").trim().split("\n");

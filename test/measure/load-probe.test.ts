@@ -32,6 +32,7 @@ function scenario(runtime: "python" | "node", user: string): Scenario {
     repeat: 1,
     tolerance: 0.02,
     sites: "never",
+    cleanRun: "auto",
     budget: {},
     source: { line: 1, budgetLines: {} },
   };

@@ -38,6 +38,7 @@ function scenario(name: string, run: string, runtime: Scenario["runtime"]): Scen
     repeat: 1,
     tolerance: 0.02,
     sites: "always",
+    cleanRun: "auto",
     budget: {},
     source: { line: 1, budgetLines: {} },
   };
@@ -121,10 +122,10 @@ describe("the sites setting in the engine", () => {
     const [o, s] = report.scenarios;
     expect(o?.status).toBe("over");
     expect(s?.status).toBe("pass");
-    // One repeat of a Python scenario is two runs (instrumented + clean), then the attribution run.
-    expect(runs(over)).toBe(3);
-    expect(runs(pass)).toBe(2);
-    expect(o?.runs.length).toBe(2); // the attribution run is not among the runs
+    // One repeat with heap budgets only is the instrumented run, then the attribution run.
+    expect(runs(over)).toBe(2);
+    expect(runs(pass)).toBe(1);
+    expect(o?.runs.length).toBe(1); // the attribution run is not among the runs
     expect(o?.sites?.peak?.[0]?.location).toBe("test/fixtures/workloads/sites/culprit.py:10");
     expect(o?.sites?.peak?.[0]?.function).toBe("build_catalog");
     expect(s?.sites).toBeUndefined();
@@ -166,7 +167,7 @@ describe("the sites setting in the engine", () => {
     expect(p.scenarios[0]?.sites).toBe("never");
     const report = await runPlan(p);
     expect(report.scenarios[0]?.status).toBe("over");
-    expect(runs(counter)).toBe(2); // the instrumented run and the clean run: no attribution run
+    expect(runs(counter)).toBe(1); // the instrumented run: no attribution run (nor a clean run)
     expect(report.scenarios[0]?.sites).toBeUndefined();
   });
 

@@ -53,7 +53,7 @@ describe("without a C compiler", () => {
     process.env["MEMBUDGET_CACHE_DIR"] = join(scratch, "cache");
     report = await runPlan(
       plan({
-        loop: { run: `"${python}" churn.py 20000`, cwd: WORKLOADS },
+        loop: { run: `"${python}" churn.py 20000`, cwd: WORKLOADS, cleanRun: "always" },
         gated: { run: `"${python}" churn.py 20000`, cwd: WORKLOADS, budget: { allocated: "100MiB" } },
       }),
     );

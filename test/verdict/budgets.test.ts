@@ -18,6 +18,7 @@ function planOf(budgets: Record<string, { peakHeap?: number; tolerance?: number 
       repeat: 1,
       tolerance: b.tolerance ?? 0.02,
       sites: "auto",
+      cleanRun: "auto",
       budget: b.peakHeap !== undefined ? { peakHeap: b.peakHeap } : {},
       source: { line: 7, budgetLines: { peakHeap: 8 } },
     })),

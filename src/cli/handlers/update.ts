@@ -39,6 +39,8 @@ export async function updateCommand(argv: UpdateArgs): Promise<number> {
     : await runPlan(plan, {
         only: argv.only,
         budgetFileLabel: displayPath(plan.file, process.cwd()),
+        // A metric about to be budgeted is measured as its budget will be (a clean run for RSS).
+        ...(metrics ? { measure: metrics as MetricKey[] } : {}),
         ...progressPrinter(process.stderr, false),
       });
   const only = new Set(argv.only ?? []);

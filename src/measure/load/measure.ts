@@ -32,7 +32,7 @@ export async function measureLoadScenario(
   const runs: Run[] = [];
   const notes = new Set<string>();
   let timeline: ScenarioMeasurement["timeline"];
-  // As for any scenario: a Python service's latencies and RSS come from a clean run.
+  // A Python service's latencies and RSS come from a clean run (always one: latency is the point).
   const count = runCount(scenario);
   for (let index = 1; index <= count; index++) {
     hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "start" });
