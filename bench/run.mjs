@@ -238,6 +238,7 @@ function membudget(scenarios, repeat) {
       repeat,
       timeout: "10m",
       ...(s.sites !== undefined ? { sites: s.sites } : {}),
+      ...(s.budget !== undefined ? { budget: s.budget } : {}),
     },
   ]);
   writeFileSync(file, JSON.stringify({ scenarios: Object.fromEntries(entries) }, null, 2));
@@ -712,6 +713,10 @@ section("## Runner start-up", () => {
 // Cost side by side (issue 14): what each tool costs on the same Python workloads, and
 // membudget's fixed cost per scenario.
 
+/** Budgets as a user writes them: the heap only (one run), or RSS too (the clean run added). */
+const HEAP_BUDGET = { peakHeap: "4 GiB" };
+const RSS_BUDGET = { peakHeap: "4 GiB", peakRss: "4 GiB" };
+
 section("## Cost side by side", () => {
   if (!PYTHON) {
     para("python3: not installed.");
@@ -750,11 +755,19 @@ section("## Cost side by side", () => {
     const variants = [
       { run: () => mustRun(py, workload.args) },
       { run: () => mustRun(py, workload.args, { env: probeEnv }) },
-      { run: () => membudget([{ name: "w", run: cmd, runtime: "python", sites: "never" }], 1) },
+      {
+        run: () =>
+          membudget([{ name: "w", run: cmd, runtime: "python", sites: "never", budget: HEAP_BUDGET }], 1),
+      },
       { run: () => mustRun(py, ["-X", "tracemalloc", ...workload.args]) },
+      {
+        run: () =>
+          membudget([{ name: "w", run: cmd, runtime: "python", sites: "never", budget: RSS_BUDGET }], 1),
+      },
     ];
     // heaptrack sees only what reaches malloc: PYTHONMALLOC=malloc, as its users run Python.
     if (REFEREES.heaptrack) variants.push({ run: () => heaptrack(py, workload.args, malloc, false) });
+    // Each ratio's index in `variants`: bare, probe, membudget (heap budget), tracemalloc, membudget (RSS budget), heaptrack.
     const results = interleave(variants);
     const med = results.map((list) => median(list.map((r) => r.seconds)));
     const r = med.map((m) => m / med[0]);
@@ -763,9 +776,10 @@ section("## Cost side by side", () => {
       workload.label,
       secs(med[0]),
       `${times(r[1])}${judge("Python probe alone ÷ bare (churn loop, ~2 s)", r[1], 1.12)}`,
-      `${times(r[2])}${judge("Python `membudget run`, repeat 1, `sites: never` ÷ bare (churn loop)", r[2], 1.25)}`,
+      `${times(r[2])}${judge("Python `membudget run`, repeat 1, `sites: never`, heap budget ÷ bare (churn loop)", r[2], 1.25)}`,
+      times(r[4]),
       times(r[3]),
-      REFEREES.heaptrack ? times(r[4]) : "not installed",
+      REFEREES.heaptrack ? times(r[5]) : "not installed",
     ]);
   }
   table(
@@ -773,7 +787,8 @@ section("## Cost side by side", () => {
       "workload",
       "bare",
       "membudget's probe alone",
-      "`membudget run` (repeat 1)",
+      "`membudget run` (repeat 1, a heap budget)",
+      "`membudget run` (repeat 1, an RSS budget: + the clean run)",
       "`-X tracemalloc`",
       "heaptrack",
     ],
@@ -782,7 +797,8 @@ section("## Cost side by side", () => {
   para(
     `Ratios are medians of ${ROUNDS} interleaved runs ÷ the bare median. The probe alone is the interposer ` +
       "and sitecustomize as `membudget run` sets them up (pymalloc kept); `membudget run` is the CLI end to end " +
-      "with one repeat and `sites: never` (Node.js and CLI start-up, spawning and the report included). " +
+      "with one repeat and `sites: never` (Node.js and CLI start-up, spawning and the report included): " +
+      "one run when only the heap is budgeted (`peakHeap`), two when a budget needs the clean run (`peakRss`). " +
       "heaptrack runs under `PYTHONMALLOC=malloc` (it sees only what reaches malloc) and without " +
       "`heaptrack_print`; tracemalloc from start-up (`-X tracemalloc`), as it is usually run.",
   );
@@ -791,7 +807,11 @@ section("## Cost side by side", () => {
   const fixed = interleave([
     { run: () => mustRun(py, ["-c", "pass"]) },
     {
-      run: () => membudget([{ name: "pass", run: `${q(py)} -c pass`, runtime: "python", sites: "never" }], 1),
+      run: () =>
+        membudget(
+          [{ name: "pass", run: `${q(py)} -c pass`, runtime: "python", sites: "never", budget: HEAP_BUDGET }],
+          1,
+        ),
     },
     { run: () => mustRun(process.execPath, ["-e", "0"]) },
     { run: () => mustRun(py, ["-c", "pass"], { env: probeEnv }) },
@@ -803,7 +823,10 @@ section("## Cost side by side", () => {
     [
       ["bare `python3 -c pass`", secs(bareMed)],
       ["`python3 -c pass` under membudget's probe alone", secs(probeMed)],
-      ["`membudget run` of a `python3 -c pass` scenario (repeat 1, `sites: never`)", secs(scenarioMed)],
+      [
+        "`membudget run` of a `python3 -c pass` scenario (repeat 1, `sites: never`, a heap budget)",
+        secs(scenarioMed),
+      ],
       ["`node -e 0`", secs(nodeMed)],
       [
         "**membudget's fixed cost** (the scenario − bare `python3 -c pass`)",
