@@ -1,6 +1,12 @@
 // Why a run lacks a figure its runtime's probes normally give: from the probes' notes, the files
 // they wrote (a probe that turned itself off says why there) and what the runner could read.
-import { CLEAN_RUN_METRICS, LOAD_METRICS, type MetricKey, type Runtime } from "../model/metrics.js";
+import {
+  CLEAN_RUN_METRICS,
+  LOAD_METRICS,
+  type MetricKey,
+  NO_CLEAN_RUN,
+  type Runtime,
+} from "../model/metrics.js";
 import { SMAPS_ROLLUP } from "./process/tree-sampler.js";
 import type { ProcessFigures } from "./types.js";
 
@@ -34,10 +40,6 @@ export interface RunEvidence {
   /** The scenario's only run is this probed one (one repeat, no budget needing a clean run). */
   withoutCleanRun?: boolean;
 }
-
-/** Why a one-repeat scenario without its clean run reports no time or RSS: never the probed run's. */
-export const NO_CLEAN_RUN =
-  'taken only from a clean run; with one repeat, that runs when a budget needs it (budget it, set "cleanRun": "always", or repeat 2 or more)';
 
 /** A reason for every figure of this run's probes that is missing from `figures`. */
 export function unavailableOf(run: RunEvidence): Reasons {

@@ -50,6 +50,13 @@ export const CLEAN_RUN_METRICS: ReadonlySet<MetricKey> = new Set<MetricKey>([
   "throughput",
 ]);
 
+/**
+ * Why a one-repeat scenario without its clean run has none of CLEAN_RUN_METRICS: by design (no
+ * budget asked for them), not a probe's failure, so tables list it only when asked for every row.
+ */
+export const NO_CLEAN_RUN =
+  'taken only from a clean run; with one repeat, that runs when a budget needs it (budget it, set "cleanRun": "always", or repeat 2 or more)';
+
 import type { Unit } from "./units.js";
 
 export type { Unit } from "./units.js";

@@ -122,6 +122,9 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
   const attention = scenarios.filter(needsAttention);
   const rest = scenarios.filter((s) => !needsAttention(s));
   const hasBase = report.base !== undefined;
+  // A pytest scenario's failing tests and its top ones by peak heap, under the scenario.
+  const testsOf = (s: ScenarioReport) =>
+    markdownTests(s, escapeMarkdown, ICON, { open: options.open ?? false, compact: shape.sites === 0 });
 
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);
@@ -129,9 +132,12 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
     let sites = 0;
     let charts = 0;
     const left = { sites: 0, charts: 0 };
+    // Each scenario's own blocks under it: details, its tests (pytest), sites, chart.
     for (const s of shown) {
       const details = scenarioDetails(s);
       if (details) out.push(details, "");
+      const tests = testsOf(s);
+      if (tests) out.push(tests, "");
       const siteTable = attachments.sitesOf(s);
       if (siteTable && sites++ < shape.sites) out.push(siteTable, "");
       else if (siteTable) left.sites++;
@@ -161,7 +167,20 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
         attention.length > 0
           ? `${rest.length} other ${rest.length === 1 ? "scenario" : "scenarios"}`
           : `All ${rest.length} ${rest.length === 1 ? "scenario" : "scenarios"}`;
-      out.push(`<details><summary>${label}</summary>`, "", ...table(rest, hasBase), "", "</details>", "");
+      // A passing pytest scenario's top tests by peak heap fold with its row.
+      const tests = rest.flatMap((s) => {
+        const block = testsOf(s);
+        return block ? [block, ""] : [];
+      });
+      out.push(
+        `<details><summary>${label}</summary>`,
+        "",
+        ...table(rest, hasBase),
+        "",
+        ...tests,
+        "</details>",
+        "",
+      );
     } else {
       const count = rest.length.toLocaleString("en-US");
       const what =
@@ -170,12 +189,6 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
           : `The table of ${rest.length === 1 ? "the one scenario" : `all ${count} scenarios`} is`;
       out.push(`${what} left out to fit GitHub's size limit: ${seeElsewhere(report)}.`, "");
     }
-  }
-  // pytest scenarios: their failing tests and the top ones by peak heap, under the scenario's name.
-  const compact = shape.sites === 0;
-  for (const s of scenarios) {
-    const block = markdownTests(s, escapeMarkdown, ICON, { open: options.open ?? false, compact });
-    if (block) out.push(block, "");
   }
   for (const note of report.notes ?? []) out.push(`> ${escapeMarkdown(note)}`, "");
   out.push(

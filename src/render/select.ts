@@ -1,5 +1,5 @@
 // Which rows a table shows: the metrics of a scenario worth a line, worst first.
-import { METRIC_KEYS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
+import { METRIC_KEYS, type MetricKey, NEVER_MEASURED, NO_CLEAN_RUN } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport, Site } from "../model/report.js";
 import { STATUS_ORDER, type Status } from "../model/status.js";
 
@@ -42,15 +42,16 @@ export function rowsOf(s: ScenarioReport, all = false): Row[] {
 }
 
 /**
- * Metrics without a figure, with why: every one the runtime's probes normally give; those it never
- * gives (Node.js's external heap for Python) only when budgeted or when every row is asked for.
+ * Metrics without a figure, with why: every one the runtime's probes failed to give; those it never
+ * gives (Node.js's external heap for Python) and those no budget asked a clean run for (one repeat)
+ * only when budgeted or when every row is asked for.
  */
 export function unavailableRows(s: ScenarioReport, all = false): Row[] {
   const rows: Row[] = [];
   for (const metric of METRIC_KEYS) {
     const why = s.unavailable?.[metric];
     if (why === undefined || s.metrics[metric]) continue;
-    const structural = NEVER_MEASURED[s.runtime]?.[metric] === why;
+    const structural = NEVER_MEASURED[s.runtime]?.[metric] === why || why === NO_CLEAN_RUN;
     if (all || !structural || isBudgeted(s, metric)) rows.push({ scenario: s, metric, unavailable: why });
   }
   return rows;

@@ -114,6 +114,11 @@ describe.skipIf(!hasPytest)("per-test budgets with real pytest", () => {
       "| tests/test\\_memory.py::test\\_big | peak heap | — | 30.0 MiB | — | 20.0 MiB | 🔴 over budget |",
     );
     expect(r.markdown).toContain("Top 5 tests by peak heap");
+    // The tests sit under their scenario: after its row, before its chart.
+    const at = (text: string) => r.markdown.indexOf(text);
+    expect(at("| **unit** |")).toBeGreaterThan(0);
+    expect(at("**unit** · ")).toBeGreaterThan(at("| **unit** |"));
+    expect(at("Memory over the run of unit")).toBeGreaterThan(at("Top 5 tests by peak heap"));
     // Ids with | ` [ ] cannot break the table: every row keeps its 4 cells.
     const odd = r.markdown.split("\n").filter((l) => l.includes("test\\_odd\\_ids"));
     expect(odd.length).toBeGreaterThan(0);
