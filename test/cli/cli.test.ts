@@ -112,6 +112,10 @@ describe("membudget run", () => {
     const all = membudget(dir, "run", "--all");
     expect(all.stdout).toMatch(/^\s+peak RSS\s+unavailable\s/m);
     expect(all.stdout).toMatch(/wall time unavailable: taken only from a clean run; with one repeat/);
+    // --clean-run asks for it without a budget.
+    const clean = membudget(dir, "run", "--all", "--clean-run");
+    expect(clean.stderr).toMatch(/run 2\/2 done/);
+    expect(clean.stdout).toMatch(/^\s+peak RSS\s+\d/m);
   });
 
   it("compares with a base report: deltas and regressed, and --fail-on regressed fails", () => {

@@ -10,6 +10,11 @@ export const run = defineCommand({
       .option("base", { type: "string", describe: "A report of the base (e.g. main) to compare with" })
       .option("only", { type: "array", string: true, describe: "Run only these scenarios (by name)" })
       .option("repeat", { type: "number", describe: "Override every scenario's repeat count" })
+      .option("clean-run", {
+        type: "boolean",
+        describe:
+          'With one repeat, give every Python or native scenario its clean run (time and RSS measured), as "cleanRun": "always"',
+      })
       .option("shard", {
         type: "string",
         describe:

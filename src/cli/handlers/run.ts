@@ -17,6 +17,7 @@ export interface RunArgs extends OutputArgs {
   base?: string;
   only?: string[];
   repeat?: number;
+  "clean-run"?: boolean;
   shard?: string;
   balance?: string;
   verbose: boolean;
@@ -33,6 +34,7 @@ export async function runCommand(argv: RunArgs): Promise<number> {
       throw new UsageError("--repeat takes a whole number ≥ 1");
     for (const s of plan.scenarios) s.repeat = argv.repeat;
   }
+  if (argv["clean-run"]) for (const s of plan.scenarios) s.cleanRun = "always";
   const base = argv.base ? await readReport(argv.base) : undefined;
   const shard = argv.shard !== undefined ? parseShard(argv.shard, "--shard") : undefined;
   if (argv.balance !== undefined && !shard) throw new UsageError("--balance needs --shard i/n");
