@@ -803,6 +803,32 @@ section("## Cost side by side", () => {
       "`heaptrack_print`; tracemalloc from start-up (`-X tracemalloc`), as it is usually run.",
   );
 
+  // Instructions are the same on every run, where wall time on a shared machine is not.
+  if (REFEREES.valgrind) {
+    progress("cost: callgrind on `churn.py 100,000`, bare, under the probe alone, under tracemalloc");
+    const churnArgs = [w("churn.py"), "100000"];
+    const seeded = (env) => ({ ...env, PYTHONHASHSEED: "0" });
+    const counted = (args, env) => {
+      const r = run("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", py, ...args], {
+        env: seeded(env),
+      });
+      const n = /Collected : (\d+)/.exec(r.stderr)?.[1];
+      if (r.status !== 0 || !n) throw new Error(`callgrind failed: ${r.stderr.trim().slice(-600)}`);
+      return Number(n);
+    };
+    const bareI = counted(churnArgs, BASE_ENV);
+    const probeI = counted(churnArgs, probeEnv);
+    const malloc = counted(churnArgs, { ...BASE_ENV, PYTHONMALLOC: "malloc" });
+    table(
+      ["`churn.py 100,000` under callgrind", "instructions", "÷ bare"],
+      [
+        ["bare", int(bareI), "1.000×"],
+        ["`PYTHONMALLOC=malloc` (the referees' setting)", int(malloc), `${(malloc / bareI).toFixed(3)}×`],
+        ["membudget's probe alone", int(probeI), `${(probeI / bareI).toFixed(3)}×`],
+      ],
+    );
+  }
+
   progress("cost: fixed cost of a `python -c pass` scenario");
   const fixed = interleave([
     { run: () => mustRun(py, ["-c", "pass"]) },

@@ -113,6 +113,24 @@ function build(name: string, kind: NativeKind): NativeTool {
   return { name, path: out, ...note };
 }
 
+/**
+ * Where the Python probe keeps its files' compiled code (MEMBUDGET_PYCACHE): a folder of the cache,
+ * or undefined when there is no usable cache (the probe then compiles them at every start).
+ * Code objects are loaded into the workload's interpreters: like the helpers, only from a
+ * directory this user alone writes (usableCacheRoot's rule for the temp-dir fallback).
+ */
+export function pythonCodeCache(): string | undefined {
+  const root = usableCacheRoot();
+  if ("unavailable" in root) return undefined;
+  const dir = join(root.dir, "python-code");
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
 let cacheChoice: { dir: string; note?: string } | { unavailable: string } | undefined;
 
 /**

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import type { MetricKey, Runtime } from "../model/metrics.js";
-import { nativeTool } from "./native.js";
+import { nativeTool, pythonCodeCache } from "./native.js";
 import { probeFile } from "./probe-files.js";
 import type { ProcessFigures } from "./types.js";
 
@@ -45,6 +45,9 @@ export function probeEnv(
     // The user's path follows verbatim (an empty entry there means the current directory).
     const user = baseEnv["PYTHONPATH"];
     env["PYTHONPATH"] = user ? `${ours}${delimiter}${user}` : ours;
+    // The probe's compiled code, so that no interpreter start compiles it (PYTHONDONTWRITEBYTECODE).
+    const code = pythonCodeCache();
+    if (code) env["MEMBUDGET_PYCACHE"] = code;
     // With the interposer, the Python probe also wraps Python's own allocator (pymalloc stays:
     // turning it off with PYTHONMALLOC=malloc would cost the workload ~10 % by itself).
     if (!interposer) {

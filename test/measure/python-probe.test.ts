@@ -1,11 +1,12 @@
 // Ground truth for the Python probe: real python3 runs of the workloads in
 // test/fixtures/workloads/python, with the environment probeEnv gives the runner.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { probeFile } from "../../src/measure/probe-files.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "../../src/measure/probes.js";
 import type { ProcessFigures } from "../../src/measure/types.js";
 
@@ -299,6 +300,48 @@ describe("the Python probe leaves the program alone", () => {
       expect(run.status).toBe(3);
       expect(run.stderr).toBe("to stderr\n");
       expect(run.files).toEqual([]);
+    },
+    SLOW,
+  );
+});
+
+describe("the probe's compiled code (MEMBUDGET_PYCACHE)", () => {
+  it(
+    "is compiled once and then loaded, also where Python writes no bytecode, with the same figures; a damaged copy is compiled again",
+    () => {
+      const env = { PYTHONDONTWRITEBYTECODE: "1" };
+      const run = () => {
+        const r = probed(["churn.py", "3000"], { env });
+        expect(r.status).toBe(0);
+        return r;
+      };
+      const cache = probeEnv("python", scratch, userEnv()).env["MEMBUDGET_PYCACHE"];
+      expect(cache).toMatch(/python-code$/);
+      const first = run();
+      // The file for this probe's source, keyed as the loader keys it (bytecode tag, mtime, size).
+      const source = probeFile("python", "_membudget_probe.py");
+      const key = spawnSync(
+        python,
+        [
+          "-c",
+          "import os, sys; st = os.stat(sys.argv[1]); print('%s-%x-%x-%x' % (sys.implementation.cache_tag, sys.hexversion, st.st_mtime_ns, st.st_size))",
+          source,
+        ],
+        { encoding: "utf8" },
+      ).stdout.trim();
+      const file = join(cache!, `_membudget_probe-${key}.code`);
+      expect(readdirSync(cache!)).toContain(`_membudget_probe-${key}.code`);
+      const written = statSync(file).mtimeMs;
+      // Loaded, not written again: the same file, the same figures.
+      const second = run();
+      expect(statSync(file).mtimeMs).toBe(written);
+      expect(second.merged.figures.allocations).toBe(first.merged.figures.allocations);
+      expect(second.merged.figures.peakHeap).toBe(first.merged.figures.peakHeap);
+      // A damaged copy: compiled again and replaced, the figures unchanged.
+      writeFileSync(file, "not marshal data");
+      const third = run();
+      expect(third.merged.figures.allocations).toBe(first.merged.figures.allocations);
+      expect(readFileSync(file, "latin1")).not.toBe("not marshal data");
     },
     SLOW,
   );
