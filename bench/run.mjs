@@ -386,6 +386,9 @@ const summaryAt = out.length;
 
 cpSync(join(ROOT, "dist", "probes"), PROBES, { recursive: true });
 const MBMALLOC = compile(join(PROBES, "native", "mbmalloc.c"), join(TMP, "libmbmalloc.so"), true);
+// Where the Python probe keeps its compiled code, as membudget sets it up (MEMBUDGET_PYCACHE).
+const PY_CODE_CACHE = join(TMP, "python-code");
+mkdirSync(PY_CODE_CACHE, { recursive: true });
 const RSSWRAP = compile(join(PROBES, "native", "rsswrap.c"), join(TMP, "rsswrap"));
 const RSS = compile(join(OWN, "rss.c"), join(TMP, "rss"));
 const BLOCKS = compile(join(FIXTURES, "native", "blocks.c"), join(TMP, "blocks"));
@@ -571,6 +574,7 @@ section("## Python probe", () => {
     ...BASE_ENV,
     LD_PRELOAD: MBMALLOC,
     PYTHONPATH: join(PROBES, "python"),
+    MEMBUDGET_PYCACHE: PY_CODE_CACHE,
     MEMBUDGET_OUT_DIR: probeDir,
   };
   const single = [{ name: "heavy", run: cmd(args), runtime: "python" }];
@@ -687,6 +691,7 @@ section("## Runner start-up", () => {
       ...BASE_ENV,
       LD_PRELOAD: MBMALLOC,
       PYTHONPATH: join(PROBES, "python"),
+      MEMBUDGET_PYCACHE: PY_CODE_CACHE,
       MEMBUDGET_OUT_DIR: probeDir,
     };
     variants.push({ label: "bare `python3 -c pass`", run: () => mustRun(PYTHON.path, ["-c", "pass"]) });
@@ -731,6 +736,7 @@ section("## Cost side by side", () => {
     ...BASE_ENV,
     LD_PRELOAD: MBMALLOC,
     PYTHONPATH: join(PROBES, "python"),
+    MEMBUDGET_PYCACHE: PY_CODE_CACHE,
     MEMBUDGET_OUT_DIR: probeDir,
   };
   const workloads = [
@@ -1276,6 +1282,7 @@ section("## pytest plugin (per-test figures)", () => {
     ...BASE_ENV,
     LD_PRELOAD: MBMALLOC,
     PYTHONPATH: join(PROBES, "python"),
+    MEMBUDGET_PYCACHE: PY_CODE_CACHE,
     MEMBUDGET_OUT_DIR: outDir,
     MB_TRIVIAL: String(tests),
     PYTHONHASHSEED: "0",

@@ -37,13 +37,12 @@ def _membudget_code(path):
         except (OSError, ValueError, EOFError, TypeError):
             pass  # missing or damaged: compiled again below
     with open(path, "rb") as source:
-        data = marshal.dumps(compile(source.read(), path, "exec", dont_inherit=True))
-    code = marshal.loads(data)
+        code = compile(source.read(), path, "exec", dont_inherit=True)
     if name:
         temp = "%s.%d.tmp" % (name, os.getpid())
         try:
             with open(temp, "wb") as out:
-                out.write(data)
+                out.write(marshal.dumps(code))
             os.replace(temp, name)  # atomic: concurrent processes write the same bytes
         except OSError:
             try:
