@@ -282,6 +282,14 @@ function compile(source, out, shared = false) {
 // ---------------------------------------------------------------------------------------------
 // Referees
 
+/** Instructions a command runs, counted by callgrind: the same on every run, whatever the load. */
+function instructions(cmd, args, opts) {
+  const r = run("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", cmd, ...args], opts);
+  const n = /Collected : (\d+)/.exec(r.stderr)?.[1];
+  if (r.status !== 0 || !n) throw new Error(`callgrind failed: ${r.stderr.trim().slice(-600)}`);
+  return Number(n);
+}
+
 function dhat(cmd, args, env) {
   const r = run("valgrind", ["--tool=dhat", "--dhat-out-file=/dev/null", cmd, ...args], { env });
   const num = (re) => {
@@ -814,14 +822,7 @@ section("## Cost side by side", () => {
     progress("cost: callgrind on `churn.py 100,000`, bare, under the probe alone, under tracemalloc");
     const churnArgs = [w("churn.py"), "100000"];
     const seeded = (env) => ({ ...env, PYTHONHASHSEED: "0" });
-    const counted = (args, env) => {
-      const r = run("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", py, ...args], {
-        env: seeded(env),
-      });
-      const n = /Collected : (\d+)/.exec(r.stderr)?.[1];
-      if (r.status !== 0 || !n) throw new Error(`callgrind failed: ${r.stderr.trim().slice(-600)}`);
-      return Number(n);
-    };
+    const counted = (args, env) => instructions(py, args, { env: seeded(env) });
     const bareI = counted(churnArgs, BASE_ENV);
     const probeI = counted(churnArgs, probeEnv);
     const malloc = counted(churnArgs, { ...BASE_ENV, PYTHONMALLOC: "malloc" });
@@ -1330,15 +1331,7 @@ section("## pytest plugin (per-test figures)", () => {
   // Instructions (callgrind) are the same on every run: two suite sizes give the plugin's cost per
   // test and its fixed cost (import, configure, the file), and pytest's own per test.
   progress("pytest: callgrind on 300 and 600 trivial tests, with and without the plugin");
-  const counted = (env) => {
-    const r = run("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", python, ...args], {
-      env,
-      cwd: TMP,
-    });
-    const n = /Collected : (\d+)/.exec(r.stderr)?.[1];
-    if (r.status !== 0 || !n) throw new Error(`callgrind failed: ${r.stderr.trim().slice(-600)}`);
-    return Number(n);
-  };
+  const counted = (env) => instructions(python, args, { env, cwd: TMP });
   const [bare300, bare600, with300, with600] = [probe(300), probe(600), plugin(300), plugin(600)].map(
     counted,
   );

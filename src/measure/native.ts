@@ -120,16 +120,24 @@ function build(name: string, kind: NativeKind): NativeTool {
  * directory this user alone writes (usableCacheRoot's rule for the temp-dir fallback).
  */
 export function pythonCodeCache(): string | undefined {
-  const root = usableCacheRoot();
-  if ("unavailable" in root) return undefined;
-  const dir = join(root.dir, "python-code");
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return dir;
-  } catch {
-    return undefined;
+  if (codeCacheChoice === undefined) {
+    const root = usableCacheRoot();
+    codeCacheChoice = null;
+    if (!("unavailable" in root)) {
+      const dir = join(root.dir, "python-code");
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        codeCacheChoice = dir;
+      } catch {
+        // no cache: the probe compiles its files
+      }
+    }
   }
+  return codeCacheChoice ?? undefined;
 }
+
+/** pythonCodeCache's folder, found once per process (null: none usable). */
+let codeCacheChoice: string | null | undefined;
 
 let cacheChoice: { dir: string; note?: string } | { unavailable: string } | undefined;
 

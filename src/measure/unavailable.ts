@@ -60,10 +60,6 @@ export function unavailableOf(run: RunEvidence): Reasons {
     );
   }
   if (!run.instrumented) return reasons;
-  if (run.withoutCleanRun) {
-    for (const m of CLEAN_RUN_METRICS)
-      if (!LOAD_METRICS.includes(m) && m !== "allocationRate") reasons[m] = NO_CLEAN_RUN;
-  }
   if (run.runtime === "node") {
     for (const p of run.processes) say(NODE_FIGURES, stringAt(p.extra, "unavailable"));
     return reasons;
@@ -93,7 +89,13 @@ export function unavailableOf(run: RunEvidence): Reasons {
     );
   }
   if (run.figures.allocated === undefined && reasons.allocated) say(["allocationRate"], reasons.allocated);
-  if (run.withoutCleanRun) reasons.allocationRate ??= NO_CLEAN_RUN;
+  // Time and RSS exist only in clean runs; the rate keeps a missing `allocated`'s reason first.
+  if (run.withoutCleanRun) {
+    for (const m of CLEAN_RUN_METRICS) {
+      if (LOAD_METRICS.includes(m)) continue;
+      reasons[m] = m === "allocationRate" ? (reasons.allocationRate ?? NO_CLEAN_RUN) : NO_CLEAN_RUN;
+    }
+  }
   return reasons;
 }
 
