@@ -1,2 +1,2 @@
 import { createRequire as __mbCreateRequire } from "node:module"; const require = __mbCreateRequire(import.meta.url);
-import{__commonJS,__require,__toESM}from"./chunks/chunk-S2CX3KIC.js";var require_node_module=__commonJS({"builtin:node:module"(exports,module2){module2.exports=__require("node:module")}});var import_node_module=__toESM(require_node_module(),1);import_node_module.default.enableCompileCache?.();await import("./chunks/main-IXPWT7AX.js");
+import{__toESM,require_node_module}from"./chunks/chunk-U4TV2QO4.js";var import_node_module=__toESM(require_node_module(),1);import_node_module.default.enableCompileCache?.();await import("./chunks/main-6QBX7RZY.js");

@@ -1,7 +1,8 @@
 // Bundles the CLI and the Action into dist/ and copies the probe files they load at run time.
 // Files are replaced in place and stale ones removed afterwards, so that dist/ never disappears
 // under a process that is running it (tests run the bundle while a build may happen).
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { Ajv } from "ajv";
@@ -171,10 +172,52 @@ const options = {
   minifySyntax: true,
   plugins: [precompiledValidators, lazyModules, yargsShim, builtinsByRequire],
 };
+
+/**
+ * The CLI is one CommonJS script, dist/chunks/cli-<content hash>.cjs, that dist/cli.js runs through
+ * vm.Script with a code cache taken after a run (src/cli/code-cache.ts): ESM modules cannot be
+ * compiled with such a cache. Its modules that a command imports when it runs stay lazy (esbuild
+ * runs them at their first import()). The name carries the content hash because V8 matches a cache
+ * to its script by the source's length alone.
+ */
+const cliBundle = await build({
+  ...options,
+  entryPoints: { cli: "src/cli/main.ts" },
+  entryNames: "chunks/[name]-[hash]",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  splitting: false,
+  // The bundle runs inside code-cache.ts's wrapper, which passes require and __filename.
+  banner: { js: 'var __mbBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: { "import.meta.url": "__mbBundleUrl" },
+  // A CommonJS bundle requires Node's built-ins as they are: there is no ESM facade to avoid.
+  plugins: [precompiledValidators, lazyModules, yargsShim],
+});
+const cliBundleFile = Object.keys(cliBundle.metafile.outputs).find((f) => f.endsWith(".cjs"));
+checkCliBundle(cliBundleFile);
+
 const results = await Promise.all([
-  build({ ...options, entryPoints: { cli: "src/cli/bin.ts" } }),
+  build({
+    ...options,
+    entryPoints: { cli: "src/cli/bin.ts" },
+    splitting: false,
+    define: { MEMBUDGET_CLI_BUNDLE: JSON.stringify(relative("dist", cliBundleFile)) },
+  }),
   build({ ...options, entryPoints: { index: "src/action/bin.ts" } }),
 ]);
+results.push(cliBundle);
+
+/**
+ * What code-cache.ts relies on: the bundle is ASCII (it is read as latin1, the fastest decoding)
+ * and has no import() left (vm.Script has no module loader for it).
+ */
+function checkCliBundle(file) {
+  const bytes = readFileSync(file);
+  const wide = bytes.findIndex((b) => b > 0x7f);
+  if (wide >= 0) throw new Error(`${file}: byte ${wide} is not ASCII; the CLI bundle must be`);
+  if (/\bimport\(/.test(bytes.toString("latin1")))
+    throw new Error(`${file} calls import(): the CLI bundle runs in vm.Script, which cannot load modules`);
+}
 
 const keep = new Set(results.flatMap((r) => Object.keys(r.metafile.outputs)).map((f) => relative("dist", f)));
 
@@ -191,6 +234,28 @@ for (const [from, to] of copies) {
   cpSync(from, join("dist", to));
   keep.add(to);
 }
+
+/**
+ * The native helpers' source digests (src/measure/native.ts's sourceDigest, which reads this file):
+ * for each helper <name>.c, the SHA-256 of its inputs (<name>.c, its parts <name>-*.c, every header)
+ * as each file's name, then its bytes, in name order.
+ */
+const nativeDir = "src/measure/probes/native";
+const nativeNames = readdirSync(nativeDir).sort();
+const digests = {};
+for (const main of nativeNames.filter((f) => /^[a-z]+\.c$/.test(f))) {
+  const name = main.slice(0, -2);
+  const inputs = [
+    main,
+    ...nativeNames.filter((f) => f.startsWith(`${name}-`) && f.endsWith(".c")),
+    ...nativeNames.filter((f) => f.endsWith(".h")),
+  ];
+  const hash = createHash("sha256");
+  for (const file of inputs) hash.update(file).update(readFileSync(join(nativeDir, file)));
+  digests[name] = hash.digest("hex");
+}
+writeFileSync("dist/probes/native/digests.json", `${JSON.stringify(digests, null, 2)}\n`);
+keep.add(join("probes", "native", "digests.json"));
 
 // Whatever an earlier build left that this one did not write goes (old chunks, removed probes).
 for (const file of walk("dist")) {

@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// The `membudget` executable: turns on V8's compile cache (Node ≥ 22.1; ~50 ms off every start),
-// then loads the CLI, which the cache can only speed up if it is loaded after this line runs.
-import module from "node:module";
+// The `membudget` executable: runs the CLI's bundle (dist/chunks/cli-<hash>.cjs, whose name the build
+// writes here) with the code cache of the command it runs (code-cache.ts).
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadBundle } from "./code-cache.js";
+import { COMMAND_NAMES } from "./command-names.js";
 
-module.enableCompileCache?.();
-const { main } = await import("./main.js");
+declare const MEMBUDGET_CLI_BUNDLE: string;
+
+const command = process.argv[2] ?? "";
+const variant = (COMMAND_NAMES as readonly string[]).includes(command) ? command : "other";
+const bundle = join(dirname(fileURLToPath(import.meta.url)), MEMBUDGET_CLI_BUNDLE);
+const { main } = loadBundle<{ main(args: string[]): Promise<number> }>(bundle, variant);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,8 +1,8 @@
 // The shape of a CLI command: its yargs builder and a handler that returns the exit status.
 //
 // A command's module holds only its builder; its handler imports the work (handlers/<name>.ts) when
-// the command runs, so that starting the CLI loads yargs and the builders and nothing else: the
-// bundle splits each handler and what it needs into chunks of their own.
+// the command runs, so that a start runs yargs, the builders and that one command's modules: the
+// bundle runs a module at its first import (and the code cache holds what the command compiled).
 import type { Argv } from "yargs";
 
 export interface Command<A = object> {

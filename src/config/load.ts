@@ -1,6 +1,6 @@
 // Loads a budget file: parse (comments allowed), validate against the JSON Schema, resolve units
 // and defaults into a Plan. Every problem names the file, the JSON pointer, the line and the fix.
-import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import type { ErrorObject } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
@@ -55,9 +55,21 @@ export function loadPlan(file: string, cwd = process.cwd()): Plan {
       },
     ]);
   }
-  // The digest lets the shards of one run prove they measured the same budget file.
-  const digest = `sha256:${createHash("sha256").update(read.bytes).digest("hex")}`;
-  return { ...parsePlan(read.text, display, absolute), digest };
+  // The digest lets the shards of one run prove they measured the same budget file. It is worked
+  // out when first read (runPlan does so while the first workload runs): node:crypto costs a start
+  // ~4 ms to load.
+  const plan = parsePlan(read.text, display, absolute);
+  let digest: string | undefined;
+  Object.defineProperty(plan, "digest", {
+    enumerable: true,
+    get: () => (digest ??= `sha256:${sha256Hex(read.bytes)}`),
+  });
+  return plan;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  const crypto = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+  return crypto.createHash("sha256").update(bytes).digest("hex");
 }
 
 /** Validates budget-file text; `absolute` anchors relative cwd paths. */

@@ -53,10 +53,21 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
   const reports: ScenarioReport[] = [];
   const notes = new Set<string>();
   let python: string | undefined;
+  // What the report needs and no workload does is worked out while the first workload runs.
+  let idle = false;
+  const hooks: RunOptions = {
+    ...options,
+    onStarted: (name) => {
+      options.onStarted?.(name);
+      if (idle) return;
+      idle = true;
+      setImmediate(() => plan.digest);
+    },
+  };
   for (const scenario of scenarios) {
     const measured = isLoad(scenario)
       ? await measureLoad(scenario, options)
-      : await measureScenario(scenario, options);
+      : await measureScenario(scenario, hooks);
     python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
     const report = scenarioReport(scenario, measured.runs, measured.timeline);

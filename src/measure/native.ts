@@ -1,7 +1,6 @@
 // Builds the small C helpers (malloc interposer, RSS wrapper) with the machine's compiler on
 // first use and caches them by source hash, so that nothing prebuilt has to ship per platform.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
   accessSync,
   chmodSync,
@@ -15,8 +14,10 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { homedir, platform, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
+import { platform, tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { cacheRoot } from "../model/paths.js";
 import { probeFile } from "./probe-files.js";
 
 export type NativeKind = "shared" | "executable";
@@ -31,12 +32,6 @@ export interface NativeTool {
 }
 
 const memo = new Map<string, NativeTool>();
-
-export function cacheRoot(): string {
-  const base =
-    process.env["MEMBUDGET_CACHE_DIR"] ?? process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache");
-  return process.env["MEMBUDGET_CACHE_DIR"] ? base : join(base, "membudget");
-}
 
 /**
  * Returns the path of the compiled helper `name` (source: probes/native/<name>.c), compiling it
@@ -72,9 +67,7 @@ function build(name: string, kind: NativeKind): NativeTool {
   }
   const { sources, inputs } = nativeSources(name);
   const cc = process.env["CC"] ?? "cc";
-  const digest = createHash("sha256");
-  for (const file of inputs) digest.update(file).update(readFileSync(file));
-  const hash = digest.update(cc).update(process.arch).digest("hex").slice(0, 16);
+  const hash = cacheKey([sourceDigest(name, inputs), cc, process.arch]);
   const root = usableCacheRoot();
   if ("unavailable" in root) return { name, unavailable: root.unavailable };
   const note = root.note ? { note: root.note } : {};
@@ -111,6 +104,50 @@ function build(name: string, kind: NativeKind): NativeTool {
     };
   }
   return { name, path: out, ...note };
+}
+
+/**
+ * The SHA-256 of a helper's inputs (each file's name, then its bytes). The build writes it for each
+ * helper into native/digests.json beside the sources, so that a start neither reads the sources nor
+ * loads node:crypto (~4 ms); from the sources (under test) it is worked out here, the same way.
+ */
+export function sourceDigest(name: string, inputs: string[]): string {
+  digests ??= readDigests(dirname(inputs[0]!));
+  const known = digests[name];
+  if (known) return known;
+  const crypto = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+  const hash = crypto.createHash("sha256");
+  for (const file of inputs) hash.update(basename(file)).update(readFileSync(file));
+  return hash.digest("hex");
+}
+
+let digests: Record<string, string> | undefined;
+
+function readDigests(dir: string): Record<string, string> {
+  try {
+    return JSON.parse(readFileSync(join(dir, "digests.json"), "utf8")) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * A helper's cache folder name: 64 bits, in hex, of two FNV-1a hashes over short strings (the
+ * sources' digest, the compiler, the architecture).
+ */
+export function cacheKey(parts: string[]): string {
+  let a = 0x811c9dc5;
+  let b = 0x5bd1e995;
+  for (const part of parts) {
+    const bytes = Buffer.from(part);
+    // Each part ends with a 0 byte, so that ["ab", "c"] and ["a", "bc"] differ.
+    for (let i = 0; i <= bytes.length; i++) {
+      const byte = i < bytes.length ? bytes[i]! : 0;
+      a = Math.imul(a ^ byte, 0x01000193);
+      b = Math.imul(b ^ byte, 0x01000193) ^ (b >>> 15);
+    }
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }
 
 /**

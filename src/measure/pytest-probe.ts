@@ -1,29 +1,24 @@
 // The pytest plugin seen from the runner: the environment that loads it into every pytest process
 // (and xdist worker) of a Python run, and its per-process files read back into one run's tests.
 import { readdirSync, readFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import type { TestMetricKey, TestOutcome } from "../model/tests.js";
-import { probeFile } from "./probe-files.js";
 import type { ProcessFigures } from "./types.js";
 
 export const PYTEST_PLUGIN = "membudget_pytest";
 
 /**
- * Adds the plugin to a Python probe's environment. It lives in a directory of its own because the
- * probe's sitecustomize takes its directory off sys.path; pytest imports PYTEST_PLUGINS by name.
+ * Adds the plugin to a Python probe's environment: pytest imports PYTEST_PLUGINS by name, and the
+ * probe's sitecustomize puts the plugin's directory at the end of sys.path when the plugin is
+ * named there (on PYTHONPATH it would come before the user's own path in every import's search).
  */
 export function withPytestPlugin(env: NodeJS.ProcessEnv, baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const dir = probeFile("python", "pytest");
-  const path = env["PYTHONPATH"] ?? baseEnv["PYTHONPATH"];
-  // Right after the probe's own entry, so that the user's path keeps its order.
-  const parts = path ? path.split(delimiter) : [];
-  parts.splice(Math.min(1, parts.length), 0, dir);
   const plugins = (baseEnv["PYTEST_PLUGINS"] ?? "")
     .split(",")
     .map((p) => p.trim())
     .filter((p) => p !== "");
   if (!plugins.includes(PYTEST_PLUGIN)) plugins.push(PYTEST_PLUGIN);
-  return { ...env, PYTHONPATH: parts.join(delimiter), PYTEST_PLUGINS: plugins.join(",") };
+  return { ...env, PYTEST_PLUGINS: plugins.join(",") };
 }
 
 /** One test as one process recorded it. */

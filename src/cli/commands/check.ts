@@ -15,5 +15,5 @@ export const check = defineCommand({
         "Shards, then one verdict",
       ),
   handler: async (argv) =>
-    (await import("../handlers/index.js")).checkCommand({ ...argv, file: argv.file as string }),
+    (await import("../handlers/check.js")).checkCommand({ ...argv, file: argv.file as string }),
 });

@@ -15,7 +15,7 @@ export const compare = defineCommand({
         "Write the comment, fail on regressions",
       ),
   handler: async (argv) =>
-    (await import("../handlers/index.js")).compareCommand({
+    (await import("../handlers/compare.js")).compareCommand({
       ...argv,
       base: argv.base as string,
       head: argv.head as string,

@@ -19,5 +19,5 @@ export const merge = defineCommand({
         "Shards of `run --shard i/n`: every shard must be there (exit 3 names a missing one)",
       ),
   handler: async (argv) =>
-    (await import("../handlers/index.js")).mergeCommand({ ...argv, reports: argv.reports as string[] }),
+    (await import("../handlers/merge.js")).mergeCommand({ ...argv, reports: argv.reports as string[] }),
 });

@@ -49,5 +49,5 @@ export const run = defineCommand({
         "Also draw each scenario's memory over the run",
       ),
   // The work loads when the command runs (see command.ts).
-  handler: async (argv) => (await import("../handlers/index.js")).runCommand(argv),
+  handler: async (argv) => (await import("../handlers/run.js")).runCommand(argv),
 });

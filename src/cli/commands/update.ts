@@ -21,5 +21,5 @@ export const update = defineCommand({
         "$0 update --from report.json --headroom 20% --metrics peakHeap allocated",
         "From a report, two metrics",
       ),
-  handler: async (argv) => (await import("../handlers/index.js")).updateCommand(argv),
+  handler: async (argv) => (await import("../handlers/update.js")).updateCommand(argv),
 });

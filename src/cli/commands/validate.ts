@@ -9,5 +9,5 @@ export const validate = defineCommand({
       .positional("file", { type: "string", default: "membudget.json", describe: "The budget file" })
       .example("$0 validate", "Check membudget.json")
       .example("$0 validate ci/budgets.json", "Check another file"),
-  handler: async (argv) => (await import("../handlers/index.js")).validateCommand(argv),
+  handler: async (argv) => (await import("../handlers/validate.js")).validateCommand(argv),
 });

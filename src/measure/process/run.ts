@@ -66,6 +66,8 @@ export interface RunOutcome {
 export interface RunHooks {
   /** Called with each piece of output as it arrives; the chunk is the hook's to keep. */
   onOutput?(stream: "stdout" | "stderr", chunk: Buffer): void;
+  /** Called once the command has been spawned (not when it failed to start). */
+  onStarted?(): void;
 }
 
 const TIMELINE_POINTS = 200;
@@ -193,6 +195,7 @@ class Execution {
     });
     if (child.pid === undefined) return; // the 'error' event follows
     child.once("exit", (code, signal) => this.onExit(code, signal));
+    this.hooks.onStarted?.();
 
     this.sampler = new TreeSampler(
       child.pid,

@@ -19,28 +19,16 @@ def _membudget_install():
 
     perf_counter = time.perf_counter
 
-    # The interposer (LD_PRELOAD) exports membudget_* functions into the global symbol scope.
-    lib = None
-    if "mbmalloc" in os.environ.get("LD_PRELOAD", ""):
-        try:
-            import ctypes
-
-            found = ctypes.CDLL(None)
-            lib = (found.membudget_mark, found.membudget_flush, found.membudget_active, found.membudget_disable)
-            lib[1].argtypes = [ctypes.c_char_p]
-            lib[1].restype = None
-            lib[2].restype = ctypes.c_int
-            lib[3].argtypes = [ctypes.c_char_p]
-            lib[3].restype = None
-        except Exception:
-            lib = None
+    # The interposer (LD_PRELOAD) exports membudget_* functions into the global symbol scope:
+    # (mark, flush, active, disable, hook_python).
+    lib = _membudget_functions() if "mbmalloc" in os.environ.get("LD_PRELOAD", "") else None
     interposer = lib is not None and lib[2]() == 1
     hooked = False
     if interposer:
         # pymalloc serves small objects from its own arenas, where malloc never sees them: the
-        # interposer wraps Python's MEM and OBJ allocators too (PyDLL: the GIL stays held).
+        # interposer wraps Python's MEM and OBJ allocators too (called with the GIL held).
         try:
-            hooked = ctypes.pythonapi.membudget_hook_python() == 1
+            hooked = lib[4]() == 1
         except Exception:
             hooked = False
         if not hooked and os.environ.get("PYTHONMALLOC") != "malloc":
@@ -393,6 +381,41 @@ class _membudget_sites:
         return best[1] if best else "<module>"
 
 
+def _membudget_functions():
+    """The interposer's functions, or None. Through _ctypes, the C half of ctypes: ctypes itself
+    defines ~100 classes as it loads (7 M instructions, ~2 ms, in every Python process), and this
+    needs two. The same three names have been in _ctypes since Python 2.5; ctypes if they are not."""
+    names = ("membudget_mark", "membudget_flush", "membudget_active", "membudget_disable")
+    try:
+        import _ctypes
+
+        class Int(_ctypes._SimpleCData):
+            _type_ = "i"
+
+        class CFunc(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL
+            _restype_ = Int
+
+        class PyFunc(_ctypes.CFuncPtr):  # PyDLL's kind: the GIL stays held
+            _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_PYTHONAPI
+            _restype_ = Int
+
+        handle = _ctypes.dlopen(None, 0)
+        found = [CFunc(_ctypes.dlsym(handle, name)) for name in names]
+        return tuple(found) + (PyFunc(_ctypes.dlsym(handle, "membudget_hook_python")),)
+    except OSError:
+        return None  # a symbol is missing: not our interposer
+    except Exception:
+        pass
+    try:
+        import ctypes
+
+        found = ctypes.CDLL(None)
+        return tuple(getattr(found, name) for name in names) + (ctypes.pythonapi.membudget_hook_python,)
+    except Exception:
+        return None
+
+
 def _membudget_jstr(text):
     out = []
     for ch in str(text):
@@ -440,6 +463,9 @@ def _membudget_main():
         _membudget_chain()
     finally:
         sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+        # The pytest plugin (PYTEST_PLUGINS names it) is found last, after everything of the user's.
+        if "membudget_pytest" in os.environ.get("PYTEST_PLUGINS", ""):
+            sys.path.append(os.path.join(here, "pytest"))
         if start is not None:
             start()
 

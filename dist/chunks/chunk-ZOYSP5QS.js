@@ -1,2 +1,0 @@
-import { createRequire as __mbCreateRequire } from "node:module"; const require = __mbCreateRequire(import.meta.url);
-import{__commonJS,__require}from"./chunk-F3BWQAPD.js";var require_node_path=__commonJS({"builtin:node:path"(exports,module){module.exports=__require("node:path")}});export{require_node_path};
