@@ -226,7 +226,7 @@ function q(text) {
 let budgetCount = 0;
 
 /** One `membudget run` of the given scenarios; returns the report and the CLI's wall time. */
-function membudget(scenarios, repeat) {
+function membudget(scenarios, repeat, env = BASE_ENV) {
   const n = ++budgetCount;
   const file = join(TMP, `budgets-${n}.json`);
   const report = join(TMP, `report-${n}.json`);
@@ -243,7 +243,7 @@ function membudget(scenarios, repeat) {
   ]);
   writeFileSync(file, JSON.stringify({ scenarios: Object.fromEntries(entries) }, null, 2));
   rmSync(report, { force: true });
-  const r = run(process.execPath, [CLI, "run", "--budgets", file, "--report", report]);
+  const r = run(process.execPath, [CLI, "run", "--budgets", file, "--report", report], { env });
   if (!existsSync(report)) {
     throw new Error(`membudget run wrote no report (exit ${r.status}): ${r.stderr.trim().slice(-600)}`);
   }
@@ -837,19 +837,20 @@ section("## Cost side by side", () => {
   }
 
   progress("cost: fixed cost of a `python -c pass` scenario");
+  const passScenario = [
+    { name: "pass", run: `${q(py)} -c pass`, runtime: "python", sites: "never", budget: HEAP_BUDGET },
+  ];
   const fixed = interleave([
     { run: () => mustRun(py, ["-c", "pass"]) },
-    {
-      run: () =>
-        membudget(
-          [{ name: "pass", run: `${q(py)} -c pass`, runtime: "python", sites: "never", budget: HEAP_BUDGET }],
-          1,
-        ),
-    },
+    { run: () => membudget(passScenario, 1) },
     { run: () => mustRun(process.execPath, ["-e", "0"]) },
     { run: () => mustRun(py, ["-c", "pass"], { env: probeEnv }) },
+    // A first start: no code cache (a hosted runner's first `membudget run`).
+    { run: () => membudget(passScenario, 1, { ...BASE_ENV, NODE_DISABLE_COMPILE_CACHE: "1" }) },
   ]);
-  const [bareMed, scenarioMed, nodeMed, probeMed] = fixed.map((list) => median(list.map((x) => x.seconds)));
+  const [bareMed, scenarioMed, nodeMed, probeMed, coldMed] = fixed.map((list) =>
+    median(list.map((x) => x.seconds)),
+  );
   const cost = scenarioMed - bareMed;
   table(
     ["run", "median"],
@@ -865,8 +866,30 @@ section("## Cost side by side", () => {
         "**membudget's fixed cost** (the scenario − bare `python3 -c pass`)",
         `${secs(cost)} = ${times(cost / nodeMed)} \`node -e 0\` ${atMost("membudget's fixed cost ÷ `node -e 0`", cost / nodeMed, 1.5)}`,
       ],
+      [
+        "the same scenario at a first start (no code cache, `NODE_DISABLE_COMPILE_CACHE=1`)",
+        `${secs(coldMed)}: fixed cost ${secs(coldMed - bareMed)} = ${times((coldMed - bareMed) / nodeMed)} \`node -e 0\``,
+      ],
     ],
   );
+  // The CLI's own work in instructions (callgrind traces the Node.js process, not its children).
+  if (REFEREES.valgrind) {
+    progress("cost: callgrind on the CLI's process, `node -e 0` beside it");
+    const file = join(TMP, "budgets-pass-callgrind.json");
+    const { name, ...pass } = passScenario[0];
+    writeFileSync(file, JSON.stringify({ scenarios: { [name]: { ...pass, repeat: 1 } } }));
+    const cliArgs = [CLI, "run", "--budgets", file, "--report", join(TMP, "report-pass-callgrind.json")];
+    mustRun(process.execPath, cliArgs); // the code cache of `run`, as a second start finds it
+    const cliI = instructions(process.execPath, cliArgs, { env: BASE_ENV });
+    const nodeI = instructions(process.execPath, ["-e", "0"], { env: BASE_ENV });
+    table(
+      ["Node.js process under callgrind", "instructions", "÷ `node -e 0`"],
+      [
+        ["`node -e 0`", int(nodeI), "1.00×"],
+        ["`membudget run` of the `python3 -c pass` scenario (the CLI's process)", int(cliI), times(cliI / nodeI)],
+      ],
+    );
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ export interface RunOptions extends MeasureHooks {
   only?: string[];
   base?: Report;
   baseSource?: string;
-  commit?: string;
+  /** The commit measured, or how to look it up (the CLI's git), which runs while the first workload does. */
+  commit?: string | (() => Promise<string | undefined>);
   /** Path of the budget file as the user named it (for the report and annotations). */
   budgetFileLabel?: string;
   /** Measure only this shard of the selected scenarios. */
@@ -53,7 +54,14 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
   const reports: ScenarioReport[] = [];
   const notes = new Set<string>();
   let python: string | undefined;
-  // What the report needs and no workload does is worked out while the first workload runs.
+  // What the report needs and no workload does is worked out while the first workload runs
+  // (a spawn of git is ~3 ms of this thread, node:crypto ~4 ms to load), or at the end if none ran.
+  let lookup: Promise<string | undefined> | undefined;
+  const commitOf = () => {
+    const { commit } = options;
+    lookup ??= typeof commit === "function" ? commit() : Promise.resolve(commit);
+    return lookup;
+  };
   let idle = false;
   const hooks: RunOptions = {
     ...options,
@@ -61,7 +69,10 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
       options.onStarted?.(name);
       if (idle) return;
       idle = true;
-      setImmediate(() => plan.digest);
+      setImmediate(() => {
+        void commitOf();
+        void plan.digest;
+      });
     },
   };
   for (const scenario of scenarios) {
@@ -74,13 +85,14 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     const load = isLoad(scenario) ? loadSummary(scenario, measured.runs) : undefined;
     reports.push(load ? { ...report, load } : report);
   }
+  const commit = await commitOf();
   const report: Report = {
     version: REPORT_VERSION,
     tool: { name: "membudget", version: VERSION },
     createdAt: new Date().toISOString(),
     budgetFile: options.budgetFileLabel ?? plan.file,
     ...(plan.digest ? { budgetDigest: plan.digest } : {}),
-    ...(options.commit ? { commit: options.commit } : {}),
+    ...(commit ? { commit } : {}),
     ...(shard ? { shard } : {}),
     environment: environment(python),
     status: "pass",

@@ -1,6 +1,7 @@
 // The one place membudget runs git: never through a shell, never waiting for a password prompt.
 import { execFile, spawnSync } from "node:child_process";
 import { MembudgetError } from "../model/errors.js";
+import { onPath } from "../model/paths.js";
 
 /** A git command failed: the message says what membudget was doing, the command, and git's own words. */
 export class GitError extends MembudgetError {
@@ -20,18 +21,23 @@ const env = () => ({ ...process.env, GIT_TERMINAL_PROMPT: "0" });
 /** Runs git in `cwd`; resolves with its stdout, rejects with a GitError that says what we were `doing`. */
 export function git(cwd: string, args: string[], doing: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024, env: env() }, (error, stdout, stderr) => {
-      if (!error) return resolve(stdout);
-      const why = firstLine(stderr || error.message);
-      const message = doing ? `membudget ${doing}: git ${args.join(" ")} failed: ${why}` : why;
-      reject(new GitError(message, stderr || error.message));
-    });
+    execFile(
+      onPath("git"),
+      args,
+      { cwd, maxBuffer: 64 * 1024 * 1024, env: env() },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const why = firstLine(stderr || error.message);
+        const message = doing ? `membudget ${doing}: git ${args.join(" ")} failed: ${why}` : why;
+        reject(new GitError(message, stderr || error.message));
+      },
+    );
   });
 }
 
 /** git's trimmed stdout, or undefined when git is missing or fails (for facts that are optional). */
 export function gitQuiet(cwd: string, args: string[]): string | undefined {
-  const r = spawnSync("git", args, { cwd, encoding: "utf8", env: env() });
+  const r = spawnSync(onPath("git"), args, { cwd, encoding: "utf8", env: env() });
   const out = r.stdout?.trim();
   return r.status === 0 && out ? out : undefined;
 }

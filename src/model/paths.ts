@@ -1,6 +1,8 @@
-// Paths as membudget prints them (relative to the current directory when inside it), and where it keeps its cache.
+// Paths as membudget prints them (relative to the current directory when inside it), where it keeps
+// its cache, and where the tools it runs are.
+import { accessSync, constants, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, join, relative } from "node:path";
+import { delimiter, isAbsolute, join, relative } from "node:path";
 
 export function displayPath(absolute: string, cwd: string): string {
   const rel = relative(cwd, absolute);
@@ -16,3 +18,35 @@ export function cacheRoot(): string {
   if (own) return own;
   return join(process.env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "membudget");
 }
+
+/**
+ * Where `name` is on PATH, as execvp would find it (the first executable file), or `name` itself
+ * when it is not there (spawn then fails as it would have). Spawning a command by its path spares
+ * the child execvp's failed attempts along PATH, which the parent waits through: with PATH as a
+ * pyenv or cargo setup leaves it, git was found on the 9th try, ~2 ms of every start.
+ */
+export function onPath(name: string): string {
+  const path = process.env["PATH"] ?? "";
+  const key = `${name}\0${path}`;
+  let found = onPathMemo.get(key);
+  if (found === undefined) {
+    found = name;
+    for (const dir of path.split(delimiter)) {
+      // A relative entry means "from the child's working directory": execvp's to resolve.
+      if (!isAbsolute(dir)) break;
+      const candidate = join(dir, name);
+      try {
+        accessSync(candidate, constants.X_OK);
+        if (!statSync(candidate).isFile()) continue;
+        found = candidate;
+        break;
+      } catch {
+        // not here
+      }
+    }
+    onPathMemo.set(key, found);
+  }
+  return found;
+}
+
+const onPathMemo = new Map<string, string>();

@@ -1,7 +1,14 @@
 /* rsswrap: runs a command as a child subreaper and records the largest ru_maxrss of any process
  * in its tree (orphans included), the command's exit status and its wall time, as JSON.
  *
- * Usage: rsswrap <result-file> [--grace-ms=N] -- <argv...>
+ * Usage: rsswrap <result-file> [--grace-ms=N] [--fifos=DIR] -- <argv...>
+ *
+ * With --fifos, the command's stdout and stderr are named pipes DIR/out and DIR/err, made here:
+ * once they exist we write "R" to fd 3 (a pipe from the runner) and close it; the runner opens
+ * their read ends, which lets our opens for writing return; they become our own stdout and stderr,
+ * which the command inherits. (The runner reads a FIFO into one reused buffer, which it cannot do
+ * with a pipe it was handed by spawn; making them here spares it a mkfifo process per run.) If
+ * they cannot be made, fd 3 gets "E" and the reason, and we exit 125.
  *
  * Why a wrapper: Node cannot read a child's rusage, and polling /proc misses short spikes. The
  * kernel keeps every process's high-water RSS and hands it to whoever reaps it; as a subreaper
@@ -28,6 +35,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -187,15 +195,48 @@ static void sleep_ms(long ms) {
   nanosleep(&ts, NULL);
 }
 
+/* Makes DIR/out and DIR/err (see the top), tells the runner on fd 3, and puts them on fds 1 and 2. */
+static int open_fifos(const char *dir) {
+  char out[4096], err[4096];
+  if (snprintf(out, sizeof out, "%s/out", dir) >= (int)sizeof out ||
+      snprintf(err, sizeof err, "%s/err", dir) >= (int)sizeof err) {
+    write_all(3, "Efifo directory path too long", 29);
+    return -1;
+  }
+  if (mkfifo(out, 0600) != 0 || mkfifo(err, 0600) != 0) {
+    char why[512];
+    int n = snprintf(why, sizeof why, "Ecannot make the output pipes in %s: %s", dir, strerror(errno));
+    write_all(3, why, n > 0 && n < (int)sizeof why ? (size_t)n : sizeof why - 1);
+    return -1;
+  }
+  /* No runner on fd 3 means no reader will ever come: do not wait for one. */
+  if (write_all(3, "R", 1) != 0) return -1;
+  close(3);
+  const char *paths[2] = {out, err};
+  for (int i = 0; i < 2; i++) {
+    int fd;
+    /* Blocks until the runner has opened the read end; a forwarded signal ends the wait. */
+    do fd = open(paths[i], O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR && forwarded_mask == 0);
+    if (fd < 0 || dup2(fd, i + 1) < 0) return -1;
+    close(fd);
+  }
+  unlink(out);
+  unlink(err);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   long grace_ms = 5000;
+  const char *fifo_dir = NULL;
   int dash = 2;
-  if (argc > 2 && strncmp(argv[2], "--grace-ms=", 11) == 0) {
-    grace_ms = atol(argv[2] + 11);
-    dash = 3;
+  for (; dash < argc && strncmp(argv[dash], "--", 2) == 0 && argv[dash][2] != '\0'; dash++) {
+    if (strncmp(argv[dash], "--grace-ms=", 11) == 0) grace_ms = atol(argv[dash] + 11);
+    else if (strncmp(argv[dash], "--fifos=", 8) == 0) fifo_dir = argv[dash] + 8;
+    else break;
   }
   if (argc < dash + 2 || strcmp(argv[dash], "--") != 0) {
-    fprintf(stderr, "usage: rsswrap <result-file> [--grace-ms=N] -- <command> [args...]\n");
+    fprintf(stderr, "usage: rsswrap <result-file> [--grace-ms=N] [--fifos=DIR] -- <command> [args...]\n");
     return 125;
   }
   const char *result_path = argv[1];
@@ -224,6 +265,8 @@ int main(int argc, char **argv) {
   pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
   if (getppid() != parent) forwarded_mask |= 1 << SIGTERM;
+
+  if (fifo_dir && open_fifos(fifo_dir) != 0) return 125;
 
   /* Block the forwarded signals until the workload's group exists, so none is lost. */
   sigprocmask(SIG_BLOCK, &block, &saved_mask);

@@ -4,7 +4,6 @@ import { loadPlan } from "../../config/load.js";
 import { costsOf, parseShard } from "../../config/shard.js";
 import { runPlan } from "../../engine/engine.js";
 import { headCommitAsync } from "../../git/git.js";
-import { prepareFifos } from "../../measure/process/fifos.js";
 import { UsageError } from "../../model/errors.js";
 import { displayPath } from "../../model/paths.js";
 import { progressPrinter } from "../../render/progress.js";
@@ -24,10 +23,6 @@ export interface RunArgs extends OutputArgs {
 }
 
 export async function runCommand(argv: RunArgs): Promise<number> {
-  // Two processes every run needs (git for the commit, mkfifo for the output pipes), started
-  // first so that they run while the budget file is read.
-  const commit = headCommitAsync(dirname(resolve(argv.budgets)));
-  void prepareFifos();
   const plan = loadPlan(argv.budgets);
   if (argv.repeat !== undefined) {
     if (!Number.isInteger(argv.repeat) || argv.repeat < 1)
@@ -43,10 +38,10 @@ export async function runCommand(argv: RunArgs): Promise<number> {
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
-  const head = await commit;
   const report = await runPlan(plan, {
     signal: cancel.signal,
-    ...(head ? { commit: head } : {}),
+    // git runs while the first workload does.
+    commit: () => headCommitAsync(dirname(resolve(argv.budgets))),
     only: argv.only,
     ...(shard ? { shard } : {}),
     ...(balance ? { balance, balanceSource: displayPath(resolve(argv.balance!), process.cwd()) } : {}),

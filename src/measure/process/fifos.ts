@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { constants as fsConstants, mkdtempSync, openSync, readdir, rm, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { onPath } from "../../model/paths.js";
 import { closeQuietly } from "./procfs.js";
 import { pidAlive } from "./signals.js";
 
@@ -105,7 +106,7 @@ export function prepareFifos(): Promise<void> {
       else fifoStock.broken = true;
       resolve();
     };
-    spawn("mkfifo", ["-m", "600", ...batch], { stdio: "ignore" })
+    spawn(onPath("mkfifo"), ["-m", "600", ...batch], { stdio: "ignore" })
       .once("error", () => done(false))
       .once("exit", (code) => done(code === 0));
   });
@@ -117,7 +118,7 @@ function spareFifo(): string | undefined {
   if (fifoStock.broken) return undefined;
   if (fifoStock.made.length === 0) {
     const batch = nextBatch();
-    const made = spawnSync("mkfifo", ["-m", "600", ...batch], { stdio: "ignore" });
+    const made = spawnSync(onPath("mkfifo"), ["-m", "600", ...batch], { stdio: "ignore" });
     if (made.status !== 0) {
       fifoStock.broken = true;
       return undefined;

@@ -3,7 +3,6 @@
 // tree's RSS over time for the timeline.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -11,8 +10,8 @@ import type { TimelinePoint } from "../../model/report.js";
 import { downsample } from "../timeline.js";
 import { openFifos, prepareFifos } from "./fifos.js";
 import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
-import { OutputTail } from "./output-tail.js";
-import { closeQuietly, groupAlive } from "./procfs.js";
+import { RunOutput } from "./output.js";
+import { groupAlive } from "./procfs.js";
 import { type WrapperResult, wrapper } from "./rsswrap.js";
 import { signalGroup, signalName, signalPid } from "./signals.js";
 import { TreeSampler } from "./tree-sampler.js";
@@ -66,7 +65,7 @@ export interface RunOutcome {
 export interface RunHooks {
   /** Called with each piece of output as it arrives; the chunk is the hook's to keep. */
   onOutput?(stream: "stdout" | "stderr", chunk: Buffer): void;
-  /** Called once the command has been spawned (not when it failed to start). */
+  /** Called once the command has been started (not when it failed to start). */
   onStarted?(): void;
 }
 
@@ -89,12 +88,10 @@ export function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<RunOutcome
 class Execution {
   private readonly graceMs: number;
   private readonly notes: string[] = [];
-  private readonly stdout: OutputTail;
-  private readonly stderr: OutputTail;
+  private readonly output: RunOutput;
   private readonly wrapperPath: string | undefined;
   private workDir: string | undefined;
   private child: ChildProcess | undefined;
-  private streams: Readable[] = [];
   private sampler: TreeSampler | undefined;
   private started = 0;
   private exitedAt: number | undefined;
@@ -106,7 +103,6 @@ class Execution {
   private readonly timers = new Set<NodeJS.Timeout>();
   private settle: ((outcome: RunOutcome) => void) | undefined;
   private settled = false;
-  private hookFailed = false;
   /** What the command left running (found here when there is no rsswrap to find it). */
   private leftovers: { count: number; named: Leftover[]; killed: boolean } | undefined;
   private onAbort = (): void => this.stop("cancelled");
@@ -118,8 +114,7 @@ class Execution {
   ) {
     this.graceMs = spec.graceMs ?? 5000;
     const limit = spec.outputLimit ?? 64 * 1024;
-    this.stdout = new OutputTail(limit);
-    this.stderr = new OutputTail(limit);
+    this.output = new RunOutput(limit, hooks.onOutput, this.notes);
     const interval = spec.sampleIntervalMs ?? 20;
     const tool = spec.useRsswrap === false ? { unavailable: "rsswrap disabled" } : wrapper();
     if ("note" in tool && tool.note) this.notes.push(tool.note);
@@ -134,8 +129,9 @@ class Execution {
   }
 
   async run(): Promise<RunOutcome> {
-    // FIFOs come in batches from a mkfifo process: wait for it here rather than block the thread.
-    await prepareFifos();
+    // rsswrap makes its own FIFOs. Without it they come in batches from a mkfifo process: wait
+    // for it here rather than block the thread.
+    if (!this.wrapperPath) await prepareFifos();
     return new Promise((resolve) => {
       this.settle = resolve;
       this.start();
@@ -150,7 +146,14 @@ class Execution {
     this.workDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
     if (this.wrapperPath) {
       file = this.wrapperPath;
-      args = [join(this.workDir, "rsswrap.json"), `--grace-ms=${this.graceMs}`, "--", "/bin/sh", ...args];
+      args = [
+        join(this.workDir, "rsswrap.json"),
+        `--grace-ms=${this.graceMs}`,
+        `--fifos=${this.workDir}`,
+        "--",
+        "/bin/sh",
+        ...args,
+      ];
       // The wrapper is our instrument, not the workload: it hands LD_PRELOAD to the workload
       // only, so that the malloc probe does not count the wrapper's own allocations.
       if (env["LD_PRELOAD"] !== undefined) {
@@ -158,7 +161,7 @@ class Execution {
         env = { ...rest, MEMBUDGET_PRELOAD: LD_PRELOAD };
       }
     }
-    const fifos = openFifos();
+    const fifos = this.wrapperPath ? undefined : openFifos();
     this.started = performance.now();
     let child: ChildProcess;
     try {
@@ -167,7 +170,12 @@ class Execution {
         env,
         // Own process group (and session): the timeout kills the group, never us.
         detached: true,
-        stdio: fifos ? ["ignore", fifos.stdout.write, fifos.stderr.write] : ["ignore", "pipe", "pipe"],
+        // rsswrap says on fd 3 when its FIFOs exist (RunOutput.fromWrapper).
+        stdio: this.wrapperPath
+          ? ["ignore", "ignore", "ignore", "pipe"]
+          : fifos
+            ? ["ignore", fifos.stdout.write, fifos.stderr.write]
+            : ["ignore", "pipe", "pipe"],
       });
     } catch (error) {
       fifos?.close();
@@ -175,19 +183,18 @@ class Execution {
       return;
     }
     this.child = child;
-    if (fifos) {
-      // The child holds its own copies of the write ends; ours would keep EOF from ever coming.
-      closeQuietly(fifos.stdout.write);
-      closeQuietly(fifos.stderr.write);
-      this.streams = [
-        this.readFifo(fifos.stdout.read, "stdout", this.stdout),
-        this.readFifo(fifos.stderr.read, "stderr", this.stderr),
-      ];
+    if (this.wrapperPath) {
+      this.output.fromWrapper(child.stdio[3] as Readable, this.workDir, {
+        started: () => this.hooks.onStarted?.(),
+        failed: (reason, stopWrapper) => {
+          this.startError = `could not start: ${reason}`;
+          if (stopWrapper && child.pid) signalGroup(child.pid, "SIGTERM");
+        },
+      });
+    } else if (fifos) {
+      this.output.fromFifos(fifos);
     } else {
-      this.streams = [
-        this.readPipe(child.stdout!, "stdout", this.stdout),
-        this.readPipe(child.stderr!, "stderr", this.stderr),
-      ];
+      this.output.fromPipes(child);
     }
     child.once("error", (error) => {
       // Only spawn failures matter here; a failed kill() also lands here and is harmless.
@@ -195,7 +202,8 @@ class Execution {
     });
     if (child.pid === undefined) return; // the 'error' event follows
     child.once("exit", (code, signal) => this.onExit(code, signal));
-    this.hooks.onStarted?.();
+    // Through rsswrap the command starts once its output pipes are open (fromWrapper).
+    if (!this.wrapperPath) this.hooks.onStarted?.();
 
     this.sampler = new TreeSampler(
       child.pid,
@@ -222,45 +230,6 @@ class Execution {
       ? `could not start: ${message}`
       : `could not start: the working directory ${this.spec.cwd} does not exist`;
     this.finish();
-  }
-
-  /**
-   * Reads a FIFO into one reused buffer: a 'data' event allocates a fresh Buffer per chunk, and
-   * V8 collects those only after ~64 MiB of them, so 1 GiB of output grew us by ~70 MiB.
-   */
-  private readFifo(fd: number, name: "stdout" | "stderr", tail: OutputTail): Readable {
-    const socket = new Socket({
-      fd,
-      readable: true,
-      writable: false,
-      onread: {
-        buffer: Buffer.allocUnsafe(64 * 1024),
-        callback: (n: number, buffer: Uint8Array): boolean => {
-          this.output(name, tail, Buffer.from(buffer.buffer, buffer.byteOffset, n), true);
-          return true;
-        },
-      },
-    });
-    // Destroying a pipe that a grandchild still holds is expected; its errors carry no news.
-    socket.on("error", () => {});
-    return socket;
-  }
-
-  private readPipe(stream: Readable, name: "stdout" | "stderr", tail: OutputTail): Readable {
-    stream.on("data", (chunk: Buffer) => this.output(name, tail, chunk, false));
-    stream.on("error", () => {});
-    return stream;
-  }
-
-  private output(name: "stdout" | "stderr", tail: OutputTail, chunk: Buffer, reused: boolean): void {
-    tail.push(chunk);
-    if (!this.hooks.onOutput || this.hookFailed) return;
-    try {
-      this.hooks.onOutput(name, reused ? Buffer.from(chunk) : chunk);
-    } catch (error) {
-      this.hookFailed = true;
-      this.notes.push(`output hook failed and was dropped: ${(error as Error).message}`);
-    }
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -298,7 +267,7 @@ class Execution {
   }
 
   private drainThenFinish(): void {
-    const open = this.streams.filter((s) => !s.closed);
+    const open = this.output.streams.filter((s) => !s.closed);
     if (open.length === 0) {
       this.finish();
       return;
@@ -366,7 +335,7 @@ class Execution {
     this.spec.signal?.removeEventListener("abort", this.onAbort);
     this.spec.stop?.removeEventListener("abort", this.onStop);
     this.sampler?.stop();
-    for (const stream of this.streams) stream.destroy();
+    this.output.destroy();
     this.settle!(this.outcome());
   }
 
@@ -389,10 +358,10 @@ class Execution {
       timedOut: this.stopReason === "timeout",
       wallTime: result && result.wallTime > 0 ? result.wallTime : (end - this.started) / 1000,
       timeline: this.sampler ? downsample(this.sampler.points, TIMELINE_POINTS) : [],
-      stdoutTail: this.stdout.text(),
-      stderrTail: this.stderr.text(),
-      stdoutBytes: this.stdout.total,
-      stderrBytes: this.stderr.total,
+      stdoutTail: this.output.stdout.text(),
+      stderrTail: this.output.stderr.text(),
+      stdoutBytes: this.output.stdout.total,
+      stderrBytes: this.output.stderr.total,
       notes: this.notes,
     };
     if (result && result.maxRss > 0) outcome.peakRss = result.maxRss;

@@ -382,9 +382,8 @@ class _membudget_sites:
 
 
 def _membudget_functions():
-    """The interposer's functions, or None. Through _ctypes, the C half of ctypes: ctypes itself
-    defines ~100 classes as it loads (7 M instructions, ~2 ms, in every Python process), and this
-    needs two. The same three names have been in _ctypes since Python 2.5; ctypes if they are not."""
+    """The interposer's functions, or None, through _ctypes: ctypes defines ~100 classes as it
+    loads (7 M instructions a process). Its names are unchanged since Python 2.5; else ctypes."""
     names = ("membudget_mark", "membudget_flush", "membudget_active", "membudget_disable")
     try:
         import _ctypes
@@ -463,9 +462,16 @@ def _membudget_main():
         _membudget_chain()
     finally:
         sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
-        # The pytest plugin (PYTEST_PLUGINS names it) is found last, after everything of the user's.
+        # The pytest plugin (PYTEST_PLUGINS names it) comes last on the path; its finder is made
+        # now, or site's failing `import usercustomize` would make it while counting.
         if "membudget_pytest" in os.environ.get("PYTEST_PLUGINS", ""):
             sys.path.append(os.path.join(here, "pytest"))
+            try:
+                import importlib.machinery
+
+                importlib.machinery.PathFinder.find_spec("membudget_pytest", [sys.path[-1]])
+            except Exception:
+                pass
         if start is not None:
             start()
 
