@@ -12,4 +12,6 @@ const command = process.argv[2] ?? "";
 const variant = (COMMAND_NAMES as readonly string[]).includes(command) ? command : "other";
 const bundle = join(dirname(fileURLToPath(import.meta.url)), MEMBUDGET_CLI_BUNDLE);
 const { main } = loadBundle<{ main(args: string[]): Promise<number> }>(bundle, variant);
-process.exitCode = await main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
