@@ -11,6 +11,7 @@ import { downsample } from "../timeline.js";
 import { openFifos, prepareFifos } from "./fifos.js";
 import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { RunOutput } from "./output.js";
+import { shellLine } from "./shell.js";
 import { groupAlive } from "./procfs.js";
 import { type WrapperResult, wrapper } from "./rsswrap.js";
 import { signalGroup, signalName, signalPid } from "./signals.js";
@@ -141,7 +142,7 @@ class Execution {
   private start(): void {
     const { spec } = this;
     let file = "/bin/sh";
-    let args = ["-c", spec.command];
+    let args = ["-c", shellLine(spec.command)];
     let env = spec.env;
     this.workDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
     if (this.wrapperPath) {
