@@ -219,8 +219,10 @@ function section(title, body) {
 // ---------------------------------------------------------------------------------------------
 // The CLI and the probes
 
+/** Shell-quotes `text` when it needs it (as shlex.quote does): a scenario's line as a user writes it. */
 function q(text) {
-  return `'${String(text).replace(/'/g, `'\\''`)}'`;
+  const s = String(text);
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 let budgetCount = 0;
