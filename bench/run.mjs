@@ -888,7 +888,11 @@ section("## Cost side by side", () => {
       ["Node.js process under callgrind", "instructions", "÷ `node -e 0`"],
       [
         ["`node -e 0`", int(nodeI), "1.00×"],
-        ["`membudget run` of the `python3 -c pass` scenario (the CLI's process)", int(cliI), times(cliI / nodeI)],
+        [
+          "`membudget run` of the `python3 -c pass` scenario (the CLI's process)",
+          int(cliI),
+          times(cliI / nodeI),
+        ],
       ],
     );
   }

@@ -11,9 +11,9 @@ import { downsample } from "../timeline.js";
 import { openFifos, prepareFifos } from "./fifos.js";
 import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { RunOutput } from "./output.js";
-import { shellLine } from "./shell.js";
 import { groupAlive } from "./procfs.js";
 import { type WrapperResult, wrapper } from "./rsswrap.js";
+import { shellLine } from "./shell.js";
 import { signalGroup, signalName, signalPid } from "./signals.js";
 import { TreeSampler } from "./tree-sampler.js";
 
