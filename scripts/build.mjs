@@ -187,8 +187,9 @@ const cliBundle = await build({
   outExtension: { ".js": ".cjs" },
   format: "cjs",
   splitting: false,
-  // The bundle runs inside code-cache.ts's wrapper, which passes require and __filename.
-  banner: { js: 'var __mbBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // The bundle runs inside code-cache.ts's wrapper, which passes require, __filename and
+  // __mbBundleUrl (no banner: it would come before "use strict").
+  banner: {},
   define: { "import.meta.url": "__mbBundleUrl" },
   // A CommonJS bundle requires Node's built-ins as they are: there is no ESM facade to avoid.
   plugins: [precompiledValidators, lazyModules, yargsShim],
@@ -215,14 +216,7 @@ const actionMain = Object.keys(actionBundle.metafile.outputs).find((f) =>
  * entry point starts Node's ESM loader, 11 M instructions (~3 ms) of every start that the CLI's
  * CommonJS bundle does not otherwise need. They are small and do one thing each.
  */
-const entry = {
-  ...options,
-  format: "cjs",
-  splitting: false,
-  banner: { js: 'var __mbEntryUrl = require("node:url").pathToFileURL(__filename).href;' },
-  define: { "import.meta.url": "__mbEntryUrl" },
-  plugins: [],
-};
+const entry = { ...options, format: "cjs", splitting: false, banner: {}, define: {}, plugins: [] };
 const results = await Promise.all([
   build({
     ...entry,

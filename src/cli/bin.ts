@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // The `membudget` executable: runs the CLI's bundle (dist/chunks/cli-<hash>.cjs, whose name the build
 // writes here) with the code cache of the command it runs (code-cache.ts).
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { loadBundle } from "./code-cache.js";
 import { COMMAND_NAMES } from "./command-names.js";
 
@@ -10,7 +9,8 @@ declare const MEMBUDGET_CLI_BUNDLE: string;
 
 const command = process.argv[2] ?? "";
 const variant = (COMMAND_NAMES as readonly string[]).includes(command) ? command : "other";
-const bundle = join(dirname(fileURLToPath(import.meta.url)), MEMBUDGET_CLI_BUNDLE);
+// dist/cli.js is CommonJS (dist/package.json): __dirname is dist/.
+const bundle = join(__dirname, MEMBUDGET_CLI_BUNDLE);
 const { main } = loadBundle<{ main(args: string[]): Promise<number> }>(bundle, variant);
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

@@ -7,16 +7,33 @@
 // script's code after it has run with the functions it compiled (vm.Script#createCachedData), so
 // the bundle is one CommonJS script run through vm.Script, and the code it compiled is written at
 // exit when there was no cache or V8 rejected it. One cache per command: each holds what that
-// command runs.
+// command runs; a start that ended in a usage error (exit 2) ran too little of it to be kept.
 //
 // The cache is code membudget will run, so it is read only from a folder of this user's that no
-// one else can write (the native helpers' rule); anything else, and any failure, means no cache:
-// a start that compiles, never a failed one. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it does
-// Node's; NODE_DEBUG=membudget says on stderr what became of it. V8 itself rejects a cache made by another V8 or with other flags; one made from another
-// bundle is never looked at, since the bundle's name carries its content hash.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+// one else can write (the native helpers' rule), and only a file of this user's that no one else
+// can write, not through a symbolic link; anything else, and any failure, means no cache: a start
+// that compiles, never a failed one. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it does Node's;
+// NODE_DEBUG=membudget says on stderr what became of it. V8 rejects a cache made by another V8 or
+// with other flags (the Node.js options are in the file's name, so that two sets of them do not
+// take turns replacing each other's); one made from another bundle is never looked at: the name
+// carries the bundle's content hash, size and modification time, as V8 matches a cache to its
+// script by the source's length alone.
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { debuglog } from "node:util";
 import { Script } from "node:vm";
 import { cacheRoot } from "../model/paths.js";
@@ -25,61 +42,99 @@ import { cacheRoot } from "../model/paths.js";
 export function loadBundle<T>(file: string, variant: string): T {
   const source = readFileSync(file, "latin1"); // the build checks that the bundle is ASCII
   const cache = cacheFile(file, variant);
-  const cachedData = cache ? readQuietly(cache.file) : undefined;
-  // The wrapper sits on a line of its own, so that stack traces keep the bundle's line numbers.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {\n${source}\n})`, {
-    filename: file,
-    lineOffset: -1,
-    ...(cachedData ? { cachedData } : {}),
-  });
+  const cachedData = cache?.exists ? readOwn(cache.file) : undefined;
+  // Strict, as the ES modules it was built from. The wrapper's line is its own, so that stack
+  // traces keep the bundle's line numbers; the bundle's import.meta.url is __mbBundleUrl.
+  const script = new Script(
+    `(function (exports, require, module, __filename, __dirname, __mbBundleUrl) {"use strict";\n${source}\n})`,
+    { filename: file, lineOffset: -1, ...(cachedData ? { cachedData } : {}) },
+  );
   const log = debuglog("membudget");
-  if (!cache)
+  if (!cache) {
     log(
       "code cache: off (%s)",
       process.env["NODE_DISABLE_COMPILE_CACHE"] ? "NODE_DISABLE_COMPILE_CACHE" : "no private cache folder",
     );
-  else if (cachedData && !script.cachedDataRejected) log("code cache: accepted %s", cache.file);
-  else {
+  } else if (cachedData && !script.cachedDataRejected) {
+    log("code cache: accepted %s", cache.file);
+  } else {
     log("code cache: %s %s", cachedData ? "rejected" : "none at", cache.file);
-    process.once("exit", () => log("code cache: %s", save(cache, script)));
+    process.once("exit", (code) =>
+      log("code cache: %s", code === 2 ? "not written: a usage error" : save(cache, script)),
+    );
   }
   const module = { exports: {} as T };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  script.runInThisContext()(
+    module.exports,
+    createRequire(file),
+    module,
+    file,
+    dirname(file),
+    pathToFileURL(file).href,
+  );
   return module.exports;
 }
 
 interface CacheFile {
   dir: string;
   file: string;
+  /** Whether the folder was there (nothing to read when it was not). */
+  exists: boolean;
   /** What every cache file of this bundle's starts with; others are removed when one is written. */
   prefix: string;
 }
 
 function cacheFile(bundle: string, variant: string): CacheFile | undefined {
   if (process.env["NODE_DISABLE_COMPILE_CACHE"]) return undefined;
-  const dir = join(cacheRoot(), "js");
-  if (!privateOrAbsent(dir)) return undefined;
-  const prefix = `${basename(bundle).replace(/\.c?js$/, "")}-`;
-  return { dir, prefix, file: join(dir, `${prefix}${process.version}-${process.arch}-${variant}.v8`) };
+  try {
+    const dir = join(cacheRoot(), "js");
+    const state = folderState(dir);
+    if (state === "unsafe") return undefined;
+    const st = statSync(bundle);
+    const identity = `${st.size.toString(36)}.${Math.trunc(st.mtimeMs).toString(36)}`;
+    const prefix = `${basename(bundle).replace(/\.c?js$/, "")}-${identity}-`;
+    const options = hash(`${process.execArgv.join(" ")}\0${process.env["NODE_OPTIONS"] ?? ""}`);
+    const name = `${prefix}${process.version}-${process.arch}-${options}-${variant}.v8`;
+    return { dir, prefix, exists: state === "private", file: join(dir, name) };
+  } catch {
+    return undefined; // no home directory, no bundle to stat: no cache
+  }
 }
 
-/** true when `dir` is this user's alone (or does not exist yet: save creates it so). */
-function privateOrAbsent(dir: string): boolean {
+/** "private" when `dir` is this user's alone, "absent" when it is not there yet (save makes it so). */
+function folderState(dir: string): "private" | "absent" | "unsafe" {
   try {
     const st = statSync(dir);
-    const uid = process.getuid?.();
-    return st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+    return st.isDirectory() && ownAlone(st) ? "private" : "unsafe";
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ENOENT";
+    return (err as NodeJS.ErrnoException).code === "ENOENT" ? "absent" : "unsafe";
   }
 }
 
-function readQuietly(file: string): Buffer | undefined {
+function ownAlone(st: { uid: number; mode: number }): boolean {
+  const uid = process.getuid?.();
+  return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+}
+
+/** The file's bytes if it is a regular file of this user's that no one else can write, not a link. */
+function readOwn(file: string): Buffer | undefined {
+  let fd: number | undefined;
   try {
-    return readFileSync(file);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const st = fstatSync(fd);
+    return st.isFile() && ownAlone(st) ? readFileSync(fd) : undefined;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** 32 bits of FNV-1a, in base 36: a short name for a set of options. */
+function hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
 }
 
 /**
@@ -90,7 +145,7 @@ function save(cache: CacheFile, script: Script): string {
   try {
     const data = script.createCachedData();
     mkdirSync(cache.dir, { recursive: true, mode: 0o700 });
-    if (!privateOrAbsent(cache.dir)) return `not written: ${cache.dir} is not private`;
+    if (folderState(cache.dir) !== "private") return `not written: ${cache.dir} is not private`;
     const tmp = join(cache.dir, `.${process.pid}-${basename(cache.file)}`);
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, cache.file);

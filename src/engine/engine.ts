@@ -63,6 +63,8 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     return lookup;
   };
   let idle = false;
+  // A load scenario starts no onStarted: with only those, HEAD is read before they run.
+  if (!scenarios.some((s) => !isLoad(s))) void commitOf();
   const hooks: RunOptions = {
     ...options,
     onStarted: (name) => {

@@ -185,8 +185,14 @@ let cacheChoice: { dir: string; note?: string } | { unavailable: string } | unde
  */
 function usableCacheRoot(): { dir: string; note?: string } | { unavailable: string } {
   if (cacheChoice) return cacheChoice;
-  const wanted = cacheRoot();
-  const problem = unwritable(wanted);
+  let wanted = "~/.cache/membudget";
+  let problem: string | undefined;
+  try {
+    wanted = cacheRoot();
+    problem = unwritable(wanted);
+  } catch {
+    problem = "no home directory: HOME is unset and the user has no passwd entry";
+  }
   if (!problem) {
     cacheChoice = { dir: wanted };
     return cacheChoice;

@@ -12,11 +12,14 @@ export function displayPath(absolute: string, cwd: string): string {
 /**
  * membudget's cache: the native helpers, the Python probe's compiled code, the CLI's code cache.
  * MEMBUDGET_CACHE_DIR is used as given; otherwise a `membudget` folder of XDG_CACHE_HOME or ~/.cache.
+ * Throws when there is no home directory to be found (HOME unset, no passwd entry).
  */
 export function cacheRoot(): string {
   const own = process.env["MEMBUDGET_CACHE_DIR"];
   if (own) return own;
-  return join(process.env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "membudget");
+  // The XDG rule: a relative XDG_CACHE_HOME is ignored.
+  const xdg = process.env["XDG_CACHE_HOME"];
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".cache"), "membudget");
 }
 
 /**

@@ -4,15 +4,18 @@
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const CLI = resolve("dist/cli.js");
@@ -40,8 +43,18 @@ function cli(cache: string, args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr, said };
 }
 
-const cacheFile = (cache: string, command: string) =>
-  join(cache, "js", `${BUNDLE}-${process.version}-${process.arch}-${command}.v8`);
+/** The cache file of `command` in `cache` (its name: bundle, size and mtime, Node, options, command). */
+function cacheFile(cache: string, command: string): string {
+  const dir = join(cache, "js");
+  const names = existsSync(dir) ? readdirSync(dir) : [];
+  const name = names.find(
+    (n) =>
+      n.startsWith(`${BUNDLE}-`) &&
+      n.endsWith(`-${process.version}-${process.arch}-${optionsOf(n)}-${command}.v8`),
+  );
+  return join(dir, name ?? `${BUNDLE}-?-${command}.v8`);
+}
+const optionsOf = (name: string) => name.split("-").at(-2) ?? "";
 
 describe("the CLI's code cache", () => {
   it("is written by a command's first start and taken by V8 at the next, with the same output", () => {
@@ -79,14 +92,15 @@ describe("the CLI's code cache", () => {
     cli(cache, ["validate", budgets]);
     cli(cache, ["--version"]);
     expect(readdirSync(join(cache, "js")).sort()).toEqual(
-      ["other", "run", "validate"].map((c) => `${BUNDLE}-${process.version}-${process.arch}-${c}.v8`),
+      ["other", "run", "validate"].map((c) => basename(cacheFile(cache, c))),
     );
+    for (const c of ["other", "run", "validate"]) expect(existsSync(cacheFile(cache, c))).toBe(true);
   });
 
   it("replaces a damaged cache, and the start works as without one", () => {
     const { cache, budgets } = setup();
+    cli(cache, ["validate", budgets]);
     const file = cacheFile(cache, "validate");
-    mkdirSync(join(cache, "js"), { recursive: true, mode: 0o700 });
     writeFileSync(file, Buffer.alloc(50_000, 0x5a), { mode: 0o600 });
     const r = cli(cache, ["validate", budgets]);
     expect(r.code, r.stderr).toBe(0);
@@ -101,10 +115,10 @@ describe("the CLI's code cache", () => {
     const { cache, budgets } = setup();
     const js = join(cache, "js");
     mkdirSync(js, { recursive: true, mode: 0o700 });
-    const old = join(js, `cli-OLDBUILD-${process.version}-${process.arch}-validate.v8`);
+    const old = join(js, `cli-OLDBUILD-1.2-${process.version}-${process.arch}-x-validate.v8`);
     writeFileSync(old, "old", { mode: 0o600 });
     cli(cache, ["validate", budgets]);
-    expect(readdirSync(js)).toEqual([`${BUNDLE}-${process.version}-${process.arch}-validate.v8`]);
+    expect(readdirSync(js)).toEqual([basename(cacheFile(cache, "validate"))]);
   });
 
   it("never reads nor writes a folder that others can write", () => {
@@ -112,7 +126,7 @@ describe("the CLI's code cache", () => {
     const js = join(cache, "js");
     mkdirSync(js, { recursive: true });
     chmodSync(js, 0o777);
-    const planted = cacheFile(cache, "validate");
+    const planted = join(js, `${BUNDLE}-planted-validate.v8`);
     writeFileSync(planted, "planted");
     const r = cli(cache, ["validate", budgets]);
     expect(r.code, r.stderr).toBe(0);
@@ -133,5 +147,22 @@ describe("the CLI's code cache", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("valid, 1 scenario");
     expect(r.said).toEqual(["code cache: off (no private cache folder)"]);
+  });
+
+  it("keeps no cache from a start that ended in a usage error, and follows no link to one", () => {
+    const { dir, cache, budgets } = setup();
+    const bad = cli(cache, ["run", "--no-such-option"]);
+    expect(bad.code).toBe(2);
+    expect(bad.said.at(-1)).toBe("code cache: not written: a usage error");
+    expect(existsSync(join(cache, "js"))).toBe(false);
+    cli(cache, ["validate", budgets]);
+    const file = cacheFile(cache, "validate");
+    const elsewhere = join(dir, "elsewhere.v8");
+    writeFileSync(elsewhere, readFileSync(file), { mode: 0o600 });
+    rmSync(file);
+    symlinkSync(elsewhere, file);
+    const linked = cli(cache, ["validate", budgets]);
+    expect(linked.code).toBe(0);
+    expect(linked.said[0]).toBe(`code cache: none at ${file}`);
   });
 });

@@ -80,6 +80,13 @@ export class RunOutput {
     for (const stream of this.streams) stream.destroy();
   }
 
+  /** Stops reading FIFOs whose writer never came (the wrapper ran nothing); the channel stays. */
+  dropFifos(): void {
+    if (this.streams.length === 1) return; // still the handshake channel
+    this.destroy();
+    this.streams = [];
+  }
+
   /**
    * Reads a FIFO into one reused buffer: a 'data' event allocates a fresh Buffer per chunk, and
    * V8 collects those only after ~64 MiB of them, so 1 GiB of output grew us by ~70 MiB.

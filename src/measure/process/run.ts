@@ -13,7 +13,6 @@ import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { RunOutput } from "./output.js";
 import { groupAlive } from "./procfs.js";
 import { type WrapperResult, wrapper } from "./rsswrap.js";
-import { shellLine } from "./shell.js";
 import { signalGroup, signalName, signalPid } from "./signals.js";
 import { TreeSampler } from "./tree-sampler.js";
 
@@ -99,6 +98,9 @@ class Execution {
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private stopReason: "timeout" | "cancelled" | "stopped" | undefined;
   private sentKill = false;
+  /** Why rsswrap could not make the output FIFOs, if it could not (the run is then started again). */
+  private noWrapperFifos: string | undefined;
+  private retried = false;
   private gaveUp = false;
   private startError: string | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -142,15 +144,16 @@ class Execution {
   private start(): void {
     const { spec } = this;
     let file = "/bin/sh";
-    let args = ["-c", shellLine(spec.command)];
+    let args = ["-c", spec.command];
     let env = spec.env;
     this.workDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
+    const wrapperFifos = this.wrapperPath !== undefined && !this.noWrapperFifos;
     if (this.wrapperPath) {
       file = this.wrapperPath;
       args = [
         join(this.workDir, "rsswrap.json"),
         `--grace-ms=${this.graceMs}`,
-        `--fifos=${this.workDir}`,
+        ...(wrapperFifos ? [`--fifos=${this.workDir}`] : []),
         "--",
         "/bin/sh",
         ...args,
@@ -162,7 +165,7 @@ class Execution {
         env = { ...rest, MEMBUDGET_PRELOAD: LD_PRELOAD };
       }
     }
-    const fifos = this.wrapperPath ? undefined : openFifos();
+    const fifos = wrapperFifos ? undefined : openFifos();
     this.started = performance.now();
     let child: ChildProcess;
     try {
@@ -172,7 +175,7 @@ class Execution {
         // Own process group (and session): the timeout kills the group, never us.
         detached: true,
         // rsswrap says on fd 3 when its FIFOs exist (RunOutput.fromWrapper).
-        stdio: this.wrapperPath
+        stdio: wrapperFifos
           ? ["ignore", "ignore", "ignore", "pipe"]
           : fifos
             ? ["ignore", fifos.stdout.write, fifos.stderr.write]
@@ -184,12 +187,21 @@ class Execution {
       return;
     }
     this.child = child;
-    if (this.wrapperPath) {
+    if (wrapperFifos) {
       this.output.fromWrapper(child.stdio[3] as Readable, this.workDir, {
         started: () => this.hooks.onStarted?.(),
         failed: (reason, stopWrapper) => {
+          // rsswrap could not make FIFOs here (a file system without them, a sandbox): it ran
+          // nothing, and the run starts again with our own, or plain pipes (finish).
+          if (!stopWrapper) {
+            this.noWrapperFifos = reason;
+            return;
+          }
           this.startError = `could not start: ${reason}`;
-          if (stopWrapper && child.pid) signalGroup(child.pid, "SIGTERM");
+          if (!child.pid) return;
+          // rsswrap waits for a reader that will not come: a signal ends it (rsswrap.c, in_handshake).
+          signalGroup(child.pid, "SIGTERM");
+          this.later(KILL_REPEAT_MS, () => signalGroup(child.pid!, "SIGKILL"));
         },
       });
     } else if (fifos) {
@@ -203,8 +215,8 @@ class Execution {
     });
     if (child.pid === undefined) return; // the 'error' event follows
     child.once("exit", (code, signal) => this.onExit(code, signal));
-    // Through rsswrap the command starts once its output pipes are open (fromWrapper).
-    if (!this.wrapperPath) this.hooks.onStarted?.();
+    // Through rsswrap's FIFOs the command starts once they are open (fromWrapper).
+    if (!wrapperFifos) this.hooks.onStarted?.();
 
     this.sampler = new TreeSampler(
       child.pid,
@@ -238,7 +250,10 @@ class Execution {
     this.exit = { code, signal };
     if (this.settled) return;
     if (this.wrapperPath) {
-      // rsswrap exits only once every descendant is reaped.
+      // rsswrap exits only once every descendant is reaped. Exit 125 and no result: it ran nothing
+      // (the handshake, the fork or its arguments failed), and a FIFO that never had a writer never
+      // says EOF: only the handshake channel, which carries the reason, is waited for.
+      if (code === 125 && !existsSync(join(this.workDir!, "rsswrap.json"))) this.output.dropFifos();
       this.drainThenFinish();
       return;
     }
@@ -320,6 +335,23 @@ class Execution {
     for (const p of pids) if (p !== spare) signalPid(p, "SIGKILL");
   }
 
+  /** After rsswrap could not make its FIFOs: nothing ran; the same run again, with ours or pipes. */
+  private startAgain(): void {
+    this.retried = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.spec.signal?.removeEventListener("abort", this.onAbort);
+    this.spec.stop?.removeEventListener("abort", this.onStop);
+    this.sampler?.stop();
+    this.sampler = undefined;
+    this.output.destroy();
+    if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
+    this.child = undefined;
+    this.exit = undefined;
+    this.exitedAt = undefined;
+    void prepareFifos().then(() => this.start());
+  }
+
   private later(ms: number, fn: () => void): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
@@ -330,6 +362,10 @@ class Execution {
 
   private finish(): void {
     if (this.settled) return;
+    if (this.noWrapperFifos !== undefined && this.retried === false && !this.stopReason) {
+      this.startAgain();
+      return;
+    }
     this.settled = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();

@@ -53,7 +53,11 @@ static volatile sig_atomic_t forwarded_mask = 0;
    ends within this; a daemon does not. */
 #define SETTLE_MS 1000
 
+/* Set while the output FIFOs are being opened (open_fifos): a signal then means stop, at once. */
+static volatile sig_atomic_t in_handshake = 0;
+
 static void forward(int sig) {
+  if (in_handshake) _exit(125);
   int saved = errno;
   pid_t pgid = (pid_t)workload_pgid;
   if (pgid > 0) kill(-pgid, sig);
@@ -209,18 +213,21 @@ static int open_fifos(const char *dir) {
     write_all(3, why, n > 0 && n < (int)sizeof why ? (size_t)n : sizeof why - 1);
     return -1;
   }
-  /* No runner on fd 3 means no reader will ever come: do not wait for one. */
-  if (write_all(3, "R", 1) != 0) return -1;
+  /* A signal from here on, before the workload exists, ends us (forward); one that came before
+     is seen here. No runner on fd 3 means no reader will ever come: do not wait for one. */
+  in_handshake = 1;
+  if (forwarded_mask != 0 || write_all(3, "R", 1) != 0) return -1;
   close(3);
   const char *paths[2] = {out, err};
   for (int i = 0; i < 2; i++) {
+    /* Blocks until the runner has opened the read end. */
     int fd;
-    /* Blocks until the runner has opened the read end; a forwarded signal ends the wait. */
     do fd = open(paths[i], O_WRONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR && forwarded_mask == 0);
+    while (fd < 0 && errno == EINTR);
     if (fd < 0 || dup2(fd, i + 1) < 0) return -1;
     close(fd);
   }
+  in_handshake = 0;
   unlink(out);
   unlink(err);
   return 0;
