@@ -338,13 +338,8 @@ class Execution {
   /** After rsswrap could not make its FIFOs: nothing ran; the same run again, with ours or pipes. */
   private startAgain(): void {
     this.retried = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    this.spec.signal?.removeEventListener("abort", this.onAbort);
-    this.spec.stop?.removeEventListener("abort", this.onStop);
-    this.sampler?.stop();
+    this.stopWatching();
     this.sampler = undefined;
-    this.output.destroy();
     if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
     this.child = undefined;
     this.exit = undefined;
@@ -367,13 +362,18 @@ class Execution {
       return;
     }
     this.settled = true;
+    this.stopWatching();
+    this.settle!(this.outcome());
+  }
+
+  /** Timers, listeners, the sampler and the output streams: what watches the run, stopped. */
+  private stopWatching(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.spec.signal?.removeEventListener("abort", this.onAbort);
     this.spec.stop?.removeEventListener("abort", this.onStop);
     this.sampler?.stop();
     this.output.destroy();
-    this.settle!(this.outcome());
   }
 
   private outcome(): RunOutcome {
