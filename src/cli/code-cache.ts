@@ -36,6 +36,7 @@ import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { debuglog } from "node:util";
 import { Script } from "node:vm";
+import { shortHash } from "../model/hash.js";
 import { cacheRoot } from "../model/paths.js";
 
 /** Runs the CommonJS bundle `file` and returns its exports; `variant` names its cache (the command). */
@@ -93,7 +94,7 @@ function cacheFile(bundle: string, variant: string): CacheFile | undefined {
     const st = statSync(bundle);
     const identity = `${st.size.toString(36)}.${Math.trunc(st.mtimeMs).toString(36)}`;
     const prefix = `${basename(bundle).replace(/\.c?js$/, "")}-${identity}-`;
-    const options = hash(`${process.execArgv.join(" ")}\0${process.env["NODE_OPTIONS"] ?? ""}`);
+    const options = shortHash([process.execArgv.join(" "), process.env["NODE_OPTIONS"] ?? ""]);
     const name = `${prefix}${process.version}-${process.arch}-${options}-${variant}.v8`;
     return { dir, prefix, exists: state === "private", file: join(dir, name) };
   } catch {
@@ -128,13 +129,6 @@ function readOwn(file: string): Buffer | undefined {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-}
-
-/** 32 bits of FNV-1a, in base 36: a short name for a set of options. */
-function hash(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(36);
 }
 
 /**

@@ -1,6 +1,5 @@
 // Loads a budget file: parse (comments allowed), validate against the JSON Schema, resolve units
 // and defaults into a Plan. Every problem names the file, the JSON pointer, the line and the fix.
-import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import type { ErrorObject } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
@@ -13,6 +12,7 @@ import {
   printParseErrorCode,
 } from "jsonc-parser";
 import { BudgetFileError, type Problem } from "../model/errors.js";
+import { sha256Hex } from "../model/hash.js";
 import { BUDGET_KEYS, METRICS, type MetricKey } from "../model/metrics.js";
 import { displayPath } from "../model/paths.js";
 import type { SitesMode } from "../model/sites.js";
@@ -62,14 +62,9 @@ export function loadPlan(file: string, cwd = process.cwd()): Plan {
   let digest: string | undefined;
   Object.defineProperty(plan, "digest", {
     enumerable: true,
-    get: () => (digest ??= `sha256:${sha256Hex(read.bytes)}`),
+    get: () => (digest ??= `sha256:${sha256Hex([read.bytes])}`),
   });
   return plan;
-}
-
-function sha256Hex(bytes: Uint8Array): string {
-  const crypto = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
-  return crypto.createHash("sha256").update(bytes).digest("hex");
 }
 
 /** Validates budget-file text; `absolute` anchors relative cwd paths. */

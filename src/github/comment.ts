@@ -1,6 +1,6 @@
 // The only code that talks to GitHub: finds, creates, updates and deletes membudget's sticky pull request comment.
-import { createHash } from "node:crypto";
 import { getOctokit } from "@actions/github";
+import { sha256Hex } from "../model/hash.js";
 import { COMMENT_LIMIT } from "../model/limits.js";
 
 /**
@@ -69,7 +69,7 @@ export function stickyMarker(key: string): string {
     .replace(/-(?=-)/g, "%2D");
   // A matrix key could be long; keep the marker short but still unique per key.
   if (safe.length > 120) {
-    safe = `${safe.slice(0, 80)}~${createHash("sha256").update(key).digest("hex").slice(0, 16)}`;
+    safe = `${safe.slice(0, 80)}~${sha256Hex([key]).slice(0, 16)}`;
   }
   return `<!-- membudget:${safe} -->`;
 }

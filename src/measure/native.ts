@@ -14,9 +14,9 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createRequire } from "node:module";
 import { platform, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { sha256Hex, shortHash } from "../model/hash.js";
 import { cacheRoot } from "../model/paths.js";
 import { probeFile } from "./probe-files.js";
 
@@ -115,10 +115,7 @@ export function sourceDigest(name: string, inputs: string[]): string {
   digests ??= readDigests(dirname(inputs[0]!));
   const known = digests[name];
   if (known) return known;
-  const crypto = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
-  const hash = crypto.createHash("sha256");
-  for (const file of inputs) hash.update(basename(file)).update(readFileSync(file));
-  return hash.digest("hex");
+  return sha256Hex(inputs.flatMap((file) => [basename(file), readFileSync(file)]));
 }
 
 let digests: Record<string, string> | undefined;
@@ -131,24 +128,8 @@ function readDigests(dir: string): Record<string, string> {
   }
 }
 
-/**
- * A helper's cache folder name: 64 bits, in hex, of two FNV-1a hashes over short strings (the
- * sources' digest, the compiler, the architecture).
- */
-export function cacheKey(parts: string[]): string {
-  let a = 0x811c9dc5;
-  let b = 0x5bd1e995;
-  for (const part of parts) {
-    const bytes = Buffer.from(part);
-    // Each part ends with a 0 byte, so that ["ab", "c"] and ["a", "bc"] differ.
-    for (let i = 0; i <= bytes.length; i++) {
-      const byte = i < bytes.length ? bytes[i]! : 0;
-      a = Math.imul(a ^ byte, 0x01000193);
-      b = Math.imul(b ^ byte, 0x01000193) ^ (b >>> 15);
-    }
-  }
-  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
-}
+/** A helper's cache folder name, from its sources' digest, the compiler and the architecture. */
+export const cacheKey = shortHash;
 
 /**
  * Where the Python probe keeps its files' compiled code (MEMBUDGET_PYCACHE): a folder of the cache,

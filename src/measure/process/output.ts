@@ -17,6 +17,8 @@ export class RunOutput {
   readonly stderr: OutputTail;
   /** What is still to be read; the run's output is over when all of them have closed. */
   streams: Readable[] = [];
+  /** rsswrap's handshake channel (fromWrapper), which stands for the streams until its FIFOs open. */
+  private channel: Readable | undefined;
   private hookFailed = false;
 
   constructor(
@@ -41,6 +43,7 @@ export class RunOutput {
     on: { started(): void; failed(reason: string, stopWrapper: boolean): void },
   ): void {
     let said = "";
+    this.channel = channel;
     this.streams = [channel];
     channel.on("error", () => {});
     channel.on("data", (chunk: Buffer) => {
@@ -82,7 +85,7 @@ export class RunOutput {
 
   /** Stops reading FIFOs whose writer never came (the wrapper ran nothing); the channel stays. */
   dropFifos(): void {
-    if (this.streams.length === 1) return; // still the handshake channel
+    if (this.channel && this.streams.includes(this.channel)) return;
     this.destroy();
     this.streams = [];
   }

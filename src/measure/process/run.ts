@@ -100,7 +100,8 @@ class Execution {
   private sentKill = false;
   /** Why rsswrap could not make the output FIFOs, if it could not (the run is then started again). */
   private noWrapperFifos: string | undefined;
-  private retried = false;
+  /** Whether this start runs through rsswrap's FIFOs. */
+  private wrapperFifos = false;
   private gaveUp = false;
   private startError: string | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -147,7 +148,8 @@ class Execution {
     let args = ["-c", spec.command];
     let env = spec.env;
     this.workDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
-    const wrapperFifos = this.wrapperPath !== undefined && !this.noWrapperFifos;
+    const wrapperFifos = this.wrapperPath !== undefined && this.noWrapperFifos === undefined;
+    this.wrapperFifos = wrapperFifos;
     if (this.wrapperPath) {
       file = this.wrapperPath;
       args = [
@@ -337,7 +339,6 @@ class Execution {
 
   /** After rsswrap could not make its FIFOs: nothing ran; the same run again, with ours or pipes. */
   private startAgain(): void {
-    this.retried = true;
     this.stopWatching();
     this.sampler = undefined;
     if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
@@ -357,7 +358,7 @@ class Execution {
 
   private finish(): void {
     if (this.settled) return;
-    if (this.noWrapperFifos !== undefined && this.retried === false && !this.stopReason) {
+    if (this.noWrapperFifos !== undefined && this.wrapperFifos && !this.stopReason) {
       this.startAgain();
       return;
     }
