@@ -847,10 +847,19 @@ section("## Cost side by side", () => {
     { run: () => membudget(passScenario, 1) },
     { run: () => mustRun(process.execPath, ["-e", "0"]) },
     { run: () => mustRun(py, ["-c", "pass"], { env: probeEnv }) },
-    // A first start: no code cache (a hosted runner's first `membudget run`).
+    // A first start: no code cache (a second command on a machine whose helpers are built).
     { run: () => membudget(passScenario, 1, { ...BASE_ENV, NODE_DISABLE_COMPILE_CACHE: "1" }) },
+    // A fresh machine, as a hosted runner is in every job: an empty cache, so the native helpers
+    // are compiled (both at once) and no code cache exists.
+    {
+      run: () =>
+        membudget(passScenario, 1, {
+          ...BASE_ENV,
+          MEMBUDGET_CACHE_DIR: mkdtempSync(join(TMP, "fresh-cache-")),
+        }),
+    },
   ]);
-  const [bareMed, scenarioMed, nodeMed, probeMed, coldMed] = fixed.map((list) =>
+  const [bareMed, scenarioMed, nodeMed, probeMed, coldMed, freshMed] = fixed.map((list) =>
     median(list.map((x) => x.seconds)),
   );
   const cost = scenarioMed - bareMed;
@@ -871,6 +880,10 @@ section("## Cost side by side", () => {
       [
         "the same scenario at a first start (no code cache, `NODE_DISABLE_COMPILE_CACHE=1`)",
         `${secs(coldMed)}: fixed cost ${secs(coldMed - bareMed)} = ${times((coldMed - bareMed) / nodeMed)} \`node -e 0\``,
+      ],
+      [
+        "the same scenario on a fresh machine (an empty cache: the native helpers compiled, no code cache; a hosted runner's every job)",
+        `${secs(freshMed)}: fixed cost ${secs(freshMed - bareMed)}`,
       ],
     ],
   );

@@ -76,12 +76,16 @@ export function loadBundle<T>(file: string, variant: string): T {
   return module.exports;
 }
 
+/** Other bundles' caches kept (another checkout or install of membudget may still use them). */
+const OTHERS_KEPT = 16;
+const OTHERS_MAX_AGE_MS = 30 * 24 * 3600_000;
+
 interface CacheFile {
   dir: string;
   file: string;
   /** Whether the folder was there (nothing to read when it was not). */
   exists: boolean;
-  /** What every cache file of this bundle's starts with; others are removed when one is written. */
+  /** What every cache file of this bundle's starts with (prune keeps a few others'). */
   prefix: string;
 }
 
@@ -143,17 +147,33 @@ function save(cache: CacheFile, script: Script): string {
     const tmp = join(cache.dir, `.${process.pid}-${basename(cache.file)}`);
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, cache.file);
-    // Other bundles' caches go, and what a run killed while writing left (a temp file older than a minute).
-    for (const name of readdirSync(cache.dir)) {
-      const path = join(cache.dir, name);
-      const stale = name.startsWith(".")
-        ? Date.now() - statSync(path).mtimeMs > 60_000
-        : !name.startsWith(cache.prefix);
-      if (stale) rmSync(path, { force: true });
-    }
+    prune(cache);
     return `written ${cache.file} (${data.length} bytes)`;
   } catch (err) {
     // A cache that cannot be written costs the next start its compiling, nothing else.
     return `not written: ${(err as Error).message}`;
   }
+}
+
+/**
+ * Drops what a run killed while writing left (a temp file older than a minute) and other bundles'
+ * caches beyond the newest OTHERS_KEPT or older than OTHERS_MAX_AGE_MS. Another bundle is an older
+ * membudget, or the same one in another checkout (its files' mtimes differ): two checkouts in use
+ * must not take turns replacing each other's caches at every start.
+ */
+function prune(cache: CacheFile): void {
+  const now = Date.now();
+  const others: { path: string; mtimeMs: number }[] = [];
+  for (const name of readdirSync(cache.dir)) {
+    if (name.startsWith(cache.prefix)) continue;
+    const path = join(cache.dir, name);
+    const { mtimeMs } = statSync(path);
+    if (name.startsWith(".")) {
+      if (now - mtimeMs > 60_000) rmSync(path, { force: true });
+    } else others.push({ path, mtimeMs });
+  }
+  others.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  others.forEach(({ path, mtimeMs }, i) => {
+    if (i >= OTHERS_KEPT || now - mtimeMs > OTHERS_MAX_AGE_MS) rmSync(path, { force: true });
+  });
 }

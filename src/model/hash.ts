@@ -4,7 +4,10 @@ import { createRequire } from "node:module";
 
 /** The SHA-256 of `parts` one after another, in hex. */
 export function sha256Hex(parts: (string | Uint8Array)[]): string {
-  const crypto = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+  // A built-in resolves from any base path, which keeps import.meta out of this module (the
+  // CommonJS entry points bundle it too). getBuiltinModule is Node.js ≥ 20.16.
+  const crypto = (process.getBuiltinModule?.("node:crypto") ??
+    createRequire("/")("node:crypto")) as typeof import("node:crypto");
   const hash = crypto.createHash("sha256");
   for (const part of parts) hash.update(part);
   return hash.digest("hex");

@@ -12,6 +12,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -111,14 +112,26 @@ describe("the CLI's code cache", () => {
     expect(cli(cache, ["validate", budgets]).said).toEqual([`code cache: accepted ${file}`]);
   });
 
-  it("drops the caches of other bundles when it writes its own", () => {
+  it("keeps other bundles' recent caches (another checkout's) and drops old ones when it writes its own", () => {
     const { cache, budgets } = setup();
     const js = join(cache, "js");
     mkdirSync(js, { recursive: true, mode: 0o700 });
-    const old = join(js, `cli-OLDBUILD-1.2-${process.version}-${process.arch}-x-validate.v8`);
-    writeFileSync(old, "old", { mode: 0o600 });
-    cli(cache, ["validate", budgets]);
-    expect(readdirSync(js)).toEqual([basename(cacheFile(cache, "validate"))]);
+    const other = (id: string, daysOld: number) => {
+      const file = join(js, `${BUNDLE}-${id}-${process.version}-${process.arch}-x-validate.v8`);
+      writeFileSync(file, "other", { mode: 0o600 });
+      const when = new Date(Date.now() - daysOld * 24 * 3600_000);
+      utimesSync(file, when, when);
+      return basename(file);
+    };
+    // The same bundle in another checkout (another mtime in its name), used yesterday: kept.
+    const recent = other("1.a", 1);
+    // One not written for 31 days: dropped.
+    other("1.b", 31);
+    // Beyond the 16 newest others: the oldest go.
+    const many = Array.from({ length: 17 }, (_, i) => other(`2.${i}`, 2 + i / 10));
+    const written = /^code cache: written (\S+)/.exec(cli(cache, ["validate", budgets]).said[1] ?? "")?.[1];
+    expect(written).toBeDefined();
+    expect(readdirSync(js).sort()).toEqual([basename(written!), recent, ...many.slice(0, 15)].sort());
   });
 
   it("never reads nor writes a folder that others can write", () => {

@@ -14,19 +14,13 @@ import type { Report } from "../../src/model/report.js";
 import { renderMarkdown } from "../../src/render/markdown.js";
 import { renderTerminal } from "../../src/render/terminal.js";
 import { reportValidator } from "../../src/report/validator.js";
+import { restoreEnvAfterAll } from "../helpers/env.js";
 
 const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/python/", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "membudget-unavailable-"));
-const saved = { cc: process.env["CC"], cache: process.env["MEMBUDGET_CACHE_DIR"] };
+restoreEnvAfterAll(["CC", "MEMBUDGET_CACHE_DIR"]);
 afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
-  for (const [key, value] of [
-    ["CC", saved.cc],
-    ["MEMBUDGET_CACHE_DIR", saved.cache],
-  ] as const) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
 });
 
 const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], {
