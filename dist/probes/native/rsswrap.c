@@ -264,9 +264,12 @@ int main(int argc, char **argv) {
     sigaddset(&block, forwarded[i]);
   }
 
+  /* Still useful without it (the direct child and its waited-for descendants are counted), but
+     orphans are not: the result says so, and so does stderr once it reaches the runner (with
+     --fifos it is /dev/null until they are open). */
+  char not_subreaper[128] = "";
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
-    /* Still useful without it (direct child and its waited-for descendants are counted). */
-    fprintf(stderr, "rsswrap: PR_SET_CHILD_SUBREAPER failed: %s\n", strerror(errno));
+    snprintf(not_subreaper, sizeof not_subreaper, "%s", strerror(errno));
   }
   /* If the runner dies, the workload should not run on unattended: SIGTERM is forwarded. */
   pid_t parent = getppid();
@@ -274,6 +277,7 @@ int main(int argc, char **argv) {
   if (getppid() != parent) forwarded_mask |= 1 << SIGTERM;
 
   if (fifo_dir && open_fifos(fifo_dir) != 0) return 125;
+  if (not_subreaper[0]) fprintf(stderr, "rsswrap: PR_SET_CHILD_SUBREAPER failed: %s\n", not_subreaper);
 
   /* Block the forwarded signals until the workload's group exists, so none is lost. */
   sigprocmask(SIG_BLOCK, &block, &saved_mask);
@@ -401,7 +405,14 @@ int main(int argc, char **argv) {
     snprintf(json + len, sizeof json - len, "}");
   }
   size_t len = strlen(json);
-  snprintf(json + len, sizeof json - len, "]}\n");
+  snprintf(json + len, sizeof json - len, "]");
+  if (not_subreaper[0]) {
+    len = strlen(json);
+    snprintf(json + len, sizeof json - len, ",\"notSubreaper\":");
+    json_string(json, sizeof json, not_subreaper);
+  }
+  len = strlen(json);
+  snprintf(json + len, sizeof json - len, "}\n");
   if (write_result(result_path, json) != 0) {
     fprintf(stderr, "rsswrap: cannot write %s: %s\n", result_path, strerror(errno));
   }

@@ -13,6 +13,8 @@ export interface WrapperResult {
   leftovers?: Leftover[];
   /** Some of them outlived SIGTERM and the grace, and were killed. */
   leftoversKilled?: boolean;
+  /** Why rsswrap could not adopt orphaned processes (PR_SET_CHILD_SUBREAPER), if it could not. */
+  notSubreaper?: string;
 }
 
 /** The compiled wrapper, or why there is none (then peakRss is sampled from /proc). */

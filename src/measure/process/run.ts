@@ -408,6 +408,12 @@ class Execution {
     if (this.wrapperPath && !result && this.child?.pid !== undefined && sampled > 0) {
       this.notes.push("rsswrap wrote no result; peakRss is sampled, which can miss short spikes");
     }
+    if (result?.notSubreaper) {
+      this.notes.push(
+        `rsswrap could not adopt orphaned processes (PR_SET_CHILD_SUBREAPER: ${result.notSubreaper}): ` +
+          "peakRss and the check for processes left running see only those whose parents wait for them",
+      );
+    }
     if (sampled > 0) outcome.peakRssTree = sampled;
     const left = result?.leftoverCount
       ? {
