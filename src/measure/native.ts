@@ -121,11 +121,16 @@ function compileJob(name: string, kind: NativeKind): { tool: NativeTool } | { jo
   const { sources, inputs } = nativeSources(name);
   const cc = process.env["CC"] ?? "cc";
   const hash = cacheKey([sourceDigest(name, inputs), cc, process.arch]);
+  const file = kind === "shared" ? `lib${name}.so` : name;
+  // Built already where the cache root says: nothing to write, so nothing to check it can be written.
+  const wanted = wantedCacheRoot();
+  if (wanted && existsSync(join(wanted, hash, file)))
+    return { tool: { name, path: join(wanted, hash, file) } };
   const root = usableCacheRoot();
   if ("unavailable" in root) return { tool: { name, unavailable: root.unavailable } };
   const note = root.note ? { note: root.note } : {};
   const dir = join(root.dir, hash);
-  const out = join(dir, kind === "shared" ? `lib${name}.so` : name);
+  const out = join(dir, file);
   if (existsSync(out)) return { tool: { name, path: out, ...note } };
   try {
     mkdirSync(dir, { recursive: true });
@@ -200,6 +205,10 @@ export const cacheKey = shortHash;
  */
 export function pythonCodeCache(): string | undefined {
   if (codeCacheChoice === undefined) {
+    const wanted = wantedCacheRoot();
+    if (wanted && isDirectory(join(wanted, "python-code"))) codeCacheChoice = join(wanted, "python-code");
+  }
+  if (codeCacheChoice === undefined) {
     const root = usableCacheRoot();
     codeCacheChoice = null;
     if (!("unavailable" in root)) {
@@ -219,6 +228,28 @@ export function pythonCodeCache(): string | undefined {
 let codeCacheChoice: string | null | undefined;
 
 let cacheChoice: { dir: string; note?: string } | { unavailable: string } | undefined;
+
+/** The cache root as configured (cacheRoot), or undefined without a home directory; not checked. */
+function wantedCacheRoot(): string | undefined {
+  if (wantedRoot === undefined) {
+    try {
+      wantedRoot = cacheRoot();
+    } catch {
+      wantedRoot = null;
+    }
+  }
+  return wantedRoot ?? undefined;
+}
+
+let wantedRoot: string | null | undefined;
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The cache root if it can be written; else a directory of this user's under the system's temp

@@ -1,8 +1,8 @@
 // MEMBUDGET_CACHE_DIR that cannot be used (a file, a read-only mount), under `node dist/cli.js run`:
 // the helpers are built in a temp directory instead, said once, and the run measures as usual
-// (issue 10, item 8).
+// (issue 10, item 8). One that holds what a run needs is used read-only: nothing is written to it.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -76,5 +76,23 @@ describe("an unusable cache dir degrades, never crashes (item 8)", () => {
     mkdirSync(cache);
     const r = runWithCache(dir, cache, `mount -t tmpfs -o ro,size=16k tmpfs ${cache}`);
     expectFellBack(r, dir, cache, /cannot be used \(EROFS\)/);
+  });
+
+  it.skipIf(!CAN_MOUNT)("a cache filled earlier and now read-only is used as it is, with no note", () => {
+    const dir = project();
+    const cache = join(dir, "filled");
+    // A first run fills it (the helpers, the Python probe's code); then it is mounted read-only,
+    // as a cache baked into an image or restored read-only would be.
+    expect(runWithCache(dir, cache).code).toBe(0);
+    const r = runWithCache(dir, cache, `mount --bind ${cache} ${cache} && mount -o remount,ro,bind ${cache}`);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain("cannot be used");
+    const report = readReport(join(dir, "r.json"));
+    expect(report.notes ?? []).toEqual([]);
+    // Built nowhere else: the fallback folder was not made.
+    expect(existsSync(join(dir, "tmp", `membudget-cache-${process.getuid!()}`))).toBe(false);
+    expect(report.scenarios[0]!.metrics.peakHeap!.value).toBeGreaterThan(20 * 1024 * 1024);
+    expect(report.scenarios[0]!.unavailable?.allocated).toBeUndefined();
   });
 });
