@@ -3,8 +3,8 @@ import { arch, cpus, platform, release, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { type Shard, splitScenarios } from "../config/shard.js";
 import type { Plan, Scenario } from "../config/types.js";
-import { type NativeKind, prepareNativeTools } from "../measure/native.js";
-import { attributionRun, type MeasureHooks, measureScenario } from "../measure/scenario.js";
+import { prepareNativeTools } from "../measure/native.js";
+import { attributionRun, type MeasureHooks, measureScenario, nativeHelpers } from "../measure/scenario.js";
 import { relativeSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
 import type { Run } from "../measure/types.js";
 import { UsageError } from "../model/errors.js";
@@ -78,7 +78,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
       });
     },
   };
-  await prepareNativeTools(helpersFor(scenarios));
+  await prepareNativeTools(nativeHelpers(scenarios));
   for (const scenario of scenarios) {
     const measured = isLoad(scenario)
       ? await measureLoad(scenario, options)
@@ -320,16 +320,6 @@ function environment(python: string | undefined): Report["environment"] {
     node: process.versions.node,
     ...(python ? { python } : {}),
   };
-}
-
-/**
- * The native helpers these scenarios run: rsswrap under every workload, the malloc interposer under
- * Python and native ones (a service under load is a Python process too).
- */
-function helpersFor(scenarios: Scenario[]): [string, NativeKind][] {
-  if (scenarios.length === 0) return [];
-  const interposed = scenarios.some((s) => isLoad(s) || s.runtime !== "node");
-  return [["rsswrap", "executable"], ...(interposed ? [["mbmalloc", "shared"] as [string, NativeKind]] : [])];
 }
 
 /** The Python version as the probe saw it (asking `python3` here would cost a process start). */

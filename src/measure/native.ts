@@ -124,8 +124,8 @@ function compileJob(name: string, kind: NativeKind): { tool: NativeTool } | { jo
   const file = kind === "shared" ? `lib${name}.so` : name;
   // Built already where the cache root says: nothing to write, so nothing to check it can be written.
   const wanted = wantedCacheRoot();
-  if (wanted && existsSync(join(wanted, hash, file)))
-    return { tool: { name, path: join(wanted, hash, file) } };
+  const built = wanted ? join(wanted, hash, file) : undefined;
+  if (built && existsSync(built)) return { tool: { name, path: built } };
   const root = usableCacheRoot();
   if ("unavailable" in root) return { tool: { name, unavailable: root.unavailable } };
   const note = root.note ? { note: root.note } : {};
@@ -258,14 +258,10 @@ function isDirectory(path: string): boolean {
  */
 function usableCacheRoot(): { dir: string; note?: string } | { unavailable: string } {
   if (cacheChoice) return cacheChoice;
-  let wanted = "~/.cache/membudget";
-  let problem: string | undefined;
-  try {
-    wanted = cacheRoot();
-    problem = unwritable(wanted);
-  } catch {
-    problem = "no home directory: HOME is unset and the user has no passwd entry";
-  }
+  const wanted = wantedCacheRoot() ?? "~/.cache/membudget";
+  const problem = wantedCacheRoot()
+    ? unwritable(wanted)
+    : "no home directory: HOME is unset and the user has no passwd entry";
   if (!problem) {
     cacheChoice = { dir: wanted };
     return cacheChoice;

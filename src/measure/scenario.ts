@@ -6,6 +6,7 @@ import type { Scenario } from "../config/types.js";
 import { CancelledError } from "../model/errors.js";
 import { CLEAN_RUN_METRICS, type MetricKey } from "../model/metrics.js";
 import type { Site, TimelinePoint } from "../model/report.js";
+import type { NativeKind } from "./native.js";
 import { nodeProbeEnv } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./process/run.js";
@@ -253,6 +254,17 @@ export function chooseTimeline(
   if (!kept.timeline) return true;
   if (kept.heap) return false;
   return next.heap || (kept.instrumented && !next.instrumented);
+}
+
+/**
+ * The native helpers these scenarios run (probeFor's, and a load run's): rsswrap under every
+ * workload, the malloc interposer under all but Node.js ones.
+ */
+export function nativeHelpers(scenarios: Scenario[]): [string, NativeKind][] {
+  if (scenarios.length === 0) return [];
+  const helpers: [string, NativeKind][] = [["rsswrap", "executable"]];
+  if (scenarios.some((s) => s.runtime !== "node")) helpers.push(["mbmalloc", "shared"]);
+  return helpers;
 }
 
 function probeFor(scenario: Scenario, outDir: string, baseEnv: NodeJS.ProcessEnv, instrumented: boolean) {
