@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Scenario } from "../config/types.js";
+import { epochMs } from "../model/clock.js";
 import { CancelledError } from "../model/errors.js";
 import { CLEAN_RUN_METRICS, type MetricKey } from "../model/metrics.js";
 import type { Site, TimelinePoint } from "../model/report.js";
@@ -65,7 +66,7 @@ export async function measureScenario(
       const probe = probeFor(scenario, outDir, baseEnv, instrumented);
       for (const note of probe.notes) notes.add(note);
       // The probes stamp heap points with the wall clock; the runner's timeline starts at spawn.
-      const startedAtMs = performance.timeOrigin + performance.now();
+      const startedAtMs = epochMs();
       const outcome = await runOnce(
         {
           command: scenario.run,

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { plainWords } from "../../src/measure/process/command-line.js";
 import { OutputTail } from "../../src/measure/process/output-tail.js";
 import { type RunSpec, runOnce } from "../../src/measure/process/run.js";
 import { downsample } from "../../src/measure/timeline.js";
@@ -132,6 +133,70 @@ describe("failures", () => {
     const outcome = await runOnce(spec("true", { cwd: join(buildDir, "missing") }));
     expect(outcome.error).toMatch(/could not start: .*missing does not exist/);
     expect(outcome.exitCode).toBeNull();
+  });
+});
+
+describe("the command line", () => {
+  it("takes plain words as they are and leaves everything else to the shell", () => {
+    expect(plainWords("python3 bench.py 1000")).toEqual(["python3", "bench.py", "1000"]);
+    expect(plainWords("  /usr/bin/env\tnode --max-old-space-size=512 x.js ")).toEqual([
+      "/usr/bin/env",
+      "node",
+      "--max-old-space-size=512",
+      "x.js",
+    ]);
+    expect(plainWords("pytest -q tests/test_a.py::test_b")).toEqual([
+      "pytest",
+      "-q",
+      "tests/test_a.py::test_b",
+    ]);
+    for (const shell of [
+      "",
+      "   ",
+      'python3 -c "pass"',
+      "python3 -c 'pass'",
+      "python3 a\\ b.py",
+      "python3 $SCRIPT",
+      "python3 *.py",
+      "python3 ~/x.py",
+      "python3 x.py > out",
+      "python3 x.py | head",
+      "python3 x.py; true",
+      "python3 x.py && true",
+      "python3 x.py # a comment",
+      "python3 x.py &",
+      "(python3 x.py)",
+      "PYTHONHASHSEED=0 python3 x.py",
+      "cd sub",
+      "exec python3 x.py",
+      "ulimit -v 100000",
+      ". ./env.sh",
+      "echo hi",
+      "if",
+      "python3 x.py\npython3 y.py",
+      "python3 caf\u00e9.py",
+    ]) {
+      expect(plainWords(shell), shell).toBeUndefined();
+    }
+  });
+
+  it("runs plain words without a shell between rsswrap and the program", async () => {
+    const outcome = await runOnce(spec(`${python} parent.py`));
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.stdoutTail).toBe("rsswrap\n");
+  });
+
+  it("runs anything else through /bin/sh", async () => {
+    const outcome = await runOnce(spec(`${python} parent.py; true`));
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.stdoutTail).toBe("sh\n");
+  });
+
+  it("gives a file that is not executable the shell's exit code 126", async () => {
+    const outcome = await runOnce(spec("./parent.py"));
+    expect(outcome.exitCode).toBe(126);
+    expect(outcome.error).toBe("exited with code 126 (command not executable)");
+    expect(outcome.stderrTail).toMatch(/parent\.py: Permission denied/);
   });
 });
 

@@ -6,8 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { monotonicMs } from "../../model/clock.js";
 import type { TimelinePoint } from "../../model/report.js";
 import { downsample } from "../timeline.js";
+import { plainWords } from "./command-line.js";
 import { openFifos, prepareFifos } from "./fifos.js";
 import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { RunOutput } from "./output.js";
@@ -17,7 +19,7 @@ import { signalGroup, signalName, signalPid } from "./signals.js";
 import { TreeSampler } from "./tree-sampler.js";
 
 export interface RunSpec {
-  /** Run through `/bin/sh -c`. */
+  /** A shell command line: run as `/bin/sh -c` would (command-line.ts: plain words without the shell). */
   command: string;
   cwd: string;
   /** The complete environment of the workload (nothing is inherited implicitly). */
@@ -157,8 +159,8 @@ class Execution {
         `--grace-ms=${this.graceMs}`,
         ...(wrapperFifos ? [`--fifos=${this.workDir}`] : []),
         "--",
-        "/bin/sh",
-        ...args,
+        // rsswrap execs plain words itself, with the shell's exit codes (127: not found, 126).
+        ...(plainWords(spec.command) ?? ["/bin/sh", ...args]),
       ];
       // The wrapper is our instrument, not the workload: it hands LD_PRELOAD to the workload
       // only, so that the malloc probe does not count the wrapper's own allocations.
@@ -168,7 +170,7 @@ class Execution {
       }
     }
     const fifos = wrapperFifos ? undefined : openFifos();
-    this.started = performance.now();
+    this.started = monotonicMs();
     let child: ChildProcess;
     try {
       child = spawn(file, args, {
@@ -248,7 +250,7 @@ class Execution {
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    this.exitedAt = performance.now();
+    this.exitedAt = monotonicMs();
     this.exit = { code, signal };
     if (this.settled) return;
     if (this.wrapperPath) {
@@ -389,7 +391,7 @@ class Execution {
       exitCode = this.exit.code;
       signal = this.exit.signal;
     }
-    const end = this.exitedAt ?? performance.now();
+    const end = this.exitedAt ?? monotonicMs();
     const outcome: RunOutcome = {
       exitCode,
       signal,

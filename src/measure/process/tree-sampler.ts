@@ -3,6 +3,7 @@
 // beside them on the same tick, the live heap the allocation probe publishes in <pid>.live files.
 import { existsSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
+import { monotonicMs } from "../../model/clock.js";
 import type { TimelinePoint } from "../../model/report.js";
 import { CHILDREN_FILES, childrenOf, closeQuietly, PAGE_SIZE, readProcStats } from "./procfs.js";
 
@@ -85,14 +86,14 @@ export class TreeSampler {
   }
 
   private tick(): void {
-    const now = performance.now();
+    const now = monotonicMs();
     // Discover on every tick at first (short workloads), then at the adaptive period.
     if (now >= this.nextDiscovery || now - this.t0 < EARLY_MS) {
-      const begun = performance.now();
+      const begun = monotonicMs();
       for (const pid of this.discover()) this.track(pid);
       if (this.liveDir) this.trackLive(this.liveDir);
       // Keep discovery to about 2 % of a core however many processes the machine runs.
-      const cost = performance.now() - begun;
+      const cost = monotonicMs() - begun;
       this.discoveryEvery = Math.max(DISCOVER_MS, cost * 50);
       this.nextDiscovery = now + this.discoveryEvery;
     }
@@ -194,7 +195,7 @@ export class TreeSampler {
       sum += kib * 1024;
       read++;
     }
-    const cost = performance.now() - now;
+    const cost = monotonicMs() - now;
     this.nextPss = now + Math.max(this.intervalMs, cost / PSS_SHARE) - this.intervalMs / 2;
     if (read === 0) return;
     this.pssSamples++;
