@@ -62,15 +62,15 @@ export function nativeSources(name: string): { sources: string[]; inputs: string
 }
 
 /**
- * A helper to compile: what build() and prepareNativeTools() run, and where the result goes. A helper
- * of several C files is compiled one object per file (`objects`, each its own cc, run at once by
- * prepareNativeTools), then linked by `flags`; a single file is compiled and linked by `flags` alone.
+ * A helper to compile: what build() and prepareNativeTools() run, and where the result goes. The
+ * compiler reads the source from `input`: one translation unit that includes every C file of the
+ * helper (a single cc1 parses the headers once and optimises across the files).
  */
 interface CompileJob {
   name: string;
   cc: string;
-  objects: { flags: string[]; file: string }[];
   flags: string[];
+  input: string;
   tmp: string;
   out: string;
   note: { note?: string };
@@ -86,24 +86,15 @@ interface CompileResult {
 function build(name: string, kind: NativeKind): NativeTool {
   const step = compileJob(name, kind);
   if ("tool" in step) return step.tool;
-  const { job } = step;
-  const run = (flags: string[]): CompileResult => spawnSync(job.cc, flags, { encoding: "utf8" });
-  for (const object of job.objects) {
-    const result = run(object.flags);
-    if (failed(result)) return published(job, result);
-  }
-  return published(job, run(job.flags));
-}
-
-function failed(result: CompileResult): boolean {
-  return result.error !== undefined || result.status !== 0;
+  const { cc, flags, input } = step.job;
+  return published(step.job, spawnSync(cc, flags, { input, encoding: "utf8" }));
 }
 
 /**
- * Builds the helpers in `wanted` that are not built yet, every C file at the same time, so that
- * nativeTool then finds them. A first run on a machine compiles them, which a hosted runner does in
- * every job: one after the other, at -O2, that was ~0.2 s (rsswrap) and then ~0.45 s (mbmalloc, three
- * files) before the first workload; all at once, at -O1, on two cores, ~0.28 s.
+ * Builds the helpers in `wanted` that are not built yet, at the same time, so that nativeTool then
+ * finds them. A first run on a machine compiles them, which a hosted runner does in every job: one
+ * after the other, at -O2 and with one cc1 per file, that was ~0.65 s before the first workload;
+ * at once, at -O1, one translation unit each, ~0.2 s on two cores.
  */
 export async function prepareNativeTools(wanted: [name: string, kind: NativeKind][]): Promise<void> {
   await Promise.all(
@@ -111,22 +102,18 @@ export async function prepareNativeTools(wanted: [name: string, kind: NativeKind
       const key = `${name}:${kind}`;
       if (memo.has(key)) return;
       const step = compileJob(name, kind);
-      const tool = "tool" in step ? step.tool : published(step.job, await compileAll(step.job));
+      const tool = "tool" in step ? step.tool : published(step.job, await compile(step.job));
       if (!memo.has(key)) memo.set(key, tool);
     }),
   );
 }
 
-/** A job's objects compiled at once, then the link (or the one compile of a single file). */
-async function compileAll(job: CompileJob): Promise<CompileResult> {
-  const results = await Promise.all(job.objects.map((object) => compile(job.cc, object.flags)));
-  return results.find(failed) ?? compile(job.cc, job.flags);
-}
-
-function compile(cc: string, flags: string[]): Promise<CompileResult> {
+function compile(job: CompileJob): Promise<CompileResult> {
   return new Promise((resolve) => {
     let stderr = "";
-    const child = spawn(cc, flags, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(job.cc, job.flags, { stdio: ["pipe", "ignore", "pipe"] });
+    child.stdin.on("error", () => {}); // a compiler that is missing or quits early: its exit says it
+    child.stdin.end(job.input);
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
     });
@@ -145,7 +132,8 @@ function compileJob(name: string, kind: NativeKind): { tool: NativeTool } | { jo
   // -O1: the interposer's hot path (a hook per malloc and free) runs no more instructions than at
   // -O2 (callgrind: 871.5 M against 871.7 M for churn.py 100,000 under the probe; 325 M against 327 M
   // for a C loop of 1 M malloc/free), and compiles in half the time (mbmalloc.c 0.15 s of CPU
-  // against 0.26 s), which a fresh machine pays before its first workload.
+  // against 0.26 s), which a fresh machine pays before its first workload. The key covers the
+  // flags: a change of them builds the helpers again.
   const compileFlags = kind === "shared" ? ["-O1", "-fPIC", "-fvisibility=hidden"] : ["-O1"];
   const hash = cacheKey([sourceDigest(name, inputs), cc, process.arch, compileFlags.join(" ")]);
   const file = kind === "shared" ? `lib${name}.so` : name;
@@ -170,24 +158,30 @@ function compileJob(name: string, kind: NativeKind): { tool: NativeTool } | { jo
     };
   }
   const tmp = `${out}.${process.pid}.tmp`;
-  const libraries = kind === "shared" ? ["-ldl", "-lpthread"] : [];
-  // One file is compiled and linked by one cc; several are compiled apart (at once), then linked.
-  const objects =
-    sources.length === 1
-      ? []
-      : sources.map((source, i) => {
-          const file = `${tmp}.${i}.o`;
-          return { file, flags: [...compileFlags, "-c", "-o", file, source] };
-        });
-  const linked = objects.length > 0 ? objects.map((o) => o.file) : [...compileFlags, ...sources];
-  const flags = [...(kind === "shared" ? ["-shared"] : []), "-o", tmp, ...linked, ...libraries];
-  return { job: { name, cc, objects, flags, tmp, out, note } };
+  const flags = [
+    ...compileFlags,
+    ...(kind === "shared" ? ["-shared"] : []),
+    "-iquote",
+    dirname(sources[0]!),
+    "-o",
+    tmp,
+    // The translation unit on stdin; the libraries after it, where the linker looks for them.
+    "-x",
+    "c",
+    "-",
+    "-x",
+    "none",
+    ...(kind === "shared" ? ["-ldl", "-lpthread"] : []),
+  ];
+  // By name from their folder (-iquote): a header name is taken literally, so a path with a quote
+  // or a backslash in it could not be written in one. The compiler's messages name each file.
+  const input = sources.map((source) => `#include "${basename(source)}"\n`).join("");
+  return { job: { name, cc, flags, input, tmp, out, note } };
 }
 
 /** The compiled helper, moved into place, or why there is none. */
 function published(job: CompileJob, result: CompileResult): NativeTool {
   const { name, cc, tmp, out, note } = job;
-  for (const object of job.objects) rmSync(object.file, { force: true });
   if (result.error) {
     return { name, unavailable: `no C compiler (${cc}: ${result.error.message}); install gcc or set CC` };
   }
