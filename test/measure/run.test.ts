@@ -192,6 +192,13 @@ describe("the command line", () => {
     expect(outcome.stdoutTail).toBe("sh\n");
   });
 
+  it("sets PWD to the directory the command runs in, as the shell does", async () => {
+    for (const command of [`${python} pwd.py`, `${python} pwd.py; true`]) {
+      const outcome = await runOnce(spec(command, { env: { ...env, PWD: "/" } }));
+      expect(outcome.stdoutTail, command).toBe(`${fixtures}\n`);
+    }
+  });
+
   it("gives a file that is not executable the shell's exit code 126", async () => {
     const outcome = await runOnce(spec("./parent.py"));
     expect(outcome.exitCode).toBe(126);

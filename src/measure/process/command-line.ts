@@ -6,6 +6,7 @@
 // quotes, escapes, expansions, globs, redirections, pipes, lists, comments, a leading assignment,
 // and a first word that is a reserved word or a builtin (`cd`, `exec`, `ulimit`, `.`, …). Ruby's
 // Process.spawn and Kernel#system make the same choice.
+import { resolve } from "node:path";
 
 /** Characters that are the same word characters to the shell and to a split at blanks. */
 const PLAIN = /^[A-Za-z0-9_./,:+=@%-]+$/;
@@ -104,4 +105,26 @@ export function plainWords(command: string): string[] | undefined {
   // NAME=value before the program is an assignment to the shell, not a program to run.
   if (program.includes("=") || SHELL_WORDS.has(program)) return undefined;
   return words;
+}
+
+/**
+ * What rsswrap is given to run `command` in `cwd`: the plain words themselves, with the PWD the
+ * shell would have exported (the directory it runs in), or `/bin/sh -c command`. rsswrap gives a
+ * program it cannot exec the shell's exit codes (127: not found, 126: not executable).
+ */
+export function wrappedCommand(
+  command: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): { argv: string[]; env: NodeJS.ProcessEnv } {
+  const words = plainWords(command);
+  const argv = words ?? ["/bin/sh", "-c", command];
+  let wrapperEnv = words ? { ...env, PWD: resolve(cwd) } : env;
+  // The wrapper is our instrument, not the workload: it hands LD_PRELOAD to the workload only
+  // (as MEMBUDGET_PRELOAD), so that the malloc probe does not count the wrapper's own allocations.
+  if (wrapperEnv["LD_PRELOAD"] !== undefined) {
+    const { LD_PRELOAD, ...rest } = wrapperEnv;
+    wrapperEnv = { ...rest, MEMBUDGET_PRELOAD: LD_PRELOAD };
+  }
+  return { argv, env: wrapperEnv };
 }

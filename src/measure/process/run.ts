@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import { monotonicMs } from "../../model/clock.js";
 import type { TimelinePoint } from "../../model/report.js";
 import { downsample } from "../timeline.js";
-import { plainWords } from "./command-line.js";
+import { wrappedCommand } from "./command-line.js";
 import { openFifos, prepareFifos } from "./fifos.js";
 import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { RunOutput } from "./output.js";
@@ -153,21 +153,16 @@ class Execution {
     const wrapperFifos = this.wrapperPath !== undefined && this.noWrapperFifos === undefined;
     this.wrapperFifos = wrapperFifos;
     if (this.wrapperPath) {
+      const command = wrappedCommand(spec.command, spec.cwd, env);
+      env = command.env;
       file = this.wrapperPath;
       args = [
         join(this.workDir, "rsswrap.json"),
         `--grace-ms=${this.graceMs}`,
         ...(wrapperFifos ? [`--fifos=${this.workDir}`] : []),
         "--",
-        // rsswrap execs plain words itself, with the shell's exit codes (127: not found, 126).
-        ...(plainWords(spec.command) ?? ["/bin/sh", ...args]),
+        ...command.argv,
       ];
-      // The wrapper is our instrument, not the workload: it hands LD_PRELOAD to the workload
-      // only, so that the malloc probe does not count the wrapper's own allocations.
-      if (env["LD_PRELOAD"] !== undefined) {
-        const { LD_PRELOAD, ...rest } = env;
-        env = { ...rest, MEMBUDGET_PRELOAD: LD_PRELOAD };
-      }
     }
     const fifos = wrapperFifos ? undefined : openFifos();
     this.started = monotonicMs();
