@@ -9,7 +9,6 @@ import type { Readable } from "node:stream";
 import { monotonicMs } from "../../model/clock.js";
 import type { TimelinePoint } from "../../model/report.js";
 import { downsample } from "../timeline.js";
-import { wrappedCommand } from "./command-line.js";
 import { openFifos, prepareFifos } from "./fifos.js";
 import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { RunOutput } from "./output.js";
@@ -19,7 +18,7 @@ import { signalGroup, signalName, signalPid } from "./signals.js";
 import { TreeSampler } from "./tree-sampler.js";
 
 export interface RunSpec {
-  /** A shell command line: run as `/bin/sh -c` would (command-line.ts: plain words without the shell). */
+  /** Run through `/bin/sh -c`. */
   command: string;
   cwd: string;
   /** The complete environment of the workload (nothing is inherited implicitly). */
@@ -153,16 +152,21 @@ class Execution {
     const wrapperFifos = this.wrapperPath !== undefined && this.noWrapperFifos === undefined;
     this.wrapperFifos = wrapperFifos;
     if (this.wrapperPath) {
-      const command = wrappedCommand(spec.command, spec.cwd, env);
-      env = command.env;
       file = this.wrapperPath;
       args = [
         join(this.workDir, "rsswrap.json"),
         `--grace-ms=${this.graceMs}`,
         ...(wrapperFifos ? [`--fifos=${this.workDir}`] : []),
         "--",
-        ...command.argv,
+        "/bin/sh",
+        ...args,
       ];
+      // The wrapper is our instrument, not the workload: it hands LD_PRELOAD to the workload
+      // only, so that the malloc probe does not count the wrapper's own allocations.
+      if (env["LD_PRELOAD"] !== undefined) {
+        const { LD_PRELOAD, ...rest } = env;
+        env = { ...rest, MEMBUDGET_PRELOAD: LD_PRELOAD };
+      }
     }
     const fifos = wrapperFifos ? undefined : openFifos();
     this.started = monotonicMs();
