@@ -15,7 +15,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { platform, tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { sha256Hex, shortHash } from "../model/hash.js";
 import { cacheRoot } from "../model/paths.js";
 import { probeFile } from "./probe-files.js";
@@ -71,6 +71,8 @@ interface CompileJob {
   cc: string;
   flags: string[];
   input: string;
+  /** The sources' folder: the compiler runs there, where it looks first for what stdin includes. */
+  cwd: string;
   tmp: string;
   out: string;
   note: { note?: string };
@@ -86,8 +88,8 @@ interface CompileResult {
 function build(name: string, kind: NativeKind): NativeTool {
   const step = compileJob(name, kind);
   if ("tool" in step) return step.tool;
-  const { cc, flags, input } = step.job;
-  return published(step.job, spawnSync(cc, flags, { input, encoding: "utf8" }));
+  const { cc, flags, input, cwd } = step.job;
+  return published(step.job, spawnSync(cc, flags, { cwd, input, encoding: "utf8" }));
 }
 
 /**
@@ -111,7 +113,7 @@ export async function prepareNativeTools(wanted: [name: string, kind: NativeKind
 function compile(job: CompileJob): Promise<CompileResult> {
   return new Promise((resolve) => {
     let stderr = "";
-    const child = spawn(job.cc, job.flags, { stdio: ["pipe", "ignore", "pipe"] });
+    const child = spawn(job.cc, job.flags, { cwd: job.cwd, stdio: ["pipe", "ignore", "pipe"] });
     child.stdin.on("error", () => {}); // a compiler that is missing or quits early: its exit says it
     child.stdin.end(job.input);
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
@@ -144,7 +146,8 @@ function compileJob(name: string, kind: NativeKind): { tool: NativeTool } | { jo
   const root = usableCacheRoot();
   if ("unavailable" in root) return { tool: { name, unavailable: root.unavailable } };
   const note = root.note ? { note: root.note } : {};
-  const dir = join(root.dir, hash);
+  // Absolute: the compiler runs in the sources' folder, and MEMBUDGET_CACHE_DIR may be relative.
+  const dir = resolve(root.dir, hash);
   const out = join(dir, file);
   if (existsSync(out)) return { tool: { name, path: out, ...note } };
   try {
@@ -161,8 +164,6 @@ function compileJob(name: string, kind: NativeKind): { tool: NativeTool } | { jo
   const flags = [
     ...compileFlags,
     ...(kind === "shared" ? ["-shared"] : []),
-    "-iquote",
-    dirname(sources[0]!),
     "-o",
     tmp,
     // The translation unit on stdin; the libraries after it, where the linker looks for them.
@@ -173,10 +174,11 @@ function compileJob(name: string, kind: NativeKind): { tool: NativeTool } | { jo
     "none",
     ...(kind === "shared" ? ["-ldl", "-lpthread"] : []),
   ];
-  // By name from their folder (-iquote): a header name is taken literally, so a path with a quote
-  // or a backslash in it could not be written in one. The compiler's messages name each file.
+  // By name, from the folder the compiler runs in (a header name is taken literally: a path with a
+  // quote or a backslash in it could not be written in one). A C file of that name in membudget's
+  // own working directory would otherwise come first. The compiler's messages name each file.
   const input = sources.map((source) => `#include "${basename(source)}"\n`).join("");
-  return { job: { name, cc, flags, input, tmp, out, note } };
+  return { job: { name, cc, flags, input, cwd: dirname(sources[0]!), tmp, out, note } };
 }
 
 /** The compiled helper, moved into place, or why there is none. */

@@ -1,9 +1,10 @@
 // The native helpers on a machine that has none built yet (a hosted runner, in every job): both are
 // compiled at once, before the first workload, and the run measures with them. The compiler is the
 // machine's cc behind a script that logs when each compile starts and ends.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePlan } from "../../src/config/load.js";
@@ -11,6 +12,7 @@ import { runPlan } from "../../src/engine/engine.js";
 import type { Report } from "../../src/model/report.js";
 import { restoreEnvAfterAll } from "../helpers/env.js";
 
+const CLI = resolve("dist/cli.js");
 const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/python/", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "membudget-native-build-"));
 const log = join(scratch, "cc.log");
@@ -84,5 +86,32 @@ describe("the native helpers on a fresh machine", () => {
       expect(loop.unavailable?.[metric]).toBeUndefined();
     }
     expect(report.notes?.join("\n") ?? "").not.toMatch(/rsswrap|unavailable/);
+  });
+});
+
+describe("the native helpers built from wherever membudget is started", () => {
+  it("come from membudget's own sources, not from C files of the same names in the working directory", () => {
+    // The compiler reads one translation unit on stdin that includes the helper's files by name;
+    // run where the user is, it would take these first (and cache them as the helpers).
+    const here = mkdtempSync(join(scratch, "project-"));
+    for (const file of ["rsswrap.c", "mbmalloc.c", "mbmalloc-live.c", "mbmalloc-python.c"]) {
+      writeFileSync(join(here, file), '#error "the project\'s own file"\n');
+    }
+    writeFileSync(
+      join(here, "membudget.json"),
+      JSON.stringify({ scenarios: { c: { run: "ls /", runtime: "native", repeat: 1, cleanRun: "always" } } }),
+    );
+    const r = spawnSync(process.execPath, [CLI, "run", "--budgets", "membudget.json", "--report", "r.json"], {
+      cwd: here,
+      // A relative cache folder too: it is the working directory's, whatever folder cc runs in.
+      env: { ...process.env, CC: "cc", MEMBUDGET_CACHE_DIR: "cache" },
+      encoding: "utf8",
+    });
+    expect(r.stderr).not.toMatch(/could not build|project's own file/);
+    expect(r.status).toBe(0);
+    const scenario = JSON.parse(readFileSync(join(here, "r.json"), "utf8")).scenarios[0];
+    expect(scenario.metrics.allocations.value).toBeGreaterThan(0);
+    expect(scenario.metrics.peakRss.value).toBeGreaterThan(0);
+    expect(readdirSync(join(here, "cache")).length).toBeGreaterThan(0);
   });
 });
