@@ -132,10 +132,27 @@ function oneOf<T extends string>(
 }
 
 /**
- * Reads and validates all inputs (INPUT_* variables, through @actions/core) and the event.
- * Throws InputError with a message meant for the user.
+ * Reads and validates all inputs (INPUT_* variables, through @actions/core) and the event, then takes
+ * the INPUT_* variables out of this process's environment (forgetInputs). Throws InputError with a
+ * message meant for the user.
  */
 export function readSettings(): Settings {
+  const settings = readInputs();
+  forgetInputs(process.env);
+  return settings;
+}
+
+/**
+ * The runner hands a step its `with:` values as INPUT_* variables, `github-token` among them. They
+ * are the Action's, not the workloads': a workload inherits membudget's environment, and it is the
+ * pull request's code. Read once, they go (bash passes even `INPUT_GITHUB-TOKEN` on; dash drops it).
+ * A workload that needs a variable of that name sets it in the scenario's `env`.
+ */
+export function forgetInputs(env: NodeJS.ProcessEnv): void {
+  for (const name of Object.keys(env)) if (name.startsWith("INPUT_")) delete env[name];
+}
+
+function readInputs(): Settings {
   const env = process.env;
   const github = readGitHubContext(env);
   const workingDirectory = path.resolve(github.workspace, input("working-directory"));

@@ -1,5 +1,5 @@
 // The Action end to end: dist/index.js run as a runner runs it, against a loopback GitHub API and real git repositories.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -195,6 +195,23 @@ describe("on a pull request", () => {
     // It looked for an earlier comment to update, and wrote nothing.
     expect(github.requests.map((r) => r.method)).toEqual(["GET"]);
     expect(comments()).toEqual([]);
+  });
+
+  it("hands the workloads none of the step's INPUT_* variables, the token among them", async () => {
+    const repo = pullRequestRepo(
+      {
+        "membudget.json": fixture("budgets/inputs-seen.json"),
+        "inputs_seen.py": fixture("workloads/inputs_seen.py"),
+      },
+      { "NOTES.md": "A change that does not touch the workload.\n" },
+    );
+    const run = await onPullRequest(repo, {});
+    expect(run.exitCode, describeRun(run)).toBe(0);
+    const seen = (shell: string) =>
+      JSON.parse(readFileSync(path.join(repo.workspace, `inputs_seen-${shell}.json`), "utf8"));
+    expect(seen("sh")).toEqual([]);
+    // Only what the scenario set itself.
+    expect(seen("bash")).toEqual(["INPUT_OWN"]);
   });
 
   it("a 403 on creating the comment (a fork's read-only token) warns once and does not fail the job", async () => {
