@@ -111,7 +111,7 @@ export async function prepareNativeTools(wanted: [name: string, kind: NativeKind
 }
 
 function compile(job: CompileJob): Promise<CompileResult> {
-  return new Promise((resolve) => {
+  return new Promise((done) => {
     let stderr = "";
     const child = spawn(job.cc, job.flags, { cwd: job.cwd, stdio: ["pipe", "ignore", "pipe"] });
     child.stdin.on("error", () => {}); // a compiler that is missing or quits early: its exit says it
@@ -119,8 +119,8 @@ function compile(job: CompileJob): Promise<CompileResult> {
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
     });
-    child.once("error", (error) => resolve({ error, status: null, stderr }));
-    child.once("close", (status) => resolve({ status, stderr }));
+    child.once("error", (error) => done({ error, status: null, stderr }));
+    child.once("close", (status) => done({ status, stderr }));
   });
 }
 
