@@ -124,6 +124,22 @@ function compile(job: CompileJob): Promise<CompileResult> {
   });
 }
 
+/**
+ * How each kind of helper is compiled, linked, and what it links against. -O1: the interposer's hot
+ * path (a hook per malloc and free) runs no more instructions than at -O2 (callgrind: 871.5 M against
+ * 871.7 M for churn.py 100,000 under the probe; 325 M against 327 M for a C loop of 1 M malloc/free),
+ * and compiles in half the time (mbmalloc.c 0.15 s of CPU against 0.26 s), which a fresh machine
+ * pays before its first workload.
+ */
+const FLAGS: Record<NativeKind, { compile: string[]; link: string[]; libraries: string[] }> = {
+  shared: {
+    compile: ["-O1", "-fPIC", "-fvisibility=hidden"],
+    link: ["-shared"],
+    libraries: ["-ldl", "-lpthread"],
+  },
+  executable: { compile: ["-O1"], link: [], libraries: [] },
+};
+
 /** The helper when it is built already (or cannot be), else the compile that builds it. */
 function compileJob(name: string, kind: NativeKind): { tool: NativeTool } | { job: CompileJob } {
   if (platform() !== "linux") {
@@ -131,12 +147,8 @@ function compileJob(name: string, kind: NativeKind): { tool: NativeTool } | { jo
   }
   const { sources, inputs } = nativeSources(name);
   const cc = process.env["CC"] ?? "cc";
-  // -O1: the interposer's hot path (a hook per malloc and free) runs no more instructions than at
-  // -O2 (callgrind: 871.5 M against 871.7 M for churn.py 100,000 under the probe; 325 M against 327 M
-  // for a C loop of 1 M malloc/free), and compiles in half the time (mbmalloc.c 0.15 s of CPU
-  // against 0.26 s), which a fresh machine pays before its first workload. The key covers the
-  // flags: a change of them builds the helpers again.
-  const compileFlags = kind === "shared" ? ["-O1", "-fPIC", "-fvisibility=hidden"] : ["-O1"];
+  // The key covers the flags: a change of them builds the helpers again.
+  const { compile: compileFlags, link, libraries } = FLAGS[kind];
   const hash = cacheKey([sourceDigest(name, inputs), cc, process.arch, compileFlags.join(" ")]);
   const file = kind === "shared" ? `lib${name}.so` : name;
   // Built already where the cache root says: nothing to write, so nothing to check it can be written.
@@ -161,19 +173,8 @@ function compileJob(name: string, kind: NativeKind): { tool: NativeTool } | { jo
     };
   }
   const tmp = `${out}.${process.pid}.tmp`;
-  const flags = [
-    ...compileFlags,
-    ...(kind === "shared" ? ["-shared"] : []),
-    "-o",
-    tmp,
-    // The translation unit on stdin; the libraries after it, where the linker looks for them.
-    "-x",
-    "c",
-    "-",
-    "-x",
-    "none",
-    ...(kind === "shared" ? ["-ldl", "-lpthread"] : []),
-  ];
+  // The translation unit on stdin; the libraries after it, where the linker looks for them.
+  const flags = [...compileFlags, ...link, "-o", tmp, "-x", "c", "-", "-x", "none", ...libraries];
   // By name, from the folder the compiler runs in (a header name is taken literally: a path with a
   // quote or a backslash in it could not be written in one). A C file of that name in membudget's
   // own working directory would otherwise come first. The compiler's messages name each file.
@@ -289,9 +290,10 @@ function isDirectory(path: string): boolean {
  */
 function usableCacheRoot(): { dir: string; note?: string } | { unavailable: string } {
   if (cacheChoice) return cacheChoice;
-  const wanted = wantedCacheRoot() ?? "~/.cache/membudget";
-  const problem = wantedCacheRoot()
-    ? unwritable(wanted)
+  const configured = wantedCacheRoot();
+  const wanted = configured ?? "~/.cache/membudget";
+  const problem = configured
+    ? unwritable(configured)
     : "no home directory: HOME is unset and the user has no passwd entry";
   if (!problem) {
     cacheChoice = { dir: wanted };
