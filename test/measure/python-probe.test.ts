@@ -293,6 +293,32 @@ describe("the Python probe leaves the program alone", () => {
     SLOW,
   );
 
+  // Each module the probe imports is start-up time in every Python process of the workload, and
+  // a module the program then finds already loaded. importlib.util alone brings contextlib,
+  // collections and functools: ~7 ms on Debian's python3, whose site loads none of them.
+  it.each([
+    ["the Python on PATH", () => python],
+    ["Debian's /usr/bin/python3", () => "/usr/bin/python3"],
+  ])(
+    "loads only its own few modules into %s",
+    (_, interpreter) => {
+      const command = interpreter();
+      const list = ["-c", "import sys; print(' '.join(sorted(sys.modules)))"];
+      const plain = spawnSync(command, list, { cwd: WORKLOADS, env: userEnv(), encoding: "utf8" });
+      const run = probed(list, { command });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.files.find((f) => f.probe === "python")?.extra?.["interposer"]).toBe(true);
+      const before = new Set(plain.stdout.trim().split(" "));
+      const added = run.stdout
+        .trim()
+        .split(" ")
+        .filter((name) => !before.has(name));
+      const own = ["_ctypes", "_membudget_sitecustomize", "atexit", "gc", "sitecustomize"];
+      expect(added.filter((name) => !own.includes(name))).toEqual([]);
+    },
+    SLOW,
+  );
+
   it(
     "stays quiet when the output directory has vanished",
     () => {
