@@ -69,6 +69,8 @@ describe("load scenarios: retained per request", () => {
     expect(first?.location).toBe(
       `test/fixtures/load/leak_server.py:${lineOf("leak_server.py", "the leaking line")}`,
     );
+    // The function around the line, as the attribution sampler's syntax-tree lookup names it.
+    expect(first?.function).toBe("Handler.do_GET");
     expect(Math.abs(first!.perRequest! - truth) / truth).toBeLessThan(0.1);
     expect(running("leak_server.py")).toEqual([]);
   });

@@ -271,7 +271,7 @@ describe("membudget's own code", () => {
       const sites = p.extra?.["sites"] as { peak?: { location: string }[] } | undefined;
       return (sites?.peak ?? []).map((s) => s.location);
     });
-    const ours = probeFile("python", "_membudget_probe.py");
+    const ours = probeFile("python", "_membudget_sites.py");
     // The precondition: the sampler thread's own allocations are traced like the workload's.
     expect(raw.some((l) => l.startsWith(`${ours}:`))).toBe(true);
     const sites = sitesOfRun(processes, 50);

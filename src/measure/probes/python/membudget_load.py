@@ -124,7 +124,8 @@ def _membudget_load_install():
                 grown.append((diff, count - (before[1] if before else 0), frame, tb))
         grown.sort(key=lambda g: -g[0])
         site_module = sys.modules.get("_membudget_sitecustomize")
-        finder = getattr(getattr(site_module, "_membudget_sites", None), "function_at", None)
+        sampler = getattr(site_module, "_membudget_sites_class", None)
+        finder = getattr(sampler() if sampler else None, "function_at", None)
         spans = {}
         out = []
         for size, count, (filename, lineno), tb in grown[:limit]:
