@@ -836,6 +836,25 @@ section("## Cost side by side", () => {
         ["membudget's probe alone", int(probeI), `${(probeI / bareI).toFixed(3)}×`],
       ],
     );
+    // The probe's start-up, paid by every Python process of a workload: on the Python on PATH and
+    // on the distribution's, whose site imports less (so what the probe imports weighs more).
+    progress("cost: callgrind on `python3 -c pass`, bare and under the probe, both interpreters");
+    const interpreters = [[`the Python on PATH, \`${py}\``, py]];
+    if (existsSync("/usr/bin/python3") && py !== "/usr/bin/python3")
+      interpreters.push(["Debian's `/usr/bin/python3`", "/usr/bin/python3"]);
+    table(
+      ["`python3 -c pass` under callgrind", "bare", "under the probe", "the probe's start-up"],
+      interpreters.map(([label, interpreter]) => {
+        const bareStart = instructions(interpreter, ["-c", "pass"], { env: BASE_ENV });
+        const probed = instructions(interpreter, ["-c", "pass"], { env: probeEnv });
+        return [
+          label,
+          int(bareStart),
+          int(probed),
+          `${int(probed - bareStart)} (${pct((probed - bareStart) / bareStart)} of the bare start)`,
+        ];
+      }),
+    );
   }
 
   progress("cost: fixed cost of a `python -c pass` scenario");

@@ -63,6 +63,11 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     lookup ??= typeof commit === "function" ? commit() : Promise.resolve(commit);
     return lookup;
   };
+  let machine: Report["environment"] | undefined;
+  const machineOf = () => {
+    machine ??= machineFacts();
+    return machine;
+  };
   let idle = false;
   // A load scenario starts no onStarted: with only those, HEAD is read before they run.
   if (!scenarios.some((s) => !isLoad(s))) void commitOf();
@@ -72,9 +77,11 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
       options.onStarted?.(name);
       if (idle) return;
       idle = true;
+      // What the report needs besides the figures, while the workload runs (not after it).
       setImmediate(() => {
         void commitOf();
         void plan.digest;
+        machineOf();
       });
     },
   };
@@ -98,7 +105,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     ...(plan.digest ? { budgetDigest: plan.digest } : {}),
     ...(commit ? { commit } : {}),
     ...(shard ? { shard } : {}),
-    environment: environment(python),
+    environment: { ...machineOf(), ...(python ? { python } : {}) },
     status: "pass",
     summary: "",
     ...(base ? { base: { source: options.baseSource ?? "base report" } } : {}),
@@ -309,7 +316,8 @@ function runRecord(run: Run): RunRecord {
   };
 }
 
-function environment(python: string | undefined): Report["environment"] {
+/** The machine's facts for the report (the Python version comes from the probe's files). */
+function machineFacts(): Report["environment"] {
   const cpu = cpus();
   return {
     os: `${platform()} ${release()}`,
@@ -318,7 +326,6 @@ function environment(python: string | undefined): Report["environment"] {
     ...(cpu[0]?.model ? { cpuModel: cpu[0].model } : {}),
     memory: totalmem(),
     node: process.versions.node,
-    ...(python ? { python } : {}),
   };
 }
 
