@@ -860,6 +860,16 @@ section("## Cost side by side", () => {
   }
 
   progress("cost: fixed cost of a `python -c pass` scenario");
+  // The probe's environment as the CLI hands it to rsswrap (which moves MEMBUDGET_PRELOAD to
+  // LD_PRELOAD for the workload alone); floor.cjs makes the run's folder itself.
+  const floorEnv = {
+    ...BASE_ENV,
+    MEMBUDGET_PRELOAD: MBMALLOC,
+    PYTHONPATH: join(PROBES, "python"),
+    MEMBUDGET_PYCACHE: PY_CODE_CACHE,
+    PYTEST_PLUGINS: "membudget_pytest",
+  };
+  const floorArgs = [join(OWN, "floor.cjs"), RSSWRAP, "--", "/bin/sh", "-c", `${q(py)} -c pass`];
   const passScenario = [
     { name: "pass", run: `${q(py)} -c pass`, runtime: "python", sites: "never", budget: HEAP_BUDGET },
   ];
@@ -879,8 +889,10 @@ section("## Cost side by side", () => {
           MEMBUDGET_CACHE_DIR: mkdtempSync(join(TMP, "fresh-cache-")),
         }),
     },
+    // The floor: Node.js starting the workload as the CLI does, and nothing else.
+    { run: () => mustRun(process.execPath, floorArgs, { env: floorEnv }) },
   ]);
-  const [bareMed, scenarioMed, nodeMed, probeMed, coldMed, freshMed] = fixed.map((list) =>
+  const [bareMed, scenarioMed, nodeMed, probeMed, coldMed, freshMed, floorMed] = fixed.map((list) =>
     median(list.map((x) => x.seconds)),
   );
   const cost = scenarioMed - bareMed;
@@ -895,8 +907,16 @@ section("## Cost side by side", () => {
       ],
       ["`node -e 0`", secs(nodeMed)],
       [
+        "the floor: a Node.js program that only runs the workload as the CLI does (rsswrap, `/bin/sh`, the probe; bench/workloads/floor.cjs)",
+        `${secs(floorMed)}: ${secs(floorMed - bareMed)} = ${times((floorMed - bareMed) / nodeMed)} \`node -e 0\``,
+      ],
+      [
         "**membudget's fixed cost** (the scenario − bare `python3 -c pass`)",
         `${secs(cost)} = ${times(cost / nodeMed)} \`node -e 0\` ${atMost("membudget's fixed cost ÷ `node -e 0`", cost / nodeMed, 1.5)}`,
+      ],
+      [
+        "membudget's own work (the scenario − the floor: budget file, command line, verdict, report)",
+        `${secs(scenarioMed - floorMed)} = ${times((scenarioMed - floorMed) / nodeMed)} \`node -e 0\``,
       ],
       [
         "the same scenario at a first start (no code cache, `NODE_DISABLE_COMPILE_CACHE=1`)",
@@ -918,10 +938,16 @@ section("## Cost side by side", () => {
     mustRun(process.execPath, cliArgs); // the code cache of `run`, as a second start finds it
     const cliI = instructions(process.execPath, cliArgs, { env: BASE_ENV });
     const nodeI = instructions(process.execPath, ["-e", "0"], { env: BASE_ENV });
+    const floorI = instructions(process.execPath, floorArgs, { env: floorEnv });
     table(
       ["Node.js process under callgrind", "instructions", "÷ `node -e 0`"],
       [
         ["`node -e 0`", int(nodeI), "1.00×"],
+        [
+          "the floor's process (bench/workloads/floor.cjs, the same workload)",
+          int(floorI),
+          times(floorI / nodeI),
+        ],
         [
           "`membudget run` of the `python3 -c pass` scenario (the CLI's process)",
           int(cliI),
