@@ -335,6 +335,50 @@ describe("the Python probe leaves the program alone", () => {
   );
 });
 
+// The figures begin with the program's first frame; what Python does from C before it (site's
+// usercustomize, a folder listed again because it changed, __main__'s set-up) is start-up.
+describe("where the Python probe's figures begin", () => {
+  const folder = (name: string, files: Record<string, string>) => {
+    const dir = join(scratch, name);
+    mkdirSync(dir, { recursive: true });
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+    return dir;
+  };
+  const held = (env: NodeJS.ProcessEnv) => {
+    const run = probed(["-c", "held = bytearray(1024 * 1024); print('ran')"], { env });
+    expect(run.stdout, run.stderr).toMatch(/ran/);
+    return run;
+  };
+
+  it(
+    "leaves out what site's usercustomize holds, as it leaves out sitecustomize",
+    () => {
+      const dir = folder("user-customize", {
+        "usercustomize.py": "HELD = bytearray(8 << 20)\nprint('user')\n",
+      });
+      const run = held({ PYTHONPATH: dir });
+      expect(run.stdout).toMatch(/^user$/m); // site ran it: user site-packages are enabled here
+      within(run.merged.figures.peakHeap, MiB, 0.02);
+    },
+    SLOW,
+  );
+
+  it(
+    "leaves out a folder on sys.path listed again because it changed while Python started",
+    () => {
+      // The user's sitecustomize adds 1,000 files to its own folder after the probe's search listed
+      // it: site's failing `import usercustomize` then lists it again (~90 KB of names).
+      const make =
+        "import os\nfor i in range(1000):\n    open(os.path.join(os.path.dirname(__file__), 'f%d-%d.txt' % (os.getpid(), i)), 'w').close()\n";
+      const dir = folder("changing", { "sitecustomize.py": make });
+      const run = held({ PYTHONPATH: dir });
+      expect(readdirSync(dir).length).toBeGreaterThan(1000);
+      within(run.merged.figures.peakHeap, MiB, 0.02);
+    },
+    SLOW,
+  );
+});
+
 describe("the probe's compiled code (MEMBUDGET_PYCACHE)", () => {
   it(
     "is compiled once and then loaded, also where Python writes no bytecode, with the same figures; a damaged copy is compiled again",

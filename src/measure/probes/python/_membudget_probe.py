@@ -53,7 +53,8 @@ def _membudget_install():
         except ImportError:
             tracer = None
 
-    state = {"pid": os.getpid(), "written": False, "pause": 0.0, "collections": 0, "start": 0.0, "quiet": False}
+    state = {"pid": os.getpid(), "written": False, "pause": 0.0, "collections": 0, "start": 0.0}
+    state.update(quiet=False, begun=False)
     sampler = _membudget_sites_class() if tracer and sites_limit else None
     sites = sampler(tracer, sites_limit, gc, perf_counter) if sampler else None
 
@@ -117,6 +118,11 @@ def _membudget_install():
                 pass
 
     def flush(exit_kind):
+        if not state["begun"]:
+            # No program frame ever ran (the interpreter ended in start-up): figures of nothing.
+            if sys.getprofile() is at_first_frame:
+                sys.setprofile(None)
+            begin()
         if lib is not None:
             # Flushed here, the malloc totals leave out interpreter teardown, as they leave out
             # start-up; and first, so that they leave out our own file too (its length varies).
@@ -152,12 +158,13 @@ def _membudget_install():
     os._exit = _exit
     os.register_at_fork(after_in_child=after_fork_in_child)
 
-    def start():
-        # Called once the user's sitecustomize has run: everything before is start-up.
+    def begin():
+        # Where the program starts (see start): everything before is start-up.
         # A full collection first also empties CPython's free lists, so that what the program
         # then allocates does not depend on what start-up left in them (whether this process
         # compiled our code or loaded it, the user's sitecustomize): 24 allocations of difference
         # on a 3,000-row loop without it. It is not the program's: not in its GC figures.
+        state["begun"] = True
         state["quiet"] = True
         try:
             gc.collect()
@@ -169,6 +176,40 @@ def _membudget_install():
             sites.restart()
         if lib is not None:
             lib[0]()
+
+    # Start-up that runs Python code from C after sitecustomize: site's import of usercustomize,
+    # the loader Python sets on __main__, our own GC callback. A frame of the program is none of
+    # these (the import system is frozen under both names).
+    startup = frozenset(
+        (
+            "site",
+            "_frozen_importlib",
+            "_frozen_importlib_external",
+            "importlib._bootstrap",
+            "importlib._bootstrap_external",
+        )
+    )
+    ours = globals()
+
+    def at_first_frame(frame, event, arg):
+        if event != "call" or frame.f_back is not None:
+            return
+        if frame.f_globals is ours or frame.f_globals.get("__name__") in startup:
+            return
+        sys.setprofile(None)
+        begin()
+
+    def start():
+        # Called once the user's sitecustomize has run. Start-up still goes on: site imports
+        # usercustomize (a search of every folder on sys.path, whose finders list a folder again
+        # if it changed meanwhile) and Python sets __main__ up and compiles the script. The
+        # figures begin with the program's first frame: the first Python code started from C
+        # that is not start-up (the script's module, runpy's _run_module_as_main for -m, the code
+        # of -c), found by a profile function that removes itself there.
+        if sys.getprofile() is not None:
+            begin()  # a profiler of the user's sitecustomize is in place: we leave it alone
+        else:
+            sys.setprofile(at_first_frame)
 
     return start
 
@@ -286,14 +327,9 @@ def _membudget_main():
         _membudget_chain()
     finally:
         sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
-        # The pytest plugin (PYTEST_PLUGINS names it) comes last on the path; its finder is made
-        # now, or site's failing `import usercustomize` would make it while counting.
+        # The pytest plugin (PYTEST_PLUGINS names it) comes last on the path.
         if "membudget_pytest" in os.environ.get("PYTEST_PLUGINS", ""):
             sys.path.append(os.path.join(here, "pytest"))
-            try:
-                _membudget_import_system()[0].find_spec("membudget_pytest", [sys.path[-1]])
-            except Exception:
-                pass
         if start is not None:
             start()
 
