@@ -335,8 +335,8 @@ describe("the Python probe leaves the program alone", () => {
   );
 });
 
-// The figures begin with the program's first frame; what Python does from C before it (site's
-// usercustomize, a folder listed again because it changed, __main__'s set-up) is start-up.
+// The figures begin once site has imported usercustomize: that import (what it keeps, and the
+// folders its search lists again because they changed) is start-up, as sitecustomize is.
 describe("where the Python probe's figures begin", () => {
   const folder = (name: string, files: Record<string, string>) => {
     const dir = join(scratch, name);

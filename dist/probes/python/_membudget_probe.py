@@ -119,10 +119,7 @@ def _membudget_install():
 
     def flush(exit_kind):
         if not state["begun"]:
-            # No program frame ever ran (the interpreter ended in start-up): figures of nothing.
-            if sys.getprofile() is at_first_frame:
-                sys.setprofile(None)
-            begin()
+            begin()  # site never called execusercustomize (not site.main()): figures of nothing
         if lib is not None:
             # Flushed here, the malloc totals leave out interpreter teardown, as they leave out
             # start-up; and first, so that they leave out our own file too (its length varies).
@@ -177,39 +174,27 @@ def _membudget_install():
         if lib is not None:
             lib[0]()
 
-    # Start-up that runs Python code from C after sitecustomize: site's import of usercustomize,
-    # the loader Python sets on __main__, our own GC callback. A frame of the program is none of
-    # these (the import system is frozen under both names).
-    startup = frozenset(
-        (
-            "site",
-            "_frozen_importlib",
-            "_frozen_importlib_external",
-            "importlib._bootstrap",
-            "importlib._bootstrap_external",
-        )
-    )
-    ours = globals()
-
-    def at_first_frame(frame, event, arg):
-        if event != "call" or frame.f_back is not None:
-            return
-        if frame.f_globals is ours or frame.f_globals.get("__name__") in startup:
-            return
-        sys.setprofile(None)
-        begin()
-
     def start():
-        # Called once the user's sitecustomize has run. Start-up still goes on: site imports
-        # usercustomize (a search of every folder on sys.path, whose finders list a folder again
-        # if it changed meanwhile) and Python sets __main__ up and compiles the script. The
-        # figures begin with the program's first frame: the first Python code started from C
-        # that is not start-up (the script's module, runpy's _run_module_as_main for -m, the code
-        # of -c), found by a profile function that removes itself there.
-        if sys.getprofile() is not None:
-            begin()  # a profiler of the user's sitecustomize is in place: we leave it alone
-        else:
-            sys.setprofile(at_first_frame)
+        # Called once the user's sitecustomize has run. Start-up still goes on: site.main() then
+        # calls execusercustomize() when the user site is enabled (every CPython from 3.6 to 3.13
+        # looks the name up at that call), an import that searches every folder on sys.path and
+        # lists a folder again if it changed meanwhile. The figures begin after it, so that it
+        # counts neither its search nor what usercustomize keeps. No profile or trace function:
+        # on 3.12+, setting one instruments every code object that runs afterwards.
+        site = sys.modules.get("site")
+        user = getattr(site, "execusercustomize", None)
+        if not callable(user) or not getattr(site, "ENABLE_USER_SITE", False):
+            begin()
+            return
+
+        def execusercustomize():
+            site.execusercustomize = user
+            try:
+                user()
+            finally:
+                begin()
+
+        site.execusercustomize = execusercustomize
 
     return start
 
@@ -327,9 +312,14 @@ def _membudget_main():
         _membudget_chain()
     finally:
         sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
-        # The pytest plugin (PYTEST_PLUGINS names it) comes last on the path.
+        # The pytest plugin (PYTEST_PLUGINS names it) comes last on the path; its finder is made
+        # now, or pytest's import would make it while counting where the user site is disabled.
         if "membudget_pytest" in os.environ.get("PYTEST_PLUGINS", ""):
             sys.path.append(os.path.join(here, "pytest"))
+            try:
+                _membudget_import_system()[0].find_spec("membudget_pytest", [sys.path[-1]])
+            except Exception:
+                pass
         if start is not None:
             start()
 
