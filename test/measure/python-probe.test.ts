@@ -351,14 +351,14 @@ describe("where the Python probe's figures begin", () => {
   };
 
   it(
-    "leaves out what site's usercustomize holds, as it leaves out sitecustomize",
+    "leaves out what site's usercustomize holds and the collections it causes, as it leaves out sitecustomize",
     () => {
-      const dir = folder("user-customize", {
-        "usercustomize.py": "HELD = bytearray(8 << 20)\nprint('user')\n",
-      });
-      const run = held({ PYTHONPATH: dir });
+      // 20,000 lists kept: enough allocations for CPython's collector to run ~30 times.
+      const user = "HELD = bytearray(8 << 20)\nKEPT = [[] for _ in range(20000)]\nprint('user')\n";
+      const run = held({ PYTHONPATH: folder("user-customize", { "usercustomize.py": user }) });
       expect(run.stdout).toMatch(/^user$/m); // site ran it: user site-packages are enabled here
       within(run.merged.figures.peakHeap, MiB, 0.02);
+      expect(run.merged.figures.gcCollections).toBe(0);
     },
     SLOW,
   );

@@ -150,11 +150,6 @@ def _membudget_install():
         if sites is not None:
             sites.restart()  # threads do not survive fork
 
-    gc.callbacks.append(on_gc)
-    atexit.register(at_exit)
-    os._exit = _exit
-    os.register_at_fork(after_in_child=after_fork_in_child)
-
     def begin():
         # Where the program starts (see start): everything before is start-up.
         # A full collection first also empties CPython's free lists, so that what the program
@@ -167,6 +162,8 @@ def _membudget_install():
             gc.collect()
         finally:
             state["quiet"] = False
+        # The GC figures cover the heap figures' span: start-up's collections are not the program's.
+        state.update(pause=0.0, collections=0)
         if tracer is not None:
             tracer.start(_MEMBUDGET_SITE_FRAMES if sites is not None else 1)
         if sites is not None:
@@ -196,6 +193,12 @@ def _membudget_install():
 
         site.execusercustomize = execusercustomize
 
+    # Hooked last, once everything they call is defined.
+    gc.callbacks.append(on_gc)
+    atexit.register(at_exit)
+    os._exit = _exit
+    if hasattr(os, "register_at_fork"):  # Python >= 3.7; forked children of 3.6 are not measured
+        os.register_at_fork(after_in_child=after_fork_in_child)
     return start
 
 
