@@ -53,8 +53,15 @@ def _membudget_install():
         except ImportError:
             tracer = None
 
-    state = {"pid": os.getpid(), "written": False, "pause": 0.0, "collections": 0, "start": 0.0}
-    state.update(quiet=False, begun=False)
+    state = {
+        "pid": os.getpid(),
+        "written": False,
+        "pause": 0.0,
+        "collections": 0,
+        "start": 0.0,
+        "quiet": False,
+        "begun": False,
+    }
     sampler = _membudget_sites_class() if tracer and sites_limit else None
     sites = sampler(tracer, sites_limit, gc, perf_counter) if sampler else None
 
