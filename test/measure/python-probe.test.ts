@@ -1,7 +1,16 @@
 // Ground truth for the Python probe: real python3 runs of the workloads in
 // test/fixtures/workloads/python, with the environment probeEnv gives the runner.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,6 +85,16 @@ function probed(
 
 function bare(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(python, args, { cwd: WORKLOADS, env: userEnv(env), encoding: "utf8" });
+}
+
+let version: number[] | undefined;
+/** Whether the interpreter under test is CPython major.minor.micro or later. */
+function pythonAtLeast(...wanted: number[]): boolean {
+  version ??= bare(["-c", "import sys; print(*sys.version_info[:3])"]).stdout.trim().split(" ").map(Number);
+  for (let i = 0; i < wanted.length; i++) {
+    if ((version[i] ?? 0) !== wanted[i]) return (version[i] ?? 0) > (wanted[i] ?? 0);
+  }
+  return true;
 }
 
 let freeThreadedBuild: boolean | undefined;
@@ -161,10 +180,17 @@ describe("the Python probe on ground-truth workloads", () => {
       const figures = [1, 2, 3].map(() => probed(["churn.py", "30000"]).merged.figures);
       const [first] = figures;
       expect(first?.allocations).toBeGreaterThan(30000);
+      // What each version does by itself: exact through 3.12 and on 3.13.0; CPython 3.13.18 read
+      // +8 B of peak in 4 of 150 runs, 3.14 +2 allocations (+2 × 8 B) in 2 of 150, with no probe
+      // change between runs (the interpreter's own allocations differ).
+      const jitter = pythonAtLeast(3, 13, 1) ? { peakHeap: 16, allocations: 2, allocated: 64 } : undefined;
       for (const other of figures) {
-        expect(other.peakHeap).toBe(first?.peakHeap);
-        expect(other.allocations).toBe(first?.allocations);
-        expect(other.allocated).toBe(first?.allocated);
+        for (const key of ["peakHeap", "allocations", "allocated"] as const) {
+          const diff = Math.abs((other[key] ?? Number.NaN) - (first?.[key] ?? Number.NaN));
+          expect(diff, `${key}: ${other[key]} against ${first?.[key]}`).toBeLessThanOrEqual(
+            jitter?.[key] ?? 0,
+          );
+        }
       }
     },
     SLOW,
@@ -182,7 +208,8 @@ describe("the Python probe on ground-truth workloads", () => {
         return run.merged.figures;
       };
       const pymalloc = figures({});
-      expect(pymalloc.allocations).toBeGreaterThan(30000 * 8);
+      // About 8 a round through 3.13, 6 on 3.14 and 3.15.
+      expect(pymalloc.allocations).toBeGreaterThan(30000 * 5);
       const malloc = figures({ PYTHONMALLOC: "malloc" });
       // All three at once, so that a failure shows which figures differ and by how much.
       const counted = (f: typeof pymalloc) => ({
@@ -362,10 +389,11 @@ describe("the Python probe leaves the program alone", () => {
   // Each module the probe imports is start-up time in every Python process of the workload, and
   // a module the program then finds already loaded. importlib.util alone brings contextlib,
   // collections and functools: ~7 ms on Debian's python3, whose site loads none of them.
-  it.each([
-    ["the Python on PATH", () => python],
-    ["Debian's /usr/bin/python3", () => "/usr/bin/python3"],
-  ])(
+  // Debian's own interpreter where there is one (a chroot with only python3.X has none).
+  const interpreters: [string, () => string][] = [["the Python on PATH", () => python]];
+  if (existsSync("/usr/bin/python3"))
+    interpreters.push(["Debian's /usr/bin/python3", () => "/usr/bin/python3"]);
+  it.each(interpreters)(
     "loads only its own few modules into %s",
     (_, interpreter) => {
       const command = interpreter();
@@ -411,6 +439,14 @@ describe("where the Python probe's figures begin", () => {
     expect(run.stdout, run.stderr).toMatch(/ran/);
     return run;
   };
+  // A tiny script's own peak on this interpreter (26-72 KB through 3.13, ~200 KB on 3.14 with its
+  // larger I/O buffer): the 1 MiB program reads 1 MiB plus at most that, never the 8 MiB left out.
+  let tiny: number | undefined;
+  const aboutOneMiB = (peak: number | undefined) => {
+    tiny ??= probed(["-c", "print('ran')"]).merged.figures.peakHeap ?? Number.NaN;
+    expect(peak).toBeGreaterThanOrEqual(MiB);
+    expect(peak).toBeLessThanOrEqual(MiB + tiny + 0.02 * MiB);
+  };
 
   it(
     "leaves out what site's usercustomize holds and the collections it causes, as it leaves out sitecustomize",
@@ -419,7 +455,7 @@ describe("where the Python probe's figures begin", () => {
       const user = "HELD = bytearray(8 << 20)\nKEPT = [[] for _ in range(20000)]\nprint('user')\n";
       const run = held({ PYTHONPATH: folder("user-customize", { "usercustomize.py": user }) });
       expect(run.stdout).toMatch(/^user$/m); // site ran it: user site-packages are enabled here
-      within(run.merged.figures.peakHeap, MiB, 0.02);
+      aboutOneMiB(run.merged.figures.peakHeap);
       expect(run.merged.figures.gcCollections).toBe(0);
     },
     SLOW,
@@ -435,7 +471,7 @@ describe("where the Python probe's figures begin", () => {
       const dir = folder("changing", { "sitecustomize.py": make });
       const run = held({ PYTHONPATH: dir });
       expect(readdirSync(dir).length).toBeGreaterThan(1000);
-      within(run.merged.figures.peakHeap, MiB, 0.02);
+      aboutOneMiB(run.merged.figures.peakHeap);
     },
     SLOW,
   );
