@@ -5,8 +5,6 @@ import { UsageError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
 import { readReport } from "../report/io.js";
 import { mergeReports, type ReportFile } from "../report/merge.js";
-import { carriedBase } from "../verdict/carried.js";
-import { judge } from "../verdict/judge.js";
 import { trustedLinks, trustedPullRequest } from "./from-report.js";
 import { globFiles } from "./glob.js";
 import { InputError, type Settings } from "./inputs.js";
@@ -40,9 +38,7 @@ export async function mergeShards(settings: Settings): Promise<void> {
   }
   let report: Report;
   try {
-    const merged = mergeReports(inputs);
-    const base = carriedBase(merged);
-    report = judge(merged, base ? { base } : {});
+    report = mergeReports(inputs);
   } catch (err) {
     core.setOutput("status", "error");
     throw err;

@@ -21,9 +21,9 @@ export class ShardMismatchError extends UsageError {
 }
 
 /**
- * One report from several. Each scenario keeps the verdict its own job gave it; the totals are
- * computed anew (the adapters then judge the merged report as one). Without shard identities the
- * reports are simply combined, a later one winning a name clash.
+ * One report from several. Each scenario keeps the verdict its own job gave it, against that job's
+ * base; the totals are computed anew. Without shard identities the reports are simply combined, a
+ * later one winning a name clash.
  */
 export function mergeReports(inputs: readonly ReportFile[]): Report {
   const first = inputs[0];
