@@ -55,16 +55,8 @@ export function loadPlan(file: string, cwd = process.cwd()): Plan {
       },
     ]);
   }
-  // The digest lets the shards of one run prove they measured the same budget file. It is worked
-  // out when first read (runPlan does so while the first workload runs): node:crypto costs a start
-  // ~4 ms to load.
-  const plan = parsePlan(read.text, display, absolute);
-  let digest: string | undefined;
-  Object.defineProperty(plan, "digest", {
-    enumerable: true,
-    get: () => (digest ??= `sha256:${sha256Hex([read.bytes])}`),
-  });
-  return plan;
+  // The digest lets the shards of one run prove they measured the same budget file.
+  return { ...parsePlan(read.text, display, absolute), digest: `sha256:${sha256Hex([read.bytes])}` };
 }
 
 /** Validates budget-file text; `absolute` anchors relative cwd paths. */

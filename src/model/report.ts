@@ -168,6 +168,23 @@ export interface ShardInfo {
   balance?: string;
 }
 
+/**
+ * Where a report comes from, as the adapter that makes it knows it (the CLI, the Action, a merge):
+ * built in one place by each and put in the report as it is made.
+ */
+export interface Provenance {
+  /** The budget file as the user named it. */
+  budgetFile?: string;
+  /** The commit measured. */
+  commit?: string;
+  /** The base report as the user named it ("main-report.json", "base 1a2b3c4"). */
+  baseSource?: string;
+  links?: Report["links"];
+  pullRequest?: Report["pullRequest"];
+  /** Said in the report besides the measurement's own notes (e.g. why there is no base). */
+  notes?: string[];
+}
+
 export interface Report {
   version: typeof REPORT_VERSION;
   tool: { name: "membudget"; version: string };

@@ -4,6 +4,7 @@
 import type { TestRun } from "../measure/pytest-probe.js";
 import { figureInfo } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
+import { median } from "../model/stats.js";
 import { type Status, shownStatus, worst } from "../model/status.js";
 import {
   type TestMetricKey,
@@ -12,7 +13,6 @@ import {
   type TestSummary,
   TOP_TESTS,
 } from "../model/tests.js";
-import { median } from "./summarise.js";
 import { judgeMetric } from "./verdict.js";
 
 type RunTests = { tests?: TestRun; error?: string; instrumented?: boolean };

@@ -85,7 +85,12 @@ describe("budgets of a plan, applied by the judge", () => {
         metrics: { peakHeap: heap(3 * MiB) },
         marker: { text: "3 MiB", bytes: 3 * MiB },
       },
-      { id: "tests/test_a.py::test_two", outcome: "passed", status: "pass", metrics: { peakHeap: heap(MiB) } },
+      {
+        id: "tests/test_a.py::test_two",
+        outcome: "passed",
+        status: "pass",
+        metrics: { peakHeap: heap(MiB) },
+      },
     ];
     withTests.scenarios[0]!.testSummary = { total: 2, over: 0, regressed: 0, new: 0, removed: 0 };
     const once = judge(withTests, { budgets: budgetsOfPlan(plan) });
