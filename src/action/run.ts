@@ -1,7 +1,7 @@
 // The Action: a thin adapter that reads the settings, runs the engine (head, and base in a worktree),
 // and publishes the report (file, job summary, annotations, outputs, sticky comment, exit status).
 import * as core from "@actions/core";
-import { loadPlan } from "../config/load.js";
+import { loadPlan } from "../config/plan.js";
 import { type Selection, select } from "../config/select.js";
 import type { Plan } from "../config/types.js";
 import { runPlan } from "../engine/engine.js";

@@ -1,8 +1,8 @@
 // The Plan: a validated budget file, with every unit parsed and every default filled in.
 
 import type { MetricKey, Runtime } from "../model/metrics.js";
+import type { TestRule } from "../model/pytest.js";
 import type { SitesMode } from "../model/sites.js";
-import type { TestRule } from "../model/tests.js";
 
 export type { TestRule };
 

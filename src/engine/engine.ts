@@ -18,8 +18,8 @@ import {
 import { VERSION } from "../model/version.js";
 import { budgetsOfPlan } from "../verdict/budgets.js";
 import { judge, withSiteDiffs } from "../verdict/judge.js";
+import { summariseTests } from "../verdict/pytest.js";
 import { summarise } from "../verdict/summarise.js";
-import { summariseTests } from "../verdict/tests.js";
 import { attributeLoad, isLoad, loadSummary, measureLoad, wantsLoadSites } from "./load.js";
 
 export interface RunOptions {

@@ -1,7 +1,7 @@
 // The Report: the one versioned document every renderer, `compare` and `merge` read.
 import type { FigureKind, MetricKey, Runtime } from "./metrics.js";
+import type { TestReport, TestRule, TestSummary } from "./pytest.js";
 import type { Status } from "./status.js";
-import type { TestReport, TestRule, TestSummary } from "./tests.js";
 
 export const REPORT_VERSION = 1;
 

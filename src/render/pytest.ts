@@ -1,9 +1,9 @@
 // A scenario's tests (pytest) for the renderers: which rows need attention, the top tests by peak
 // heap, and their lines for the terminal and the markdown (the caller escapes nothing else).
 import { METRICS } from "../model/metrics.js";
+import { type TestMetricKey, type TestReport, testWarnings } from "../model/pytest.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
 import type { Status } from "../model/status.js";
-import { type TestMetricKey, type TestReport, testWarnings } from "../model/tests.js";
 import { formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 

@@ -1,11 +1,11 @@
 // Figures + budgets + an optional base → the judged report: every status, the site diff and the
 // verdict sentence, in one pass. The only place a budget is put on a figure.
 import type { MetricKey } from "../model/metrics.js";
+import type { TestRule } from "../model/pytest.js";
 import type { AppliedBudgets, Report, ScenarioReport } from "../model/report.js";
 import { overallStatus, verdictSentence, worst } from "../model/status.js";
-import type { TestRule } from "../model/tests.js";
+import { judgeTests } from "./pytest.js";
 import { scenarioSiteDiff } from "./sites.js";
-import { judgeTests } from "./tests.js";
 import { judgeMetric, scenarioStatus } from "./verdict.js";
 
 /** What a scenario may use, and where the budget file says so. */

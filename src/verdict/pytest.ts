@@ -3,16 +3,16 @@
 // and against the base by node id. Pure: no I/O.
 import type { TestRun } from "../measure/pytest-probe.js";
 import { figureInfo } from "../model/metrics.js";
-import type { MetricSummary, ScenarioReport } from "../model/report.js";
-import { median } from "../model/stats.js";
-import { type Status, shownStatus, worst } from "../model/status.js";
 import {
   type TestMetricKey,
   type TestReport,
   type TestRule,
   type TestSummary,
   TOP_TESTS,
-} from "../model/tests.js";
+} from "../model/pytest.js";
+import type { MetricSummary, ScenarioReport } from "../model/report.js";
+import { median } from "../model/stats.js";
+import { type Status, shownStatus, worst } from "../model/status.js";
 import { judgeMetric } from "./verdict.js";
 
 type RunTests = { tests?: TestRun; error?: string; instrumented?: boolean };

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadPlan } from "../../src/config/load.js";
+import { loadPlan } from "../../src/config/plan.js";
 import { select } from "../../src/config/select.js";
 import { runPlan } from "../../src/engine/engine.js";
 

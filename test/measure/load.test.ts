@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parsePlan } from "../../src/config/load.js";
+import { parsePlan } from "../../src/config/plan.js";
 import { select } from "../../src/config/select.js";
 import { runPlan } from "../../src/engine/engine.js";
 import type { ScenarioReport } from "../../src/model/report.js";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { parsePlan } from "../../src/config/load.js";
+import { parsePlan } from "../../src/config/plan.js";
 import { select } from "../../src/config/select.js";
 import type { Scenario } from "../../src/config/types.js";
 import { runPlan } from "../../src/engine/engine.js";

@@ -1,6 +1,6 @@
 // The work of `membudget run` (commands/run.ts imports it when the command runs): measure and judge.
 import { dirname, resolve } from "node:path";
-import { loadPlan } from "../../config/load.js";
+import { loadPlan } from "../../config/plan.js";
 import { type Choices, costsOf, parseShard, select } from "../../config/select.js";
 import type { Plan } from "../../config/types.js";
 import { runPlan } from "../../engine/engine.js";

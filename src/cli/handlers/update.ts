@@ -1,6 +1,6 @@
 // The work of `membudget update` (commands/update.ts imports it when the command runs).
 import { readFileSync } from "node:fs";
-import { loadPlan } from "../../config/load.js";
+import { loadPlan } from "../../config/plan.js";
 import { select } from "../../config/select.js";
 import { applyBudgetUpdates, budgetUpdates } from "../../config/update.js";
 import { runPlan } from "../../engine/engine.js";
