@@ -5,7 +5,7 @@ import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
 import { splitLocation } from "../model/sites.js";
 import { type Status, shownStatus } from "../model/status.js";
-import { formatSize, formatValue } from "../model/units.js";
+import { formatSize, formatValue, plural } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { fullCommit, repositoryUrl, runUrl } from "./links.js";
 import { loadBlock } from "./load.js";
@@ -195,10 +195,6 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
     `<sub>membudget ${escapeMarkdown(report.tool.version)} · ${escapeMarkdown(environmentLine(report))}</sub>`,
   );
   return `${out.join("\n")}\n`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function seeElsewhere(report: Report): string {
