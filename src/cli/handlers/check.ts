@@ -1,10 +1,10 @@
 // The work of `membudget check` (commands/check.ts imports it when the command runs).
 import { loadPlan } from "../../config/plan.js";
+import { readReport } from "../../report/io.js";
 import { budgetsOfPlan } from "../../verdict/budgets.js";
 import { judge } from "../../verdict/judge.js";
 import { exitCodeFor } from "../exit.js";
 import { type OutputArgs, publish } from "../publish.js";
-import { readReport } from "./read.js";
 
 export interface CheckArgs extends OutputArgs {
   budgets: string;
@@ -14,8 +14,8 @@ export interface CheckArgs extends OutputArgs {
 
 export async function checkCommand(argv: CheckArgs): Promise<number> {
   const plan = loadPlan(argv.budgets);
-  const measured = await readReport(argv.file);
-  const base = argv.base ? await readReport(argv.base) : undefined;
+  const measured = readReport(argv.file);
+  const base = argv.base ? readReport(argv.base) : undefined;
   const report = judge(base ? { ...measured, base: { source: argv.base! } } : measured, {
     budgets: budgetsOfPlan(plan),
     figuresFrom: "report",

@@ -1,8 +1,9 @@
 // The work of `membudget compare` (commands/compare.ts imports it when the command runs).
+
+import { readReport } from "../../report/io.js";
 import { judge } from "../../verdict/judge.js";
 import { exitCodeFor } from "../exit.js";
 import { type OutputArgs, publish } from "../publish.js";
-import { readReport } from "./read.js";
 
 export interface CompareArgs extends OutputArgs {
   base: string;
@@ -10,8 +11,8 @@ export interface CompareArgs extends OutputArgs {
 }
 
 export async function compareCommand(argv: CompareArgs): Promise<number> {
-  const base = await readReport(argv.base);
-  const head = await readReport(argv.head);
+  const base = readReport(argv.base);
+  const head = readReport(argv.head);
   const report = judge({ ...head, base: { source: argv.base } }, { base });
   await publish(report, argv);
   return exitCodeFor(report, argv["fail-on"]);

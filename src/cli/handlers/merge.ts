@@ -1,9 +1,10 @@
 // The work of `membudget merge` (commands/merge.ts imports it when the command runs).
+
+import { readReport } from "../../report/io.js";
 import { mergeReports } from "../../report/merge.js";
 import { writeReport } from "../../report/write.js";
 import { exitCodeFor } from "../exit.js";
 import { type OutputArgs, publish } from "../publish.js";
-import { readReport } from "./read.js";
 
 export interface MergeArgs extends OutputArgs {
   reports: string[];
@@ -13,7 +14,7 @@ export interface MergeArgs extends OutputArgs {
 export async function mergeCommand(argv: MergeArgs): Promise<number> {
   const files = argv.reports;
   const reports = [];
-  for (const file of files) reports.push({ file, report: await readReport(file) });
+  for (const file of files) reports.push({ file, report: readReport(file) });
   // Each scenario keeps the judgement its own job gave it (against that job's base).
   const report = mergeReports(reports);
   const out = argv.output ?? argv.report;

@@ -7,11 +7,10 @@ import { runPlan } from "../../engine/engine.js";
 import { headCommit } from "../../git/git.js";
 import { UsageError } from "../../model/errors.js";
 import { displayPath } from "../../model/paths.js";
-import type { Provenance } from "../../model/report.js";
+import type { Provenance, Report } from "../../model/report.js";
 import { progressPrinter } from "../../render/progress.js";
 import { exitCodeFor } from "../exit.js";
 import { type OutputArgs, publish } from "../publish.js";
-import { readReport } from "./read.js";
 
 export interface RunArgs extends OutputArgs {
   budgets: string;
@@ -68,3 +67,8 @@ function provenanceOf(argv: RunArgs, plan: Plan): Provenance {
 }
 
 const shown = (file: string) => displayPath(resolve(file), process.cwd());
+
+/** The report schema's validator loads only when a run reads a report (`--base`, `--balance`). */
+async function readReport(file: string): Promise<Report> {
+  return (await import("../../report/io.js")).readReport(file);
+}

@@ -11,7 +11,6 @@ import { formatValue, parsePercent } from "../../model/units.js";
 import { progressPrinter } from "../../render/progress.js";
 import { writeTextFile } from "../../report/write.js";
 import { EXIT } from "../exit.js";
-import { readReport } from "./read.js";
 
 export interface UpdateArgs {
   budgets: string;
@@ -36,7 +35,7 @@ export async function updateCommand(argv: UpdateArgs): Promise<number> {
     }
   }
   const report = argv.from
-    ? await readReport(argv.from)
+    ? (await import("../../report/io.js")).readReport(argv.from)
     : await runPlan({
         selection: select(plan, argv.only ? { only: argv.only } : {}),
         provenance: { budgetFile: displayPath(plan.file, process.cwd()) },
