@@ -66,7 +66,7 @@ interface Command<A = object> {
 const command = <A>(c: Command<A>): Command<A> => c;
 
 /**
- * Every command, in the order of the help. A handler imports its work (handlers/<name>.ts) when the
+ * Every command, in the order of the help. A handler imports its work (commands/<name>.ts) when the
  * command runs, so that a start runs yargs, these builders and that one command's modules (the
  * bundle runs a module at its first import).
  */
@@ -118,7 +118,7 @@ const COMMANDS: Command<any>[] = [
           "$0 run --base main-report.json --chart charts/",
           "Also draw each scenario's memory over the run",
         ),
-    handler: async (argv) => (await import("./handlers/run.js")).runCommand(argv),
+    handler: async (argv) => (await import("./commands/run.js")).runCommand(argv),
   }),
   command({
     command: "validate [file]",
@@ -128,7 +128,7 @@ const COMMANDS: Command<any>[] = [
         .positional("file", { type: "string", default: "membudget.json", describe: "The budget file" })
         .example("$0 validate", "Check membudget.json")
         .example("$0 validate ci/budgets.json", "Check another file"),
-    handler: async (argv) => (await import("./handlers/validate.js")).validateCommand(argv),
+    handler: async (argv) => (await import("./commands/validate.js")).validateCommand(argv),
   }),
   command({
     command: "check <file>",
@@ -143,7 +143,7 @@ const COMMANDS: Command<any>[] = [
           "Shards, then one verdict",
         ),
     handler: async (argv) =>
-      (await import("./handlers/check.js")).checkCommand({ ...argv, file: argv.file as string }),
+      (await import("./commands/check.js")).checkCommand({ ...argv, file: argv.file as string }),
   }),
   command({
     command: "compare <base> <head>",
@@ -158,7 +158,7 @@ const COMMANDS: Command<any>[] = [
           "Write the comment, fail on regressions",
         ),
     handler: async (argv) =>
-      (await import("./handlers/compare.js")).compareCommand({
+      (await import("./commands/compare.js")).compareCommand({
         ...argv,
         base: argv.base as string,
         head: argv.head as string,
@@ -184,7 +184,7 @@ const COMMANDS: Command<any>[] = [
           "$0 update --from report.json --headroom 20% --metrics peakHeap allocated",
           "From a report, two metrics",
         ),
-    handler: async (argv) => (await import("./handlers/update.js")).updateCommand(argv),
+    handler: async (argv) => (await import("./commands/update.js")).updateCommand(argv),
   }),
   command({
     command: "merge <reports..>",
@@ -203,7 +203,7 @@ const COMMANDS: Command<any>[] = [
           "Shards of `run --shard i/n`: every shard must be there (exit 3 names a missing one)",
         ),
     handler: async (argv) =>
-      (await import("./handlers/merge.js")).mergeCommand({ ...argv, reports: argv.reports as string[] }),
+      (await import("./commands/merge.js")).mergeCommand({ ...argv, reports: argv.reports as string[] }),
   }),
 ];
 

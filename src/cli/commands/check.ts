@@ -1,4 +1,4 @@
-// The work of `membudget check` (commands/check.ts imports it when the command runs).
+// The work of `membudget check` (main.ts imports it when the command runs).
 import { loadPlan } from "../../config/plan.js";
 import { readReport } from "../../report/io.js";
 import { budgetsOfPlan } from "../../verdict/budgets.js";

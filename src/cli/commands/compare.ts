@@ -1,4 +1,4 @@
-// The work of `membudget compare` (commands/compare.ts imports it when the command runs).
+// The work of `membudget compare` (main.ts imports it when the command runs).
 
 import { readReport } from "../../report/io.js";
 import { judge } from "../../verdict/judge.js";

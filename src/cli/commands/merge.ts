@@ -1,4 +1,4 @@
-// The work of `membudget merge` (commands/merge.ts imports it when the command runs).
+// The work of `membudget merge` (main.ts imports it when the command runs).
 
 import { readReport } from "../../report/io.js";
 import { mergeReports } from "../../report/merge.js";

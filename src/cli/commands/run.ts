@@ -1,4 +1,4 @@
-// The work of `membudget run` (commands/run.ts imports it when the command runs): measure and judge.
+// The work of `membudget run` (main.ts imports it when the command runs): measure and judge.
 import { dirname, resolve } from "node:path";
 import { loadPlan } from "../../config/plan.js";
 import { type Choices, costsOf, parseShard, select } from "../../config/select.js";

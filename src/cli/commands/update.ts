@@ -1,4 +1,4 @@
-// The work of `membudget update` (commands/update.ts imports it when the command runs).
+// The work of `membudget update` (main.ts imports it when the command runs).
 import { readFileSync } from "node:fs";
 import { loadPlan } from "../../config/plan.js";
 import { select } from "../../config/select.js";

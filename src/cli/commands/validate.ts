@@ -1,4 +1,4 @@
-// The work of `membudget validate` (commands/validate.ts imports it when the command runs).
+// The work of `membudget validate` (main.ts imports it when the command runs).
 
 import { loadPlan } from "../../config/plan.js";
 import { displayPath } from "../../model/paths.js";
