@@ -28,7 +28,7 @@ export interface TerminalOptions {
 }
 
 /** Whether to colour stdout: a TTY, and neither NO_COLOR nor TERM=dumb. */
-export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return false;
   if (env["FORCE_COLOR"] !== undefined && env["FORCE_COLOR"] !== "0") return true;
   return Boolean(stream.isTTY) && env["TERM"] !== "dumb";
