@@ -203,7 +203,7 @@ checkCliBundle(cliBundleFile);
  */
 const actionBundle = await build({
   ...options,
-  entryPoints: { action: "src/action/main.ts" },
+  entryPoints: { action: "src/action/index.ts" },
   entryNames: "chunks/[name]-[hash]",
   outExtension: { ".js": ".mjs" },
 });
