@@ -2,7 +2,7 @@
 // and a Mermaid chart of retained heap against requests served (docs/load.md).
 import type { ScenarioReport } from "../model/report.js";
 import { formatDuration, formatSize } from "../model/units.js";
-import { chartTitle, niceCeil } from "./chart.js";
+import { chartTitle, niceCeil } from "./mermaid.js";
 
 const MiB = 1024 * 1024;
 

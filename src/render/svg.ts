@@ -2,7 +2,7 @@
 
 import type { ScenarioReport, TimelinePoint } from "../model/report.js";
 import { formatSize } from "../model/units.js";
-import { niceCeil } from "./chart.js";
+import { niceCeil } from "./mermaid.js";
 
 const MiB = 1024 * 1024;
 

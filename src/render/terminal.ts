@@ -5,8 +5,8 @@ import type { Report, ScenarioReport } from "../model/report.js";
 import { type Status, shownStatus } from "../model/status.js";
 import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
+import { terminalTestLines } from "./pytest.js";
 import { headlineSites, needsAttention, rowsOf, sortScenarios, unavailableGroups } from "./select.js";
-import { terminalTestLines } from "./tests.js";
 
 /** How many sites the terminal lists under a failing scenario. */
 const TERMINAL_SITES = 5;

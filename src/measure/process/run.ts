@@ -66,8 +66,6 @@ export interface RunOutcome {
 export interface RunHooks {
   /** Called with each piece of output as it arrives; the chunk is the hook's to keep. */
   onOutput?(stream: "stdout" | "stderr", chunk: Buffer): void;
-  /** Called once the command has been started (not when it failed to start). */
-  onStarted?(): void;
 }
 
 const TIMELINE_POINTS = 200;
@@ -115,7 +113,7 @@ class Execution {
 
   constructor(
     private readonly spec: RunSpec,
-    private readonly hooks: RunHooks,
+    hooks: RunHooks,
   ) {
     this.graceMs = spec.graceMs ?? 5000;
     const limit = spec.outputLimit ?? 64 * 1024;
@@ -192,7 +190,6 @@ class Execution {
     this.child = child;
     if (wrapperFifos) {
       this.output.fromWrapper(child.stdio[3] as Readable, this.workDir, {
-        started: () => this.hooks.onStarted?.(),
         failed: (reason, stopWrapper) => {
           // rsswrap could not make FIFOs here (a file system without them, a sandbox): it ran
           // nothing, and the run starts again with our own, or plain pipes (finish).
@@ -218,8 +215,6 @@ class Execution {
     });
     if (child.pid === undefined) return; // the 'error' event follows
     child.once("exit", (code, signal) => this.onExit(code, signal));
-    // Through rsswrap's FIFOs the command starts once they are open (fromWrapper).
-    if (!wrapperFifos) this.hooks.onStarted?.();
 
     this.sampler = new TreeSampler(
       child.pid,
