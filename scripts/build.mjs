@@ -199,7 +199,7 @@ const cliBundleFile = Object.keys(cliBundle.metafile.outputs).find((f) => f.ends
  */
 const actionBundle = await build({
   ...options,
-  entryPoints: { action: "src/action/main.ts" },
+  entryPoints: { action: "src/action/index.ts" },
   entryNames: "chunks/[name]-[hash]",
   outExtension: { ".js": ".mjs" },
 });

@@ -20,7 +20,13 @@ export async function mergeShards(settings: Settings): Promise<void> {
     .map((p) => p.trim())
     .filter(Boolean);
   // The merged report may be written inside the glob (a re-run): it is not a shard.
-  const files = globFiles(patterns, settings.workingDirectory).filter((f) => f !== settings.reportPath);
+  let found: string[];
+  try {
+    found = await globFiles(patterns, settings.workingDirectory);
+  } catch (err) {
+    throw new InputError(`Input \`merge\` is "${settings.merge}": ${(err as Error).message}`);
+  }
+  const files = found.filter((f) => f !== settings.reportPath);
   if (files.length === 0) {
     throw new InputError(
       `Input \`merge\` is "${settings.merge}": no file matches it in ${settings.workingDirectory}. Download the shards' artifacts there first (actions/download-artifact with a \`pattern\`).`,
