@@ -4,50 +4,15 @@ import { COMMENT_LIMIT } from "../model/limits.js";
 import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
 import { splitLocation } from "../model/sites.js";
-import { type Status, shownStatus } from "../model/status.js";
+import { shownStatus } from "../model/status.js";
 import { formatSize, formatValue, plural } from "../model/units.js";
-import { formatDelta, STATUS_WORD } from "./format.js";
+import { formatDelta, ICON, STATUS_WORD } from "./format.js";
 import { fullCommit, repositoryUrl, runUrl } from "./links.js";
 import { loadBlock } from "./load.js";
 import { mermaidChart } from "./mermaid.js";
 import { markdownTests } from "./pytest.js";
 import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
-
-/** GitHub refuses issue comments longer than this. */
-
-const ICON: Record<Status, string> = {
-  pass: "✅",
-  over: "🔴",
-  regressed: "🟠",
-  error: "💥",
-  new: "🆕",
-  removed: "➖",
-  unbudgeted: "⚪",
-};
-
-/**
- * Text from users (scenario names, commands, workload output, and every string of a report that
- * `comment: from-report` posts) must not open HTML, break the table, start a link, reference an
- * issue or @-mention anyone.
- */
-export function escapeMarkdown(text: string): string {
-  // Backslashes first: the entities added after (&#124;, &#8203;) hold a `#` that must stay as it is.
-  return (
-    text
-      .replace(/([\\`*_[\]()#!~])/g, "\\$1")
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/\|/g, "&#124;")
-      .replace(/@/g, "@&#8203;")
-      // GitHub links `#123` and bare URLs in the rendered text, after escapes are gone: a zero-width
-      // space keeps them text.
-      .replace(/\\#(?=\d)/g, "#&#8203;")
-      .replace(/:\/\//g, ":&#8203;//")
-      .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`)
-      .replace(/\r?\n/g, " ")
-  );
-}
+import { escapeMarkdown } from "./text.js";
 
 export interface MarkdownOptions {
   /** Hard limit on the result's length (the comment limit by default). */
@@ -124,7 +89,7 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
   const hasBase = report.base !== undefined;
   // A pytest scenario's failing tests and its top ones by peak heap, under the scenario.
   const testsOf = (s: ScenarioReport) =>
-    markdownTests(s, escapeMarkdown, ICON, { open: options.open ?? false, compact: shape.sites === 0 });
+    markdownTests(s, { open: options.open ?? false, compact: shape.sites === 0 });
 
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);
@@ -384,7 +349,7 @@ export function siteUrl(report: Report, location: string): string | undefined {
 
 /** Under a failing or regressed scenario: its memory over the run, base and head on the same axes. */
 function chartBlock(s: ScenarioReport, open: boolean): string | undefined {
-  const load = loadBlock(s, open, escapeMarkdown);
+  const load = loadBlock(s, open);
   const chart = mermaidChart(s);
   if (!chart) return load;
   if (load) return `${load}\n\n${timelineBlock(s, chart, open)}`;

@@ -7,6 +7,7 @@ import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { terminalTestLines } from "./pytest.js";
 import { headlineSites, needsAttention, rowsOf, sortScenarios, unavailableGroups } from "./select.js";
+import { plain } from "./text.js";
 
 /** How many sites the terminal lists under a failing scenario. */
 const TERMINAL_SITES = 5;
@@ -92,7 +93,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
     const lines = [
       ...unavailableLines(s, options.all),
       ...(needsAttention(s) ? siteLines(s) : []),
-      ...terminalTestLines(s, plain),
+      ...terminalTestLines(s),
     ];
     if (lines.length > 0) below.set(body.length - 1, lines);
   }
@@ -172,9 +173,4 @@ function siteLines(s: ScenarioReport): string[] {
       `    ${wc > 0 ? `${r.change.padStart(wc)}  ` : ""}${r.size.padStart(ws)}  ${r.where}`.trimEnd(),
     ),
   ];
-}
-
-/** Workload-provided text without control characters (no escape sequences reach the terminal). */
-function plain(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }
