@@ -7,9 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { monotonicMs } from "../../model/clock.js";
+import type { Runtime } from "../../model/metrics.js";
 import type { TimelinePoint } from "../../model/report.js";
 import { downsample } from "../timeline.js";
 import { openFifos, prepareFifos } from "./fifos.js";
+import { gapReason, ProcessLedger } from "./ledger.js";
 import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { RunOutput } from "./output.js";
 import { groupAlive } from "./procfs.js";
@@ -36,6 +38,11 @@ export interface RunSpec {
   liveDir?: string;
   /** A service is done with (load scenarios): stopped as on a timeout, but exiting in the grace is no error. */
   stop?: AbortSignal;
+  /**
+   * The probes' directory ($MEMBUDGET_OUT_DIR) and the scenario's runtime: every process is
+   * checked for its figure files (RunOutcome.probeGaps).
+   */
+  probes?: { dir: string; runtime: Runtime };
   /** false runs the command without rsswrap (peakRss then comes from sampling); for tests. */
   useRsswrap?: boolean;
 }
@@ -61,6 +68,11 @@ export interface RunOutcome {
   notes: string[];
   /** Why the run cannot be trusted: non-zero exit, signal, timeout, failure to start. */
   error?: string;
+  /**
+   * With `probes`: why the probes' figures are incomplete (a process of the runtime that left
+   * none, a figure file deleted or rewritten after its process ended); unset when they are whole.
+   */
+  probeGaps?: string;
 }
 
 export interface RunHooks {
@@ -112,12 +124,14 @@ class Execution {
   private leftovers: { count: number; named: Leftover[]; killed: boolean } | undefined;
   private onAbort = (): void => this.stop("cancelled");
   private onStop = (): void => this.stop("stopped");
+  private readonly ledger: ProcessLedger | undefined;
 
   constructor(
     private readonly spec: RunSpec,
     private readonly hooks: RunHooks,
   ) {
     this.graceMs = spec.graceMs ?? 5000;
+    this.ledger = spec.probes ? new ProcessLedger(spec.probes.dir) : undefined;
     const limit = spec.outputLimit ?? 64 * 1024;
     this.output = new RunOutput(limit, hooks.onOutput, this.notes);
     const interval = spec.sampleIntervalMs ?? 20;
@@ -157,6 +171,7 @@ class Execution {
         join(this.workDir, "rsswrap.json"),
         `--grace-ms=${this.graceMs}`,
         ...(wrapperFifos ? [`--fifos=${this.workDir}`] : []),
+        ...(spec.probes ? [`--probe-dir=${spec.probes.dir}`] : []),
         "--",
         "/bin/sh",
         ...args,
@@ -227,6 +242,7 @@ class Execution {
       spec.sampleIntervalMs ?? 20,
       this.started,
       spec.liveDir,
+      this.ledger,
     );
     this.sampler.start();
     this.later(spec.timeoutMs, () => this.stop("timeout"));
@@ -426,6 +442,13 @@ class Execution {
     if (left) this.notes.push(leftoverNote(left, this.graceMs));
     const error = this.describeError(exitCode, signal);
     if (error) outcome.error = error;
+    if (this.ledger && this.spec.probes) {
+      if (result?.exited) this.ledger.addWrapper(result.exited);
+      const gaps = this.ledger.gaps(this.spec.probes.runtime);
+      const overflow =
+        this.ledger.overflow || (result?.exitedDropped ?? 0) > 0 || result?.exitedLost === true;
+      if (gaps.length > 0 || overflow) outcome.probeGaps = gapReason(gaps, overflow);
+    }
     return outcome;
   }
 
