@@ -7,8 +7,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { monotonicMs } from "../../model/clock.js";
-import type { Runtime } from "../../model/metrics.js";
-import type { TimelinePoint } from "../../model/report.js";
 import { downsample } from "../timeline.js";
 import { openFifos, prepareFifos } from "./fifos.js";
 import { gapReason, ProcessLedger } from "./ledger.js";
@@ -17,70 +15,10 @@ import { RunOutput } from "./output.js";
 import { groupAlive } from "./procfs.js";
 import { type WrapperResult, wrapper } from "./rsswrap.js";
 import { signalGroup, signalName, signalPid } from "./signals.js";
+import type { RunHooks, RunOutcome, RunSpec } from "./spec.js";
 import { TreeSampler } from "./tree-sampler.js";
 
-export interface RunSpec {
-  /** Run through `/bin/sh -c`. */
-  command: string;
-  cwd: string;
-  /** The complete environment of the workload (nothing is inherited implicitly). */
-  env: NodeJS.ProcessEnv;
-  timeoutMs: number;
-  /** Time between SIGTERM and SIGKILL on timeout (default 5000). */
-  graceMs?: number;
-  /** Bytes kept of each stream's end (default 64 KiB); byte counts are always total. */
-  outputLimit?: number;
-  /** Timeline sampling period (default 20 ms). */
-  sampleIntervalMs?: number;
-  /** Stops the workload like a timeout does (SIGTERM, grace, SIGKILL); error says "cancelled". */
-  signal?: AbortSignal;
-  /** Where the allocation probe publishes live heaps (`<pid>.live`): sampled into the timeline. */
-  liveDir?: string;
-  /** A service is done with (load scenarios): stopped as on a timeout, but exiting in the grace is no error. */
-  stop?: AbortSignal;
-  /**
-   * The probes' directory ($MEMBUDGET_OUT_DIR) and the scenario's runtime: every process is
-   * checked for its figure files (RunOutcome.probeGaps).
-   */
-  probes?: { dir: string; runtime: Runtime };
-  /** false runs the command without rsswrap (peakRss then comes from sampling); for tests. */
-  useRsswrap?: boolean;
-}
-
-export interface RunOutcome {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  /** Seconds from start to the command's exit (rsswrap's monotonic clock when available). */
-  wallTime: number;
-  /** Bytes: the largest single process's peak RSS (ru_maxrss from rsswrap; sampled otherwise). */
-  peakRss?: number;
-  /** Bytes: the largest sum of VmRSS over the tree seen by sampling (counts shared pages twice). */
-  peakRssTree?: number;
-  /** Bytes: the largest sum of PSS over the tree seen by sampling (a shared page counted once). */
-  peakPss?: number;
-  /** At most TIMELINE_POINTS points, evenly spread in time, each its bucket's highest sample. */
-  timeline: TimelinePoint[];
-  stdoutTail: string;
-  stderrTail: string;
-  stdoutBytes: number;
-  stderrBytes: number;
-  notes: string[];
-  /** Why the run cannot be trusted: non-zero exit, signal, timeout, failure to start. */
-  error?: string;
-  /**
-   * With `probes`: why the probes' figures are incomplete (a process of the runtime that left
-   * none, a figure file deleted or rewritten after its process ended); unset when they are whole.
-   */
-  probeGaps?: string;
-}
-
-export interface RunHooks {
-  /** Called with each piece of output as it arrives; the chunk is the hook's to keep. */
-  onOutput?(stream: "stdout" | "stderr", chunk: Buffer): void;
-  /** Called once the command has been started (not when it failed to start). */
-  onStarted?(): void;
-}
+export type { RunHooks, RunOutcome, RunSpec } from "./spec.js";
 
 const TIMELINE_POINTS = 200;
 /** How long the pipes may stay open after the command is gone (a grandchild may hold them). */
