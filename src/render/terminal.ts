@@ -178,7 +178,13 @@ function siteLines(s: ScenarioReport): string[] {
   ];
 }
 
-/** Text from a workload or a report on one line, without control, bidirectional or invisible characters. */
+/**
+ * Text from a workload or a report on one line, without control, bidirectional or invisible
+ * characters, and cut to a length a terminal line can show (a report's node id can be 60k long).
+ */
 function plain(text: string): string {
-  return showable(text);
+  const line = showable(text);
+  return line.length > PLAIN_LIMIT ? `${line.slice(0, PLAIN_LIMIT - 1)}…` : line;
 }
+
+const PLAIN_LIMIT = 500;

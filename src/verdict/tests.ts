@@ -4,6 +4,7 @@
 import type { TestRule } from "../config/types.js";
 import type { TestRun } from "../measure/pytest-probe.js";
 import { figureInfo, METRICS } from "../model/metrics.js";
+import { largest, smallest } from "../model/numbers.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
 import { type Status, shownStatus, worst } from "../model/status.js";
 import { type TestMetricKey, type TestReport, type TestSummary, TOP_TESTS } from "../model/tests.js";
@@ -41,8 +42,8 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
       if (list.length === 0) continue;
       const info = figureInfo("python", key);
       const value = median(list);
-      const min = Math.min(...list);
-      const max = Math.max(...list);
+      const min = smallest(list);
+      const max = largest(list);
       metrics[key] = {
         value,
         min,
@@ -85,22 +86,42 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
   return { tests, summary };
 }
 
-/** `*` is any run of characters, `?` one; everything else (brackets, `::`) is literal. */
-export function globMatcher(pattern: string): RegExp {
-  const body = [...pattern]
-    .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[.+^${}()|[\]\\/-]/g, "\\$&")))
-    .join("");
-  return new RegExp(`^${body}$`, "s");
-}
-
-function exactMatcher(id: string): RegExp {
-  return new RegExp(`^${id.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")}$`, "s");
+/**
+ * `*` is any run of characters, `?` one; everything else (brackets, `::`) is literal. Matched
+ * without a regular expression: a node id or pattern of any length (a report can carry one of
+ * 60,000 characters) compiles to nothing, and `*` backtracks to its latest start only.
+ */
+export function globMatches(pattern: string, text: string): boolean {
+  const p = [...pattern];
+  const t = [...text];
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let resume = 0;
+  while (j < t.length) {
+    if (i < p.length && (p[i] === "?" || (p[i] !== "*" && p[i] === t[j]))) {
+      i++;
+      j++;
+    } else if (i < p.length && p[i] === "*") {
+      star = i++;
+      resume = j;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (i < p.length && p[i] === "*") i++;
+  return i === p.length;
 }
 
 /** A pattern without wildcards beats any glob; among globs, more literal characters win. */
 function specificity(pattern: string): number {
   return /[*?]/.test(pattern) ? pattern.replace(/[*?]/g, "").length : Number.MAX_SAFE_INTEGER;
 }
+
+type Ranked = TestRule & { literal: boolean; rank: number; order: number };
 
 export interface JudgedTests {
   tests: TestReport[];
@@ -133,12 +154,16 @@ export function judgeTests(
   }
   const head = (s.tests ?? []).filter((t) => t.status !== "removed");
   const headComplete = head.length === s.testSummary.total;
-  const compiled = rules.map((r, order) => ({
-    ...r,
-    re: r.exact ? exactMatcher(r.pattern) : globMatcher(r.pattern),
-    rank: r.exact ? Number.MAX_SAFE_INTEGER : specificity(r.pattern),
-    order,
-  }));
+  // A rule without wildcards names one node id: looked up by it, so that judging n tests against
+  // the n exact rules a judged report carries stays linear.
+  const byId = new Map<string, Ranked[]>();
+  const globs: Ranked[] = [];
+  rules.forEach((r, order) => {
+    const literal = r.exact || !/[*?]/.test(r.pattern);
+    const ranked = { ...r, literal, rank: literal ? Number.MAX_SAFE_INTEGER : specificity(r.pattern), order };
+    if (!literal) globs.push(ranked);
+    else byId.set(r.pattern, [...(byId.get(r.pattern) ?? []), ranked]);
+  });
   const matched = new Set<string>();
   const baseTests = (base?.tests ?? []).filter((t) => t.status !== "removed");
   const baseById = new Map(baseTests.map((t) => [t.id, t]));
@@ -147,8 +172,10 @@ export function judgeTests(
   const judged = head.map((t): TestReport => {
     const budget: Partial<Record<TestMetricKey, number>> = {};
     const source: Partial<Record<TestMetricKey, { pattern: string; rank: number }>> = {};
-    for (const rule of compiled) {
-      if (!rule.re.test(t.id)) continue;
+    const own = byId.get(t.id) ?? [];
+    const candidates = own.length > 0 ? [...own, ...globs].sort((a, b) => a.order - b.order) : globs;
+    for (const rule of candidates) {
+      if (!rule.literal && !globMatches(rule.pattern, t.id)) continue;
       matched.add(rule.pattern);
       // Rules come in file order: on equal specificity the first one stays.
       for (const [key, value] of Object.entries(rule.budget) as [TestMetricKey, number][]) {
@@ -203,10 +230,11 @@ export function judgeTests(
     }
     return out;
   });
+  const headIds = new Set(judged.map((t) => t.id));
   const removed: TestReport[] =
     base && headComplete
       ? baseTests
-          .filter((t) => !judged.some((h) => h.id === t.id))
+          .filter((t) => !headIds.has(t.id))
           .map((t) => ({
             id: t.id,
             outcome: t.outcome,
