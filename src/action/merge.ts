@@ -5,13 +5,12 @@ import { UsageError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
 import { readReport } from "../report/io.js";
 import { mergeReports, type ReportFile } from "../report/merge.js";
-import { carriedBase } from "../verdict/carried.js";
-import { judge } from "../verdict/judge.js";
-import { trustedLinks, trustedPullRequest } from "./from-report.js";
+import { trustedPullRequest } from "./from-report.js";
 import { globFiles } from "./glob.js";
 import { InputError, type Settings } from "./inputs.js";
+import { mergeProvenance } from "./provenance.js";
 import { publish } from "./publish.js";
-import { pullRequestRecord, workspacePath } from "./workspace.js";
+import { workspacePath } from "./workspace.js";
 
 export async function mergeShards(settings: Settings): Promise<void> {
   const patterns = settings
@@ -40,30 +39,18 @@ export async function mergeShards(settings: Settings): Promise<void> {
   }
   let report: Report;
   try {
-    const merged = mergeReports(inputs);
-    const base = carriedBase(merged);
-    report = judge(merged, base ? { base } : {});
+    report = mergeReports(inputs, mergeProvenance(settings));
   } catch (err) {
     core.setOutput("status", "error");
     throw err;
   }
   const pr = settings.github.pullRequest;
-  if (settings.comment !== "from-report") {
-    if (pr && report.commit && report.commit !== pr.headSha) {
-      core.setOutput("status", "error");
-      throw new UsageError(
-        `the shard reports are of commit ${report.commit.slice(0, 7)}, but this pull request's head is ${pr.headSha.slice(0, 7)}: were another run's artifacts downloaded?`,
-      );
-    }
-    // This job's summary holds the whole table; the shards' summaries hold only their part.
-    if (settings.github.runUrl)
-      report.links = { ...report.links, run: settings.github.runUrl, summary: settings.github.runUrl };
-    if (pr) {
-      report.pullRequest = pullRequestRecord(settings, pr);
-    }
+  if (settings.comment !== "from-report" && pr && report.commit && report.commit !== pr.headSha) {
+    core.setOutput("status", "error");
+    throw new UsageError(
+      `the shard reports are of commit ${report.commit.slice(0, 7)}, but this pull request's head is ${pr.headSha.slice(0, 7)}: were another run's artifacts downloaded?`,
+    );
   }
-  // The shards' links are their (untrusted) authors': the comment gets membudget's own.
-  if (settings.comment === "from-report") report.links = trustedLinks(settings);
   if (report.error) core.error(report.error, { title: "membudget: a shard is missing" });
   await publish(target, report);
 }

@@ -37,8 +37,6 @@ const PROBE_METRICS: readonly MetricKey[] = [
 export interface MeasureHooks {
   /** Called before each run starts and after it ends, for progress lines. */
   onRun?(event: { scenario: string; index: number; of: number; phase: "start" | "end"; run?: Run }): void;
-  /** Called each time a run's command has been spawned: the caller's moment for work of its own. */
-  onStarted?(scenario: string): void;
   /** Streams the workload's output (only with --verbose). */
   onOutput?(scenario: string, stream: "stdout" | "stderr", chunk: Buffer): void;
   /** A note said once per distinct text (e.g. "allocation totals unavailable: no C compiler"). */
@@ -94,7 +92,6 @@ export async function measureScenario(
           ...(hooks.onOutput
             ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) }
             : {}),
-          ...(hooks.onStarted ? { onStarted: () => hooks.onStarted?.(scenario.name) } : {}),
         },
       );
       if (hooks.signal?.aborted) throw new CancelledError();

@@ -4,7 +4,7 @@
 import { largest } from "../model/numbers.js";
 import type { ScenarioReport } from "../model/report.js";
 import { formatDuration, formatSize } from "../model/units.js";
-import { chartTitle, niceCeil } from "./chart.js";
+import { chartTitle, niceCeil } from "./mermaid.js";
 
 const MiB = 1024 * 1024;
 

@@ -7,12 +7,12 @@ import { splitLocation } from "../model/sites.js";
 import { type Status, shownStatus } from "../model/status.js";
 import { showable } from "../model/text.js";
 import { formatSize, formatValue } from "../model/units.js";
-import { mermaidChart } from "./chart.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { fullCommit, repositoryUrl, runUrl } from "./links.js";
 import { loadBlock } from "./load.js";
+import { mermaidChart } from "./mermaid.js";
+import { markdownTests } from "./pytest.js";
 import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
-import { markdownTests } from "./tests.js";
 
 /** GitHub refuses issue comments longer than this. */
 

@@ -57,9 +57,9 @@ export function unavailableRows(s: ScenarioReport, all = false): Row[] {
   return rows;
 }
 
-/** A budget on a metric without a figure leaves its trace in the source lines and the reason. */
+/** Whether the judgement applied a budget to the metric (an older report: its budget file's line for it). */
 function isBudgeted(s: ScenarioReport, metric: MetricKey): boolean {
-  return s.source?.budgetLines[metric] !== undefined || (s.reason?.includes(`${metric} (`) ?? false);
+  return s.applied ? s.applied.budget[metric] !== undefined : s.source?.budgetLines[metric] !== undefined;
 }
 
 const HEADLINE: readonly MetricKey[] = ["peakHeap", "allocated", "peakRss"];

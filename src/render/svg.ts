@@ -3,7 +3,7 @@
 import { largest } from "../model/numbers.js";
 import type { ScenarioReport, TimelinePoint } from "../model/report.js";
 import { formatSize } from "../model/units.js";
-import { niceCeil } from "./chart.js";
+import { niceCeil } from "./mermaid.js";
 
 const MiB = 1024 * 1024;
 

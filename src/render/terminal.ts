@@ -6,8 +6,8 @@ import { type Status, shownStatus } from "../model/status.js";
 import { showable } from "../model/text.js";
 import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
+import { terminalTestLines } from "./pytest.js";
 import { headlineSites, needsAttention, rowsOf, sortScenarios, unavailableGroups } from "./select.js";
-import { terminalTestLines } from "./tests.js";
 
 /** How many sites the terminal lists under a failing scenario. */
 const TERMINAL_SITES = 5;

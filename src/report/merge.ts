@@ -2,7 +2,7 @@
 // shard 1…n exactly once, all of one run (same n, split, budget file, commits); a missing shard is
 // said in the merged report's `error`, never left to look green.
 import { UsageError } from "../model/errors.js";
-import type { Report, ScenarioReport } from "../model/report.js";
+import type { Provenance, Report, ScenarioReport } from "../model/report.js";
 import { overallStatus, verdictSentence } from "../model/status.js";
 import { withError } from "../verdict/judge.js";
 
@@ -21,12 +21,15 @@ export class ShardMismatchError extends UsageError {
 }
 
 /**
- * One report from several. Each scenario keeps the verdict its own job gave it; the totals are
- * computed anew (the adapters then judge the merged report as one). Without shard identities the
- * reports are combined when they are of one commit and name each scenario once; an error one of
- * them carries (a missing shard) stays.
+ * One report from several. Each scenario keeps the verdict its own job gave it, against that job's
+ * base; the totals are computed anew. Without shard identities the reports are combined when they
+ * are of one commit and name each scenario once; an error one of them carries (a missing shard)
+ * stays.
  */
-export function mergeReports(inputs: readonly ReportFile[]): Report {
+export function mergeReports(
+  inputs: readonly ReportFile[],
+  provenance: Pick<Provenance, "links" | "pullRequest"> = {},
+): Report {
   const first = inputs[0];
   if (!first) throw new UsageError("nothing to merge: no report files");
   const sharded = inputs.filter((i) => i.report.shard);
@@ -35,6 +38,7 @@ export function mergeReports(inputs: readonly ReportFile[]): Report {
     return combine(
       inputs.map((i) => i.report),
       undefined,
+      provenance,
     );
   }
   const plain = inputs.find((i) => !i.report.shard);
@@ -60,7 +64,7 @@ export function mergeReports(inputs: readonly ReportFile[]): Report {
   const missing: number[] = [];
   for (let i = 1; i <= shard.total; i++) if (!byIndex.has(i)) missing.push(i);
   const ordered = [...byIndex.keys()].sort((a, b) => a - b).map((i) => byIndex.get(i)!.report);
-  const merged = combine(ordered, shard.selected);
+  const merged = combine(ordered, shard.selected, provenance);
   const { shard: _one, ...rest } = merged;
   const error = [
     ...missing.map((i) => `shard ${i} of ${shard.total}: no report`),
@@ -84,7 +88,12 @@ export function mergeReports(inputs: readonly ReportFile[]): Report {
   };
 }
 
-function combine(reports: Report[], order: string[] | undefined): Report {
+/** The merging job's links and pull request win over the first report's. */
+function combine(
+  reports: Report[],
+  order: string[] | undefined,
+  provenance: Pick<Provenance, "links" | "pullRequest">,
+): Report {
   const first = reports[0]!;
   const byName = new Map<string, ScenarioReport>();
   const removed = new Map<string, ScenarioReport>();
@@ -112,6 +121,8 @@ function combine(reports: Report[], order: string[] | undefined): Report {
     status: error ? "error" : overallStatus(scenarios),
     summary: error ? withError(error, summary) : summary,
     ...(notes.length ? { notes } : {}),
+    ...(provenance.links ? { links: provenance.links } : {}),
+    ...(provenance.pullRequest ? { pullRequest: provenance.pullRequest } : {}),
     ...(error ? { error } : {}),
   };
 }

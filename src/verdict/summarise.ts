@@ -8,12 +8,7 @@ import {
 } from "../model/metrics.js";
 import { largest, smallest } from "../model/numbers.js";
 import type { MetricSummary } from "../model/report.js";
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+import { median } from "../model/stats.js";
 
 export type Summary = Omit<MetricSummary, "status">;
 

@@ -1,6 +1,6 @@
 // Reports of separate jobs merged into one: every scenario once, the totals computed anew.
 import { describe, expect, it } from "vitest";
-import { splitScenarios } from "../../src/config/shard.js";
+import { splitScenarios } from "../../src/config/select.js";
 import type { Report } from "../../src/model/report.js";
 import { mergeReports } from "../../src/report/merge.js";
 import { MiB, report } from "../helpers/reports.js";

@@ -1,5 +1,5 @@
 // The work of `membudget check` (commands/check.ts imports it when the command runs).
-import { loadPlan } from "../../config/load.js";
+import { loadPlan } from "../../config/plan.js";
 import { budgetsOfPlan } from "../../verdict/budgets.js";
 import { judge } from "../../verdict/judge.js";
 import { exitCodeFor } from "../exit.js";

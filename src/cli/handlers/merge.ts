@@ -1,8 +1,6 @@
 // The work of `membudget merge` (commands/merge.ts imports it when the command runs).
 import { mergeReports } from "../../report/merge.js";
 import { writeReport } from "../../report/write.js";
-import { carriedBase } from "../../verdict/carried.js";
-import { judge } from "../../verdict/judge.js";
 import { exitCodeFor } from "../exit.js";
 import { type OutputArgs, publish } from "../publish.js";
 import { readReport } from "./read.js";
@@ -16,10 +14,8 @@ export async function mergeCommand(argv: MergeArgs): Promise<number> {
   const files = argv.reports;
   const reports = [];
   for (const file of files) reports.push({ file, report: await readReport(file) });
-  const merged = mergeReports(reports);
-  // Each shard judged its scenarios against its own base: judged again as one, nothing is lost.
-  const base = carriedBase(merged);
-  const report = judge(merged, base ? { base } : {});
+  // Each scenario keeps the judgement its own job gave it (against that job's base).
+  const report = mergeReports(reports);
   const out = argv.output ?? argv.report;
   if (out && out !== argv.report) writeReport(out, report);
   await publish(report, argv);

@@ -1,11 +1,13 @@
 // The work of `membudget run` (commands/run.ts imports it when the command runs): measure and judge.
 import { dirname, resolve } from "node:path";
-import { loadPlan } from "../../config/load.js";
-import { costsOf, parseShard } from "../../config/shard.js";
+import { loadPlan } from "../../config/plan.js";
+import { type Choices, costsOf, parseShard, select } from "../../config/select.js";
+import type { Plan } from "../../config/types.js";
 import { runPlan } from "../../engine/engine.js";
-import { headCommitAsync } from "../../git/git.js";
+import { headCommit } from "../../git/git.js";
 import { UsageError } from "../../model/errors.js";
 import { displayPath } from "../../model/paths.js";
+import type { Provenance } from "../../model/report.js";
 import { progressPrinter } from "../../render/progress.js";
 import { exitCodeFor } from "../exit.js";
 import { type OutputArgs, publish } from "../publish.js";
@@ -24,31 +26,45 @@ export interface RunArgs extends OutputArgs {
 
 export async function runCommand(argv: RunArgs): Promise<number> {
   const plan = loadPlan(argv.budgets);
-  if (argv.repeat !== undefined) {
-    if (!Number.isInteger(argv.repeat) || argv.repeat < 1)
-      throw new UsageError("--repeat takes a whole number ≥ 1");
-    for (const s of plan.scenarios) s.repeat = argv.repeat;
-  }
-  if (argv["clean-run"]) for (const s of plan.scenarios) s.cleanRun = "always";
+  const selection = select(plan, await choicesOf(argv));
   const base = argv.base ? await readReport(argv.base) : undefined;
-  const shard = argv.shard !== undefined ? parseShard(argv.shard, "--shard") : undefined;
-  if (argv.balance !== undefined && !shard) throw new UsageError("--balance needs --shard i/n");
-  const balance = argv.balance !== undefined ? costsOf(await readReport(argv.balance)) : undefined;
   // Ctrl-C stops the running workload's whole process group, then membudget itself.
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
-  const report = await runPlan(plan, {
-    signal: cancel.signal,
-    // git runs while the first workload does.
-    commit: () => headCommitAsync(dirname(resolve(argv.budgets))),
-    only: argv.only,
-    ...(shard ? { shard } : {}),
-    ...(balance ? { balance, balanceSource: displayPath(resolve(argv.balance!), process.cwd()) } : {}),
-    ...(base ? { base, baseSource: displayPath(resolve(argv.base!), process.cwd()) } : {}),
-    budgetFileLabel: displayPath(plan.file, process.cwd()),
-    ...progressPrinter(process.stderr, argv.verbose),
+  const report = await runPlan({
+    selection,
+    ...(base ? { base } : {}),
+    provenance: provenanceOf(argv, plan),
+    hooks: { signal: cancel.signal, ...progressPrinter(process.stderr, argv.verbose) },
   });
   await publish(report, argv);
   return exitCodeFor(report, argv["fail-on"]);
 }
+
+/** The flags that choose what runs, as the selection takes them. */
+async function choicesOf(argv: RunArgs): Promise<Choices> {
+  const shard = argv.shard !== undefined ? parseShard(argv.shard, "--shard") : undefined;
+  if (argv.balance !== undefined && !shard) throw new UsageError("--balance needs --shard i/n");
+  return {
+    ...(argv.only ? { only: argv.only } : {}),
+    ...(argv.repeat !== undefined ? { repeat: argv.repeat } : {}),
+    ...(argv["clean-run"] ? { cleanRun: true } : {}),
+    ...(shard ? { shard } : {}),
+    ...(argv.balance !== undefined
+      ? { balance: { costs: costsOf(await readReport(argv.balance)), source: shown(argv.balance) } }
+      : {}),
+  };
+}
+
+/** Where the report comes from: the budget file and the base as the user named them, and HEAD. */
+function provenanceOf(argv: RunArgs, plan: Plan): Provenance {
+  const commit = headCommit(dirname(plan.file));
+  return {
+    budgetFile: displayPath(plan.file, process.cwd()),
+    ...(commit ? { commit } : {}),
+    ...(argv.base ? { baseSource: shown(argv.base) } : {}),
+  };
+}
+
+const shown = (file: string) => displayPath(resolve(file), process.cwd());

@@ -1,6 +1,7 @@
 // The work of `membudget update` (commands/update.ts imports it when the command runs).
 import { readFileSync } from "node:fs";
-import { loadPlan } from "../../config/load.js";
+import { loadPlan } from "../../config/plan.js";
+import { select } from "../../config/select.js";
 import { applyBudgetUpdates, budgetUpdates } from "../../config/update.js";
 import { runPlan } from "../../engine/engine.js";
 import { UsageError } from "../../model/errors.js";
@@ -36,12 +37,14 @@ export async function updateCommand(argv: UpdateArgs): Promise<number> {
   }
   const report = argv.from
     ? await readReport(argv.from)
-    : await runPlan(plan, {
-        only: argv.only,
-        budgetFileLabel: displayPath(plan.file, process.cwd()),
-        // A metric about to be budgeted is measured as its budget will be (a clean run for RSS).
-        ...(metrics ? { measure: metrics as MetricKey[] } : {}),
-        ...progressPrinter(process.stderr, false),
+    : await runPlan({
+        selection: select(plan, argv.only ? { only: argv.only } : {}),
+        provenance: { budgetFile: displayPath(plan.file, process.cwd()) },
+        hooks: {
+          // A metric about to be budgeted is measured as its budget will be (a clean run for RSS).
+          ...(metrics ? { measure: metrics as MetricKey[] } : {}),
+          ...progressPrinter(process.stderr, false),
+        },
       });
   const only = new Set(argv.only ?? []);
   const budgets = new Map(

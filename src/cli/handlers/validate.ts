@@ -1,5 +1,5 @@
 // The work of `membudget validate` (commands/validate.ts imports it when the command runs).
-import { loadPlan } from "../../config/load.js";
+import { loadPlan } from "../../config/plan.js";
 import { displayPath } from "../../model/paths.js";
 import { EXIT } from "../exit.js";
 

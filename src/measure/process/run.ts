@@ -66,7 +66,7 @@ class Execution {
 
   constructor(
     private readonly spec: RunSpec,
-    private readonly hooks: RunHooks,
+    hooks: RunHooks,
   ) {
     this.graceMs = spec.graceMs ?? 5000;
     this.ledger = spec.probes ? new ProcessLedger(spec.probes.dir) : undefined;
@@ -145,7 +145,6 @@ class Execution {
     this.child = child;
     if (wrapperFifos) {
       this.output.fromWrapper(child.stdio[3] as Readable, this.workDir, {
-        started: () => this.hooks.onStarted?.(),
         failed: (reason, stopWrapper) => {
           // rsswrap could not make FIFOs here (a file system without them, a sandbox): it ran
           // nothing, and the run starts again with our own, or plain pipes (finish).
@@ -171,8 +170,6 @@ class Execution {
     });
     if (child.pid === undefined) return; // the 'error' event follows
     child.once("exit", (code, signal) => this.onExit(code, signal));
-    // Through rsswrap's FIFOs the command starts once they are open (fromWrapper).
-    if (!wrapperFifos) this.hooks.onStarted?.();
 
     this.sampler = new TreeSampler(
       child.pid,

@@ -61,6 +61,4 @@ export interface RunOutcome {
 export interface RunHooks {
   /** Called with each piece of output as it arrives; the chunk is the hook's to keep. */
   onOutput?(stream: "stdout" | "stderr", chunk: Buffer): void;
-  /** Called once the command has been started (not when it failed to start). */
-  onStarted?(): void;
 }

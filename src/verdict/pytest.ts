@@ -1,14 +1,19 @@
 // Per-test figures and verdicts (pytest): the runs' tests summarised, then each test judged
 // against its most specific budget (its own limit_memory marker, else the budget file's globs)
 // and against the base by node id. Pure: no I/O.
-import type { TestRule } from "../config/types.js";
 import type { TestRun } from "../measure/pytest-probe.js";
-import { figureInfo, METRICS } from "../model/metrics.js";
+import { figureInfo } from "../model/metrics.js";
 import { largest, smallest } from "../model/numbers.js";
+import {
+  type TestMetricKey,
+  type TestReport,
+  type TestRule,
+  type TestSummary,
+  TOP_TESTS,
+} from "../model/pytest.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
+import { median } from "../model/stats.js";
 import { type Status, shownStatus, worst } from "../model/status.js";
-import { type TestMetricKey, type TestReport, type TestSummary, TOP_TESTS } from "../model/tests.js";
-import { median } from "./summarise.js";
 import { judgeMetric } from "./verdict.js";
 
 type RunTests = { tests?: TestRun; error?: string; instrumented?: boolean };
@@ -155,11 +160,11 @@ export function judgeTests(
   const head = (s.tests ?? []).filter((t) => t.status !== "removed");
   const headComplete = head.length === s.testSummary.total;
   // A rule without wildcards names one node id: looked up by it, so that judging n tests against
-  // the n exact rules a judged report carries stays linear.
+  // n such rules stays linear.
   const byId = new Map<string, Ranked[]>();
   const globs: Ranked[] = [];
   rules.forEach((r, order) => {
-    const literal = r.exact || !/[*?]/.test(r.pattern);
+    const literal = !/[*?]/.test(r.pattern);
     const ranked = { ...r, literal, rank: literal ? Number.MAX_SAFE_INTEGER : specificity(r.pattern), order };
     if (!literal) globs.push(ranked);
     else byId.set(r.pattern, [...(byId.get(r.pattern) ?? []), ranked]);
@@ -197,15 +202,7 @@ export function judgeTests(
       const bm = b?.metrics[key];
       const limit = budget[key];
       metrics[key] = judgeMetric({
-        summary: {
-          value: m.value,
-          min: m.min,
-          max: m.max,
-          spread: m.spread,
-          runs: m.runs,
-          kind: m.kind,
-          deterministic: m.deterministic,
-        },
+        summary: m,
         metric: key,
         ...(limit !== undefined ? { budget: limit } : {}),
         ...(bm ? { base: { value: bm.value, min: bm.min, max: bm.max, runs: bm.runs } } : {}),
@@ -244,22 +241,23 @@ export function judgeTests(
           }))
       : [];
   const count = (st: Status) => judged.filter((t) => t.status === st).length;
-  const warnings = [...(s.testSummary.warnings ?? []).filter((w) => !w.startsWith("no test matches"))];
-  if (headComplete) {
-    for (const r of rules) {
-      if (!r.exact && !matched.has(r.pattern))
-        warnings.push(`no test matches "${r.pattern}" (line ${r.line} of the budget file)`);
-    }
-  }
+  // A glob can be said to match nothing only when every test was measured.
+  const unmatched = headComplete
+    ? rules.filter((r) => !matched.has(r.pattern)).map((r) => ({ pattern: r.pattern, line: r.line }))
+    : [];
+  // The measurement's part by name: a summary read from a judged report brings its counts along.
+  const { total, heapSource, heapUnavailable, warnings } = s.testSummary;
   const testSummary: TestSummary = {
-    ...s.testSummary,
+    total,
     over: count("over"),
     regressed: count("regressed"),
     new: count("new"),
     removed: removed.length,
+    ...(heapSource ? { heapSource } : {}),
+    ...(heapUnavailable ? { heapUnavailable } : {}),
+    ...(warnings ? { warnings } : {}),
+    ...(unmatched.length > 0 ? { unmatched } : {}),
   };
-  if (warnings.length > 0) testSummary.warnings = warnings;
-  else delete testSummary.warnings;
   const failing = judged.filter(
     (t) => t.status === "error" || t.status === "over" || t.status === "regressed",
   );
@@ -300,9 +298,4 @@ function bounded(judged: TestReport[], removed: TestReport[]): TestReport[] {
 
 export function byPeak<T extends Pick<TestReport, "metrics">>(tests: T[]): T[] {
   return [...tests].sort((a, b) => (b.metrics.peakHeap?.value ?? -1) - (a.metrics.peakHeap?.value ?? -1));
-}
-
-/** The label of a test metric, for reasons and renderers. */
-export function testMetricLabel(key: TestMetricKey): string {
-  return METRICS[key].label;
 }

@@ -1,9 +1,9 @@
 // A scenario's tests (pytest) for the renderers: which rows need attention, the top tests by peak
 // heap, and their lines for the terminal and the markdown (the caller escapes nothing else).
 import { METRICS } from "../model/metrics.js";
+import { type TestMetricKey, type TestReport, testWarnings } from "../model/pytest.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
 import type { Status } from "../model/status.js";
-import type { TestMetricKey, TestReport } from "../model/tests.js";
 import { formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 
@@ -95,7 +95,7 @@ export function terminalTestLines(s: ScenarioReport, plain: (text: string) => st
     out.push(`  top ${top.length} by peak heap:`);
     out.push(...grid(["test", "peak heap", "budget"], top, "    "));
   }
-  for (const w of s.testSummary?.warnings ?? []) out.push(`  warning: ${plain(w)}`);
+  for (const w of s.testSummary ? testWarnings(s.testSummary) : []) out.push(`  warning: ${plain(w)}`);
   return out;
 }
 
@@ -169,6 +169,6 @@ export function markdownTests(
         "",
       );
   }
-  for (const w of s.testSummary?.warnings ?? []) out.push(`> ⚠️ ${esc(w)}`, "");
+  for (const w of s.testSummary ? testWarnings(s.testSummary) : []) out.push(`> ⚠️ ${esc(w)}`, "");
   return out.join("\n").trimEnd();
 }

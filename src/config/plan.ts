@@ -15,8 +15,8 @@ import { BudgetFileError, type Problem } from "../model/errors.js";
 import { sha256Hex } from "../model/hash.js";
 import { BUDGET_KEYS, METRICS, type MetricKey } from "../model/metrics.js";
 import { displayPath } from "../model/paths.js";
+import type { TestMetricKey } from "../model/pytest.js";
 import type { SitesMode } from "../model/sites.js";
-import type { TestMetricKey } from "../model/tests.js";
 import { parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
 import { type LoadInput, loadPlanOf } from "./load-block.js";
 import { duplicateKeys, readBudgetText, tooDeep, type Unplaced } from "./read.js";
@@ -55,16 +55,8 @@ export function loadPlan(file: string, cwd = process.cwd()): Plan {
       },
     ]);
   }
-  // The digest lets the shards of one run prove they measured the same budget file. It is worked
-  // out when first read (runPlan does so while the first workload runs): node:crypto costs a start
-  // ~4 ms to load.
-  const plan = parsePlan(read.text, display, absolute);
-  let digest: string | undefined;
-  Object.defineProperty(plan, "digest", {
-    enumerable: true,
-    get: () => (digest ??= `sha256:${sha256Hex([read.bytes])}`),
-  });
-  return plan;
+  // The digest lets the shards of one run prove they measured the same budget file.
+  return { ...parsePlan(read.text, display, absolute), digest: `sha256:${sha256Hex([read.bytes])}` };
 }
 
 /** Validates budget-file text; `absolute` anchors relative cwd paths. */
