@@ -1,11 +1,12 @@
 // A scenario's tests (pytest) for the renderers: which rows need attention, the top tests by peak
-// heap, and their lines for the terminal and the markdown (the caller escapes nothing else).
+// heap, and their lines for the terminal and the markdown.
 import { METRICS } from "../model/metrics.js";
 import { type TestMetricKey, type TestReport, testWarnings } from "../model/pytest.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
 import { NEEDS_ATTENTION, type Status } from "../model/status.js";
 import { formatValue, plural } from "../model/units.js";
-import { formatDelta, STATUS_WORD } from "./format.js";
+import { formatDelta, ICON, STATUS_WORD } from "./format.js";
+import { escapeMarkdown, plain } from "./text.js";
 
 /** Tests listed by peak heap under each scenario. */
 export const TOP_SHOWN = 5;
@@ -70,7 +71,7 @@ function cellsOf(r: TestRow): { metric: string; base: string; head: string; chan
 }
 
 /** Lines under a scenario in the terminal table: failing tests, the top 5 by peak heap, warnings. */
-export function terminalTestLines(s: ScenarioReport, plain: (text: string) => string): string[] {
+export function terminalTestLines(s: ScenarioReport): string[] {
   const line = testsLine(s);
   if (!line) return [];
   const out = [
@@ -111,19 +112,17 @@ function grid(header: string[], rows: string[][], indent: string): string[] {
 
 /**
  * A scenario's tests in markdown: failing and regressed tests (folded when many), the top 5 by
- * peak heap (folded), glob warnings. `escape` is the renderer's escape for user text.
+ * peak heap (folded), glob warnings.
  */
 export function markdownTests(
   s: ScenarioReport,
-  esc: (text: string) => string,
-  icon: Record<Status, string>,
   options: { open: boolean; compact: boolean },
 ): string | undefined {
   const line = testsLine(s);
   if (!line) return undefined;
-  const out: string[] = [`**${esc(s.name)}** · ${esc(line)}`, ""];
+  const out: string[] = [`**${escapeMarkdown(s.name)}** · ${escapeMarkdown(line)}`, ""];
   if (s.testSummary?.heapUnavailable) {
-    out.push(`> peak heap per test unavailable: ${esc(s.testSummary.heapUnavailable)}`, "");
+    out.push(`> peak heap per test unavailable: ${escapeMarkdown(s.testSummary.heapUnavailable)}`, "");
   }
   const rows = failingTestRows(s);
   if (rows.length > 0) {
@@ -132,7 +131,7 @@ export function markdownTests(
       "|---|---|--:|--:|--:|--:|---|",
       ...rows.map((r) => {
         const c = cellsOf(r);
-        return `| ${esc(r.id)} | ${c.metric} | ${c.base} | ${c.head} | ${c.change} | ${esc(c.budget)} | ${icon[r.status]} ${STATUS_WORD[r.status]} |`;
+        return `| ${escapeMarkdown(r.id)} | ${c.metric} | ${c.base} | ${c.head} | ${c.change} | ${escapeMarkdown(c.budget)} | ${ICON[r.status]} ${STATUS_WORD[r.status]} |`;
       }),
     ];
     if (rows.length > UNFOLDED && !options.open) {
@@ -153,7 +152,7 @@ export function markdownTests(
       "|---|--:|--:|---|",
       ...top.map((t) => {
         const m = t.metrics.peakHeap!;
-        return `| ${esc(t.id)} | ${formatValue("bytes", m.value)} | ${m.budget !== undefined ? formatValue("bytes", m.budget) : "—"} | ${icon[t.status]} ${STATUS_WORD[t.status]} |`;
+        return `| ${escapeMarkdown(t.id)} | ${formatValue("bytes", m.value)} | ${m.budget !== undefined ? formatValue("bytes", m.budget) : "—"} | ${ICON[t.status]} ${STATUS_WORD[t.status]} |`;
       }),
     ];
     if (options.open) out.push(`Top ${top.length} tests by peak heap:`, "", ...table, "");
@@ -167,6 +166,6 @@ export function markdownTests(
         "",
       );
   }
-  for (const w of s.testSummary ? testWarnings(s.testSummary) : []) out.push(`> ⚠️ ${esc(w)}`, "");
+  for (const w of s.testSummary ? testWarnings(s.testSummary) : []) out.push(`> ⚠️ ${escapeMarkdown(w)}`, "");
   return out.join("\n").trimEnd();
 }

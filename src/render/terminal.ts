@@ -8,6 +8,7 @@ import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { terminalTestLines } from "./pytest.js";
 import { headlineSites, needsAttention, rowsOf, sortScenarios, unavailableGroups } from "./select.js";
+import { plain } from "./text.js";
 
 /** How many sites the terminal lists under a failing scenario. */
 const TERMINAL_SITES = 5;
@@ -29,7 +30,7 @@ export interface TerminalOptions {
 }
 
 /** Whether to colour stdout: a TTY, and neither NO_COLOR nor TERM=dumb. */
-export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return false;
   if (env["FORCE_COLOR"] !== undefined && env["FORCE_COLOR"] !== "0") return true;
   return Boolean(stream.isTTY) && env["TERM"] !== "dumb";
@@ -93,7 +94,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
     const lines = [
       ...unavailableLines(s, options.all),
       ...(needsAttention(s) ? siteLines(s) : []),
-      ...terminalTestLines(s, plain),
+      ...terminalTestLines(s),
     ];
     if (lines.length > 0) below.set(body.length - 1, lines);
   }
@@ -177,14 +178,3 @@ function siteLines(s: ScenarioReport): string[] {
     ),
   ];
 }
-
-/**
- * Text from a workload or a report on one line, without control, bidirectional or invisible
- * characters, and cut to a length a terminal line can show (a report's node id can be 60k long).
- */
-function plain(text: string): string {
-  const line = showable(text);
-  return line.length > PLAIN_LIMIT ? `${line.slice(0, PLAIN_LIMIT - 1)}…` : line;
-}
-
-const PLAIN_LIMIT = 500;
