@@ -8,7 +8,7 @@ import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { terminalTestLines } from "./pytest.js";
 import { headlineSites, needsAttention, rowsOf, sortScenarios, unavailableGroups } from "./select.js";
-import { plain } from "./text.js";
+import { NOTE_LIMIT, plain } from "./text.js";
 
 /** How many sites the terminal lists under a failing scenario. */
 const TERMINAL_SITES = 5;
@@ -117,7 +117,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   out.push("");
   for (const s of report.scenarios.filter((x) => x.status === "error")) out.push(...errorBlock(s), "");
   out.push(paint(shownStatus(report.status), plain(report.summary)));
-  for (const note of report.notes ?? []) out.push(`note: ${plain(note)}`);
+  for (const note of report.notes ?? []) out.push(`note: ${plain(note, NOTE_LIMIT)}`);
   return `${out.join("\n")}\n`;
 }
 

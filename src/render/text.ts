@@ -42,9 +42,15 @@ export function escapeMarkdown(text: string): string {
  * Text from a workload or a report on one line, without control, bidirectional or invisible
  * characters, and cut to a length a terminal line can show (a report's node id can be 60k long).
  */
-export function plain(text: string): string {
+export function plain(text: string, limit = PLAIN_LIMIT): string {
   const line = showable(text);
-  return line.length > PLAIN_LIMIT ? `${line.slice(0, PLAIN_LIMIT - 1)}…` : line;
+  return line.length > limit ? `${line.slice(0, limit - 1)}…` : line;
 }
 
 const PLAIN_LIMIT = 500;
+/**
+ * A note is a sentence membudget wrote, shown whole: the longest, on what a command left running,
+ * quotes up to 16 command lines, each cut to 240 characters where it is written (leftovers.ts).
+ * A forged report's note is still cut here.
+ */
+export const NOTE_LIMIT = 5000;
