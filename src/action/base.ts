@@ -56,6 +56,8 @@ export async function baseReport(settings: Settings, plan: Plan): Promise<BaseRe
       only: settings.only,
       ...shardOptions(settings),
       commit: pr.baseSha,
+      // Sampled sites cost nothing more: kept for every scenario, the head's diff needs no base run.
+      keepSites: true,
       ...progressPrinter(process.stdout, false),
     });
     const cleanup = () => where.cleanup();

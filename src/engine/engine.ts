@@ -5,7 +5,7 @@ import { type Shard, splitScenarios } from "../config/shard.js";
 import type { Plan, Scenario } from "../config/types.js";
 import { prepareNativeTools } from "../measure/native.js";
 import { attributionRun, type MeasureHooks, measureScenario, nativeHelpers } from "../measure/scenario.js";
-import { relativeSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
+import { relativeSites, reportSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
 import type { Run } from "../measure/types.js";
 import { UsageError } from "../model/errors.js";
 import { LOAD_METRICS, METRIC_KEYS, METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
@@ -38,6 +38,8 @@ export interface RunOptions extends MeasureHooks {
   balance?: ReadonlyMap<string, number>;
   /** The balance report as the user named it (recorded in the shard identity). */
   balanceSource?: string;
+  /** Keep every scenario's sampled sites, passing or not (a base the head's sites are diffed against). */
+  keepSites?: boolean;
 }
 
 export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Report> {
@@ -93,6 +95,10 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
     const report = scenarioReport(scenario, measured.runs, measured.timeline);
+    if ("sites" in measured && measured.sites) {
+      const sites = reportSites(measured.sites, repositoryRoot(scenario.cwd, dirname(plan.file)));
+      if (sites) report.sites = sites;
+    }
     const load = isLoad(scenario) ? loadSummary(scenario, measured.runs) : undefined;
     reports.push(load ? { ...report, load } : report);
   }
@@ -116,7 +122,11 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     budgets: budgetsOfPlan(plan),
     ...(base ? { base } : {}),
   });
-  return attributeSites(plan, judged, { ...options, ...(base ? { base } : {}) });
+  return attributeSites(plan, judged, {
+    ...options,
+    ...(base ? { base } : {}),
+    ...(options.keepSites ? { keepSites: true } : {}),
+  });
 }
 
 /** The scenarios to measure: the selection, or this shard's part of it, with the shard's identity. */
@@ -155,6 +165,8 @@ export interface AttributeOptions extends MeasureHooks {
   base?: Report;
   /** Sites kept per list (default 10). */
   limit?: number;
+  /** Keep sampled sites on scenarios that would not show them (see RunOptions.keepSites). */
+  keepSites?: boolean;
 }
 
 /**
@@ -185,6 +197,16 @@ export async function attributeSites(
         : isLoad(scenario)
           ? wantsLoadSites(scenario, s)
           : wantsSites(scenario.sites, s.status));
+    // Sites sampled in the measured run: nothing to run, only whether they are shown.
+    if (s.sites?.method === "sampled" && scenario?.sites !== "traced") {
+      if (wanted || options.keepSites) scenarios.push(s);
+      else {
+        const { sites: _, ...rest } = s;
+        scenarios.push(rest);
+        changed = true;
+      }
+      continue;
+    }
     if (!wanted) {
       scenarios.push(s);
       continue;
@@ -208,6 +230,7 @@ export async function attributeSites(
     const sites: NonNullable<ScenarioReport["sites"]> = {};
     if (found.sites.peak) sites.peak = relativeSites(found.sites.peak, root);
     if (found.sites.allocated) sites.allocated = relativeSites(found.sites.allocated, root);
+    if (sites.peak || sites.allocated) sites.method = "traced";
     if (sites.peak || sites.allocated) out.sites = sites;
     // The timeline stays the normal run's: heap and RSS are drawn from one run, never from this one.
     changed = true;

@@ -7,17 +7,21 @@ import { epochMs } from "../model/clock.js";
 import { CancelledError } from "../model/errors.js";
 import { CLEAN_RUN_METRICS, type MetricKey } from "../model/metrics.js";
 import type { Site, TimelinePoint } from "../model/report.js";
+import { SAMPLE_INTERVAL } from "../model/sites.js";
 import type { NativeKind } from "./native.js";
 import { nodeProbeEnv } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./process/run.js";
-import { readTestFiles, withProcessPeaks, withPytestPlugin } from "./pytest-probe.js";
+import { readTestFiles, withProcessPeaks, withPytestPlugin, withTestSites } from "./pytest-probe.js";
 import {
   heapTimelineOfRun,
   mergeHeapTimeline,
   ownCodeOf,
+  relativeSites,
   repositoryRoot,
+  type SampledSites,
   SITE_LIMIT,
+  sampledSitesOfRun,
   sitesOfRun,
 } from "./sites.js";
 import type { Run } from "./types.js";
@@ -44,6 +48,8 @@ export interface ScenarioMeasurement {
   runs: Run[];
   /** RSS over one run, with the heap of the same run where a probe gives it (see chooseTimeline). */
   timeline?: TimelinePoint[];
+  /** Python: allocation sites sampled in the instrumented run (absolute paths). */
+  sites?: SampledSites;
   notes: string[];
 }
 
@@ -56,6 +62,7 @@ export async function measureScenario(
   let timeline: TimelinePoint[] | undefined;
   let timelineInstrumented = true;
   let timelineHeap = false;
+  let sampled: SampledSites | undefined;
   const count = runCount(scenario, hooks.measure);
   for (let index = 1; index <= count; index++) {
     hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "start" });
@@ -64,6 +71,7 @@ export async function measureScenario(
       const baseEnv = { ...process.env, ...scenario.env };
       const instrumented = isInstrumented(scenario, index);
       const probe = probeFor(scenario, outDir, baseEnv, instrumented);
+      if (instrumented && wantsSampledSites(scenario)) probe.env = { ...probe.env, ...sampleEnv(baseEnv) };
       for (const note of probe.notes) notes.add(note);
       // The probes stamp heap points with the wall clock; the runner's timeline starts at spawn.
       const startedAtMs = epochMs();
@@ -96,6 +104,14 @@ export async function measureScenario(
         const peaks = withProcessPeaks(merged.processes, tests.processPeaks);
         merged.processes = peaks.processes;
         if (peaks.peakHeap !== undefined) merged.figures.peakHeap = peaks.peakHeap;
+      }
+      if (instrumented && wantsSampledSites(scenario)) {
+        const root = repositoryRoot(scenario.cwd, scenario.cwd);
+        const found = sampledSitesOfRun(merged.processes, root);
+        if (found) {
+          sampled = found;
+          if (tests) withTestSites(tests, found, (sites) => relativeSites(sites, root));
+        }
       }
       const figures: Run["figures"] = { ...merged.figures, wallTime: outcome.wallTime };
       // The largest single process's exact peak; the tree as a whole is peakPss (shared pages once).
@@ -144,7 +160,24 @@ export async function measureScenario(
     }
   }
   for (const note of notes) hooks.onNote?.(note);
-  return { runs, ...(timeline && timeline.length > 0 ? { timeline } : {}), notes: [...notes] };
+  return {
+    runs,
+    ...(timeline && timeline.length > 0 ? { timeline } : {}),
+    ...(sampled ? { sites: sampled } : {}),
+    notes: [...notes],
+  };
+}
+
+/** Python scenarios sample their allocation sites in the instrumented run unless told otherwise. */
+export function wantsSampledSites(scenario: Scenario): boolean {
+  return scenario.runtime === "python" && (scenario.sites === "auto" || scenario.sites === "always");
+}
+
+/** MEMBUDGET_SITES_INTERVAL (bytes) overrides the mean sampling interval, for tests and the curious. */
+function sampleEnv(baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const asked = Number(baseEnv["MEMBUDGET_SITES_INTERVAL"]);
+  const interval = Number.isInteger(asked) && asked > 0 ? asked : SAMPLE_INTERVAL;
+  return { MEMBUDGET_SITES_SAMPLE: String(interval) };
 }
 
 export interface Attribution {
