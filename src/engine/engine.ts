@@ -221,7 +221,11 @@ export async function attributeSites(
     const wall = s.metrics.wallTime?.value ?? 0;
     // tracemalloc with stacks runs several times slower than the normal run: allow for it.
     const timeoutMs = Math.max(scenario.timeout, wall * 12 + 30) * 1000;
-    const found = await attributionRun(scenario, options, { limit: options.limit ?? SITE_LIMIT, timeoutMs });
+    const found = await attributionRun(scenario, options, {
+      limit: options.limit ?? SITE_LIMIT,
+      timeoutMs,
+      ...(wall > 0 ? { measuredSeconds: wall } : {}),
+    });
     const out: ScenarioReport = { ...s };
     if (found.error) {
       out.notes = [...(s.notes ?? []), `allocation sites unavailable: ${found.error}`];

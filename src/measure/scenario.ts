@@ -37,7 +37,13 @@ export interface MeasureHooks {
   /** A note said once per distinct text (e.g. "allocation totals unavailable: no C compiler"). */
   onNote?(note: string): void;
   /** Called before and after a scenario's attribution run (the extra run that finds allocation sites). */
-  onAttribution?(event: { scenario: string; phase: "start" | "end"; error?: string }): void;
+  onAttribution?(event: {
+    scenario: string;
+    phase: "start" | "end";
+    error?: string;
+    /** The measured run's wall time, seconds: the traced run takes several times as long. */
+    measuredSeconds?: number;
+  }): void;
   /** Aborting stops the running workload (like a timeout) and every run after it: CancelledError. */
   signal?: AbortSignal;
   /** Metrics the caller needs beside the budgeted ones (`update --metrics`): they decide the clean run too. */
@@ -197,13 +203,17 @@ export interface Attribution {
 export async function attributionRun(
   scenario: Scenario,
   hooks: MeasureHooks = {},
-  options: { limit?: number; timeoutMs?: number } = {},
+  options: { limit?: number; timeoutMs?: number; measuredSeconds?: number } = {},
 ): Promise<Attribution> {
   const limit = options.limit ?? SITE_LIMIT;
   if (scenario.runtime === "native") {
     return { sites: {}, error: "no site probe for native programs", notes: [] };
   }
-  hooks.onAttribution?.({ scenario: scenario.name, phase: "start" });
+  hooks.onAttribution?.({
+    scenario: scenario.name,
+    phase: "start",
+    ...(options.measuredSeconds !== undefined ? { measuredSeconds: options.measuredSeconds } : {}),
+  });
   const outDir = mkdtempSync(join(tmpdir(), "membudget-sites-"));
   try {
     const baseEnv = { ...process.env, ...scenario.env };
