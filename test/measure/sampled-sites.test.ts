@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parsePlan } from "../../src/config/load.js";
 import { runPlan } from "../../src/engine/engine.js";
-import { isLibraryFile, userFrame } from "../../src/measure/sites.js";
+import { prepareNativeTools } from "../../src/measure/native.js";
+import { mergeProcessFigures, probeEnv, readProbeFiles } from "../../src/measure/probes.js";
+import { isLibraryFile, sampledSitesOfRun, userFrame } from "../../src/measure/sites.js";
 import type { Site } from "../../src/model/report.js";
 import { siteDiff } from "../../src/verdict/sites.js";
 
@@ -136,6 +138,31 @@ describe("Python sites sampled in the measured run", () => {
       expect(big!.sites!.some((site) => site.location.includes("conftest.py"))).toBe(false);
     },
   );
+});
+
+describe("per-test peak windows", () => {
+  it("name the test's own line, not what collection keeps (the plugin's calls, without pytest)", async () => {
+    const out = mkdtempSync(join(scratch, "windows-"));
+    await prepareNativeTools([["mbmalloc", "shared"]]);
+    const env = { ...process.env, PYTHONPATH: LIB };
+    const probe = probeEnv("python", out, env);
+    const r = spawnSync("python3", ["windows.py"], {
+      cwd: DIR,
+      env: { ...env, ...probe.env, MEMBUDGET_SITES_SAMPLE: String(512 * 1024) },
+    });
+    expect(r.status).toBe(0);
+    const merged = mergeProcessFigures(readProbeFiles(out), "python");
+    const sampled = sampledSitesOfRun(merged.processes, DIR);
+    const big = sampled?.windows?.find((w) => w.test === 1);
+    const top = big?.sites[0];
+    expect(top?.location).toBe(`${join(DIR, "windows.py")}:${lineOf("windows.py", "    article = ")}`);
+    expect(top?.function).toBe("test_big");
+    const truth = 3 * 1024 * 4153; // bytearray(4096): 4,153 bytes each (sys.getsizeof)
+    expect(Math.abs(top!.bytes - truth)).toBeLessThanOrEqual(4 * top!.error! + 0.02 * truth);
+    expect(big!.sites.some((s) => s.location.includes("GOLDEN") || s.code?.startsWith("GOLDEN"))).toBe(false);
+    // The whole process's peak is collection's 20 MiB plus the test's: its top site is GOLDEN.
+    expect(sampled?.peak?.[0]?.code).toMatch(/^GOLDEN = /);
+  });
 });
 
 describe("which frame names a site (pure)", () => {
