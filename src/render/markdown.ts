@@ -341,18 +341,25 @@ function sitesBlock(report: Report, s: ScenarioReport, open: boolean): string | 
   for (const site of shown.sites) {
     const text = escapeMarkdown(site.location);
     const url = siteUrl(report, site.location);
-    const cells = [url ? `[${text}](${url})` : text, site.function ? escapeMarkdown(site.function) : "—"];
+    // Sampled sites: ± one standard error; the library frame that made the blocks, as context.
+    const via = site.context ? ` (via ${escapeMarkdown(site.context)})` : "";
+    const cells = [
+      url ? `[${text}](${url})${via}` : `${text}${via}`,
+      site.function ? escapeMarkdown(site.function) : "—",
+    ];
+    const est = (bytes: number, error?: number) =>
+      error ? `${formatSize(bytes)} ± ${formatSize(error)}` : formatSize(bytes);
     if (diff) {
       const baseBytes = site.baseBytes ?? 0;
       cells.push(
-        formatSize(site.bytes),
-        baseBytes > 0 ? formatSize(baseBytes) : "—",
+        est(site.bytes, site.error),
+        baseBytes > 0 ? est(baseBytes, site.baseError) : "—",
         baseBytes > 0 ? (formatDelta((site.bytes - baseBytes) / baseBytes) ?? "—") : "new",
       );
     } else if (retained) {
       cells.push(site.perRequest !== undefined ? formatSize(site.perRequest) : "—", formatSize(site.bytes));
     } else {
-      cells.push(formatSize(site.bytes), site.count !== undefined ? String(site.count) : "—");
+      cells.push(est(site.bytes, site.error), site.count !== undefined ? String(site.count) : "—");
     }
     lines.push(`| ${cells.join(" | ")} |`);
   }

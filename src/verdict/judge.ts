@@ -4,7 +4,7 @@ import type { TestRule } from "../config/types.js";
 import type { MetricKey } from "../model/metrics.js";
 import type { MetricSummary, Report, ScenarioReport } from "../model/report.js";
 import { overallStatus, verdictSentence, worst } from "../model/status.js";
-import { scenarioSiteDiff } from "./sites.js";
+import { explainingSites, scenarioSiteDiff } from "./sites.js";
 import type { Summary } from "./summarise.js";
 import { judgeTests } from "./tests.js";
 import { judgeMetric, scenarioStatus } from "./verdict.js";
@@ -205,7 +205,7 @@ function withBaseAttachments<T extends ScenarioReport | Omit<ScenarioReport, "re
   }
   if (!base) return out;
   if (base.timeline && base.timeline.length > 0) out.baseTimeline = base.timeline;
-  const diff = scenarioSiteDiff(s.sites, base.sites);
+  const diff = scenarioSiteDiff(s.sites, base.sites, undefined, explainingSites(s));
   if (diff && out.sites) out.sites = { ...out.sites, ...diff };
   return out;
 }

@@ -81,11 +81,23 @@ export function scenarioSiteDiff(
   head: ScenarioReport["sites"],
   base: ScenarioReport["sites"],
   limit = SITE_DIFF_LIMIT,
+  first: "peak" | "allocated" = "peak",
 ): { diff: SiteGrowth[]; diffOf: "peak" | "allocated" } | undefined {
-  for (const kind of ["peak", "allocated"] as const) {
+  const kinds = first === "peak" ? (["peak", "allocated"] as const) : (["allocated", "peak"] as const);
+  for (const kind of kinds) {
     const h = head?.[kind];
     const b = base?.[kind];
     if (h && b) return { diff: siteDiff(h, b, limit), diffOf: kind };
   }
   return undefined;
+}
+
+/**
+ * Which list of sites explains a scenario's verdict: those that allocated most when only
+ * `allocated` or `allocations` is over budget or regressed, else those live at the peak.
+ */
+export function explainingSites(s: Pick<ScenarioReport, "metrics">): "peak" | "allocated" {
+  const bad = (k: "peakHeap" | "allocated" | "allocations") =>
+    s.metrics[k]?.status === "over" || s.metrics[k]?.status === "regressed";
+  return !bad("peakHeap") && (bad("allocated") || bad("allocations")) ? "allocated" : "peak";
 }

@@ -13,7 +13,7 @@ import { prepareNativeTools } from "../../src/measure/native.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "../../src/measure/probes.js";
 import { isLibraryFile, sampledSitesOfRun, userFrame } from "../../src/measure/sites.js";
 import type { Site } from "../../src/model/report.js";
-import { siteDiff } from "../../src/verdict/sites.js";
+import { explainingSites, scenarioSiteDiff, siteDiff } from "../../src/verdict/sites.js";
 
 const DIR = fileURLToPath(new URL("../fixtures/workloads/sampled/", import.meta.url));
 const REL = "test/fixtures/workloads/sampled";
@@ -194,6 +194,32 @@ describe("which frame names a site (pure)", () => {
     );
     expect(userFrame([{ file: "/opt/membudget/x.py" }], root, own)).toBeUndefined();
   });
+  it("explains an allocated verdict by the sites that allocated most, a peak verdict by those live at the peak", () => {
+    const metrics = (bad: string) => ({
+      peakHeap: { status: bad === "peakHeap" ? "over" : "pass" },
+      allocated: { status: bad === "allocated" ? "regressed" : "pass" },
+    });
+    expect(explainingSites({ metrics: metrics("allocated") } as never)).toBe("allocated");
+    expect(explainingSites({ metrics: metrics("peakHeap") } as never)).toBe("peak");
+    const a: Site = { location: "a.py:1", function: "f", code: "x = f()", bytes: 9e6 };
+    const both = { peak: [a], allocated: [{ ...a, bytes: 90e6 }] };
+    const base = { peak: [{ ...a, bytes: 1e6 }], allocated: [{ ...a, bytes: 10e6 }] };
+    expect(scenarioSiteDiff(both, base, 10, "allocated")?.diffOf).toBe("allocated");
+    expect(scenarioSiteDiff(both, base)?.diffOf).toBe("peak");
+  });
+
+  it("lists no growth within twice the sampling error", () => {
+    const at = (bytes: number, error: number): Site => ({
+      location: "a.py:1",
+      function: "f",
+      code: "x",
+      bytes,
+      error,
+    });
+    expect(siteDiff([at(11e6, 1e6)], [at(10e6, 1e6)])).toEqual([]);
+    expect(siteDiff([at(20e6, 1e6)], [at(10e6, 1e6)])[0]?.baseBytes).toBe(10e6);
+  });
+
   it("never compares two different statements that share a line number", () => {
     const site = (location: string, code: string, bytes: number): Site => ({
       location,
