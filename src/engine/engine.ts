@@ -198,7 +198,7 @@ export async function attributeSites(
           ? wantsLoadSites(scenario, s)
           : wantsSites(scenario.sites, s.status));
     // Sites sampled in the measured run: nothing to run, only whether they are shown.
-    if (s.sites?.method === "sampled" && scenario?.sites !== "traced") {
+    if (s.sites?.method === "sampled" && (scenario?.sites !== "traced" || scenario.runtime === "node")) {
       if (wanted || options.keepSites) scenarios.push(s);
       else {
         const { sites: _, ...rest } = s;

@@ -16,6 +16,7 @@ import { readTestFiles, withProcessPeaks, withPytestPlugin, withTestSites } from
 import {
   heapTimelineOfRun,
   mergeHeapTimeline,
+  nodeSitesOfRun,
   ownCodeOf,
   relativeSites,
   repositoryRoot,
@@ -77,7 +78,10 @@ export async function measureScenario(
       const baseEnv = { ...process.env, ...scenario.env };
       const instrumented = isInstrumented(scenario, index);
       const probe = probeFor(scenario, outDir, baseEnv, instrumented);
-      if (instrumented && wantsSampledSites(scenario)) probe.env = { ...probe.env, ...sampleEnv(baseEnv) };
+      // Sites from the measured run: Python's sampled by the allocation probe in its instrumented
+      // run, Node's by V8's sampling heap profiler in the first run (live at exit).
+      const sampling = wantsSampledSites(scenario) && index === 1;
+      if (sampling) probe.env = { ...probe.env, ...sampleEnv(scenario, baseEnv) };
       for (const note of probe.notes) notes.add(note);
       // The probes stamp heap points with the wall clock; the runner's timeline starts at spawn.
       const startedAtMs = epochMs();
@@ -111,9 +115,12 @@ export async function measureScenario(
         merged.processes = peaks.processes;
         if (peaks.peakHeap !== undefined) merged.figures.peakHeap = peaks.peakHeap;
       }
-      if (instrumented && wantsSampledSites(scenario)) {
+      if (sampling) {
         const root = repositoryRoot(scenario.cwd, scenario.cwd);
-        const found = sampledSitesOfRun(merged.processes, root);
+        const found =
+          scenario.runtime === "node"
+            ? nodeSitesOfRun(merged.processes, root)
+            : sampledSitesOfRun(merged.processes, root);
         if (found) {
           sampled = found;
           if (tests) withTestSites(tests, found, (sites) => relativeSites(sites, root));
@@ -174,13 +181,18 @@ export async function measureScenario(
   };
 }
 
-/** Python scenarios sample their allocation sites in the instrumented run unless told otherwise. */
+/**
+ * Python and Node.js scenarios sample their allocation sites in the measured run unless told
+ * otherwise ("never"; "traced" asks for Python's traced run instead).
+ */
 export function wantsSampledSites(scenario: Scenario): boolean {
-  return scenario.runtime === "python" && (scenario.sites === "auto" || scenario.sites === "always");
+  if (scenario.sites === "never" || scenario.runtime === "native") return false;
+  return scenario.runtime === "node" || scenario.sites !== "traced";
 }
 
-/** MEMBUDGET_SITES_INTERVAL (bytes) overrides the mean sampling interval, for tests and the curious. */
-function sampleEnv(baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/** MEMBUDGET_SITES_INTERVAL (bytes) overrides Python's mean sampling interval, for tests and the curious. */
+function sampleEnv(scenario: Scenario, baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (scenario.runtime === "node") return { MEMBUDGET_SITES: String(SITE_LIMIT * 5) };
   const asked = Number(baseEnv["MEMBUDGET_SITES_INTERVAL"]);
   const interval = Number.isInteger(asked) && asked > 0 ? asked : SAMPLE_INTERVAL;
   return { MEMBUDGET_SITES_SAMPLE: String(interval) };

@@ -268,6 +268,29 @@ export function sampledSitesOfRun(
   return out;
 }
 
+/** V8's sampling interval in the Node.js probe (probe.cjs). */
+const NODE_SAMPLING_INTERVAL = 32 * 1024;
+
+/**
+ * Node.js sites from the measured run (V8's sampling heap profiler, live at exit): the process
+ * that held the most, each site with its source line's text (V8 names a function's definition).
+ */
+export function nodeSitesOfRun(
+  processes: ProcessFigures[],
+  root: string,
+  limit = SITE_LIMIT,
+  ownCode: (file: string) => boolean = ownCodeOf(root),
+): SampledSites | undefined {
+  const found = sitesOfRun(processes, limit, ownCode);
+  if (!found.peak) return undefined;
+  const peak = found.peak.map((site) => {
+    const { file, line } = splitLocation(site.location);
+    const code = line !== undefined ? sourceLine(file, line) : undefined;
+    return code ? { ...site, code } : site;
+  });
+  return { peak, interval: NODE_SAMPLING_INTERVAL, samples: 0 };
+}
+
 /** Sites of several processes at one place added up (errors in quadrature), largest first. */
 function mergeSites(sites: Site[]): Site[] {
   const byKey = new Map<string, Site>();

@@ -140,6 +140,25 @@ describe("Python sites sampled in the measured run", () => {
   );
 });
 
+describe("Node.js sites from the measured run", () => {
+  it("V8's sampling heap profiler in the first run names the culprit with its error, no extra run", async () => {
+    const sites = fileURLToPath(new URL("../fixtures/workloads/sites/", import.meta.url));
+    const counter = join(scratch, "node.count");
+    const report = await runPlan(
+      plan({ js: { run: `node culprit.js ${counter}`, cwd: sites, budget: { peakHeap: "1 MiB" } } }),
+    );
+    const s = report.scenarios[0]!;
+    expect(s.status).toBe("over");
+    expect(runsIn(counter)).toBe(1);
+    expect(s.sites?.method).toBe("sampled");
+    const top = s.sites?.peak?.[0];
+    expect(top?.function).toBe("buildIndex");
+    expect(top?.code).toBe("function buildIndex(n) {");
+    expect(top?.error).toBeGreaterThan(0);
+    expect(top!.error! / top!.bytes).toBeLessThan(0.05);
+  });
+});
+
 describe("per-test peak windows", () => {
   it("name the test's own line, not what collection keeps (the plugin's calls, without pytest)", async () => {
     const out = mkdtempSync(join(scratch, "windows-"));
