@@ -1470,6 +1470,23 @@ section("## pytest plugin (per-test figures)", () => {
     recorded === 2000 && cost <= 0.05,
     `${pct(cost)} of the suite's instructions, ${recorded} tests recorded (target ≤ 5 %)`,
   );
+  // Issue 25: the instrumented run with sites sampled (and a peak window per test) against the
+  // bare suite, no probe at all: the whole of what membudget adds to a pytest run.
+  progress("pytest: callgrind on 2,000 trivial tests, bare and instrumented with sites sampled");
+  const bareSuite = counted({ ...BASE_ENV, MB_TRIVIAL: "2000", PYTHONHASHSEED: "0" });
+  const sampledSuite = counted({ ...plugin(2000), MEMBUDGET_SITES_SAMPLE: String(512 * 1024) });
+  table(
+    ["2,000 trivial tests under callgrind", "instructions", "÷ bare"],
+    [
+      ["bare (no probe)", int(bareSuite), "1.000×"],
+      ["probe + plugin + sites sampled", int(sampledSuite), `${(sampledSuite / bareSuite).toFixed(3)}×`],
+    ],
+  );
+  verdict(
+    "pytest suite instrumented with sites sampled ≤ 1.15× bare (instructions)",
+    sampledSuite / bareSuite <= 1.15,
+    `${(sampledSuite / bareSuite).toFixed(3)}× on 2,000 trivial tests`,
+  );
 });
 // The load-scenario section is asynchronous (an HTTP driver): its own script, run here as a child.
 out.push("");

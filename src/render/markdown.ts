@@ -124,7 +124,11 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
   const hasBase = report.base !== undefined;
   // A pytest scenario's failing tests and its top ones by peak heap, under the scenario.
   const testsOf = (s: ScenarioReport) =>
-    markdownTests(s, escapeMarkdown, ICON, { open: options.open ?? false, compact: shape.sites === 0 });
+    markdownTests(s, escapeMarkdown, ICON, {
+      open: options.open ?? false,
+      compact: shape.sites === 0,
+      link: (location) => siteUrl(report, location),
+    });
 
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);

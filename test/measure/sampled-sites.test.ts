@@ -13,6 +13,8 @@ import { prepareNativeTools } from "../../src/measure/native.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "../../src/measure/probes.js";
 import { isLibraryFile, sampledSitesOfRun, userFrame } from "../../src/measure/sites.js";
 import type { Site } from "../../src/model/report.js";
+import { renderMarkdown } from "../../src/render/markdown.js";
+import { renderTerminal } from "../../src/render/terminal.js";
 import { explainingSites, scenarioSiteDiff, siteDiff } from "../../src/verdict/sites.js";
 
 const DIR = fileURLToPath(new URL("../fixtures/workloads/sampled/", import.meta.url));
@@ -20,7 +22,11 @@ const REL = "test/fixtures/workloads/sampled";
 const LIB = join(DIR, "lib", "site-packages");
 const scratch = mkdtempSync(join(tmpdir(), "membudget-sampled-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-const hasPytest = spawnSync("/usr/bin/python3", ["-c", "import pytest"]).status === 0;
+// A Python with pytest: Debian's (python3-pytest, as in CI), else the first python3 on PATH.
+const PYTEST_PYTHON = ["/usr/bin/python3", "python3"].find(
+  (py) => spawnSync(py, ["-c", "import pytest"]).status === 0,
+);
+const hasPytest = PYTEST_PYTHON !== undefined;
 
 function plan(scenarios: Record<string, unknown>, defaults: Record<string, unknown> = {}) {
   const file = join(scratch, `budgets-${Math.random().toString(36).slice(2)}.json`);
@@ -117,7 +123,7 @@ describe("Python sites sampled in the measured run", () => {
       const report = await runPlan(
         plan({
           suite: {
-            run: `/usr/bin/python3 -m pytest -q -p no:cacheprovider suite; echo run >> ${counter}`,
+            run: `${PYTEST_PYTHON} -m pytest -q -p no:cacheprovider suite; echo run >> ${counter}`,
             cwd: DIR,
             tests: { "*test_big*": { peakHeap: "4 MiB" } },
           },
@@ -136,6 +142,13 @@ describe("Python sites sampled in the measured run", () => {
       const truth = 3 * 1024 * (4096 + 57);
       expect(Math.abs(top!.bytes - truth)).toBeLessThanOrEqual(4 * top!.error! + 0.05 * truth);
       expect(big!.sites!.some((site) => site.location.includes("conftest.py"))).toBe(false);
+      // What the reader sees: the failing test's own sites, in the comment and the terminal.
+      const markdown = renderMarkdown(report);
+      // (Markdown escapes the underscores.)
+      expect(markdown).toContain("Where the memory went in suite/test\\_suite.py::test\\_big");
+      expect(markdown).toContain("sampled/suite/test\\_suite.py:");
+      const terminal = renderTerminal(report, { colour: false });
+      expect(terminal).toContain("suite/test_suite.py::test_big: sites held at its peak:");
     },
   );
 });
