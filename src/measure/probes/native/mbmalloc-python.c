@@ -46,8 +46,10 @@ static inline uint64_t py_tag(const void *user) { return mb_key ^ (uint64_t)(uin
 static inline void *py_finish(char *base, size_t n) {
   uint64_t *h = (uint64_t *)base;
   char *user = base + HDR;
+  uint64_t word = (uint64_t)n | ((uint64_t)cur_epoch() << PY_SIZE_BITS);
+  if (MB_LIKELY(mbs_alloc(user, &word, n))) on_alloc(n); /* may sample it (mbmalloc-sites.c) */
+  h[0] = word;
   h[1] = py_tag(user);
-  h[0] = mbs_alloc(user, (uint64_t)n | ((uint64_t)cur_epoch() << PY_SIZE_BITS), n); /* counts it */
   return user;
 }
 

@@ -341,7 +341,27 @@ static uint32_t mbs_read_stack(mbs_frame *out) {
 
 /* ---- the hooks ---- */
 
-static void mbs_record(void *user, double weight, double var) {
+/* The live heap (malloc's and, where the interposer keeps them apart, Python's counters). */
+static inline int64_t mbs_live(void) {
+#ifdef mb_py
+  return __atomic_load_n(&mb.live, MB_R) + __atomic_load_n(&mb_py.live, MB_R);
+#else
+  return __atomic_load_n(&mb.live, MB_R);
+#endif
+}
+
+/* The current window's peak so far. */
+static inline int64_t mbs_window_peak(void) {
+  int64_t peak = __atomic_load_n(&mb.peak, MB_R);
+#ifdef mb_py
+  int64_t py = __atomic_load_n(&mb_py.peak, MB_R);
+  if (py > peak) peak = py;
+#endif
+  return peak;
+}
+
+/* Records a sampled block of `n` bytes, not yet counted; 1 when it is in the tables. */
+static int mbs_record(void *user, size_t n, double weight, double var) {
   mbs_frame stack[MBS_DEPTH];
   mbs_busy = 1;
   int64_t left = mbs_left;
@@ -354,6 +374,7 @@ static void mbs_record(void *user, double weight, double var) {
      only what comes after it counts. */
   if (mbs_epoch != cur_epoch()) mbs_reset_tables();
   int64_t site = mbs_site_of(stack, depth, &made);
+  int recorded = 0;
   if (site >= 0 && mbs_blocks_put((uintptr_t)user, (uint32_t)site, weight, var)) {
     mbs_site *s = &mbs_sites[site];
     mbs_touch(s);
@@ -363,8 +384,9 @@ static void mbs_record(void *user, double weight, double var) {
     s->live += weight;
     s->live_var += var;
     mbs_samples++;
-    /* Lazy snapshots of what is live at the process's peak and at this window's. */
-    int64_t live = __atomic_load_n(&mb.live, MB_R);
+    /* Lazy snapshots of what is live at the process's peak and at this window's (the block
+       is counted right after this returns). */
+    int64_t live = mbs_live() + (int64_t)n;
     if (live >= mbs_peak_live) {
       mbs_peak_live = live;
       mbs_gen[SNAP_PEAK]++;
@@ -373,6 +395,7 @@ static void mbs_record(void *user, double weight, double var) {
       mbs_win_peak = live;
       mbs_gen[SNAP_WPEAK]++;
     }
+    recorded = 1;
   } else {
     mbs_lost++;
   }
@@ -384,22 +407,24 @@ static void mbs_record(void *user, double weight, double var) {
   mbs_unlock();
   mbs_left = left;
   mbs_busy = 0;
+  return recorded;
 }
 
-uint64_t mbs_alloc_slow(void *user, uint64_t word, size_t n) {
-  if (mbs_busy) /* our own allocation while sampling: another epoch, so never counted */
-    return (word & ((UINT64_C(1) << 48) - 1)) | ((uint64_t)((cur_epoch() ^ 0x8000u) & 0xffffu) << 48);
-  on_alloc(n);
+int mbs_alloc_slow(void *user, uint64_t *word, size_t n) {
+  if (mbs_busy) { /* our own allocation while sampling: another epoch, so never counted */
+    *word = (*word & ((UINT64_C(1) << 48) - 1)) | ((uint64_t)((cur_epoch() ^ 0x8000u) & 0xffffu) << 48);
+    return 0;
+  }
   if (!__atomic_load_n(&mbs_on, MB_R)) {
     mbs_left = MBS_IDLE;
-    return word;
+    return 1;
   }
   if (n < mbs_big) {
     uint32_t g = __atomic_load_n(&mbs_generation, MB_R);
     if (mbs_armed != g) { /* this thread's first block since sampling began */
       mbs_armed = g;
       mbs_left = mbs_draw();
-      if ((mbs_left -= (int64_t)n) > 0) return word;
+      if ((mbs_left -= (int64_t)n) > 0) return 1;
     }
     mbs_left = mbs_draw();
   }
@@ -410,8 +435,8 @@ uint64_t mbs_alloc_slow(void *user, uint64_t word, size_t n) {
     weight = (double)n / p;
     var = weight * weight * (1 - p);
   }
-  mbs_record(user, weight, var);
-  return word | MBS_SAMPLED;
+  if (mbs_record(user, n, weight, var)) *word |= MBS_SAMPLED;
+  return 1;
 }
 
 void mbs_forget(const void *user) {
@@ -511,9 +536,9 @@ static void mbs_close_window(int64_t peak) {
     while the interposer's peak is still the previous test's. */
 MB_EXPORT void membudget_sites_window(int test) {
   if (!__atomic_load_n(&mbs_on, MB_R)) return;
-  int64_t live = __atomic_load_n(&mb.live, MB_R);
+  int64_t live = mbs_live();
   mbs_lock();
-  mbs_close_window(__atomic_load_n(&mb.peak, MB_R));
+  mbs_close_window(mbs_window_peak());
   mbs_test = test;
   mbs_win_start = mbs_win_peak = live;
   mbs_gen[SNAP_WSTART]++;
@@ -650,7 +675,7 @@ MB_EXPORT void *membudget_sites_json(void) {
   __atomic_store_n(&mbs_on, 0, MB_R);
   __atomic_store_n(&mbs_big, UINT64_MAX, MB_R);
   mbs_lock();
-  mbs_close_window(__atomic_load_n(&mb.peak, MB_R));
+  mbs_close_window(mbs_window_peak());
   mbs_test = -1;
   static uint32_t best[2][MBS_LIST];
   static double bytes[2][MBS_LIST], var[2][MBS_LIST];

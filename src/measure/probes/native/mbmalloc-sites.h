@@ -13,16 +13,15 @@ extern MB_HIDDEN uint64_t mbs_big;
    take it out of the sampled blocks. Sizes keep the 47 bits below it. */
 #define MBS_SAMPLED (UINT64_C(1) << 47)
 
-MB_HIDDEN uint64_t mbs_alloc_slow(void *user, uint64_t word, size_t n);
+MB_HIDDEN int mbs_alloc_slow(void *user, uint64_t *word, size_t n);
 MB_HIDDEN void mbs_forget(const void *user);
 
-/** Counts a new Python block of `n` bytes (on_alloc) and returns the word to keep with it: `word`,
-    with MBS_SAMPLED when it was sampled. */
-static inline uint64_t mbs_alloc(void *user, uint64_t word, size_t n) {
-  if (MB_LIKELY(n < mbs_big && (mbs_left -= (int64_t)n) > 0)) {
-    on_alloc(n);
-    return word;
-  }
+/** Called for a new Python block of `n` bytes before it is counted: returns whether to count it
+    (0 only for the sampler's own allocations, whose `*word` then carries another epoch, so that
+    their free is not counted either) and sets MBS_SAMPLED in `*word` when it was sampled. The
+    counting stays with the caller, which knows its counters. */
+static inline int mbs_alloc(void *user, uint64_t *word, size_t n) {
+  if (MB_LIKELY(n < mbs_big && (mbs_left -= (int64_t)n) > 0)) return 1;
   return mbs_alloc_slow(user, word, n);
 }
 
