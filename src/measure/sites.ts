@@ -98,6 +98,8 @@ interface SampledFile {
 export interface SampledSites {
   peak?: Site[];
   allocated?: Site[];
+  /** Load scenarios: what grew from warm-up's end to the last round, with perRequest. */
+  retained?: Site[];
   /** pytest: sites live at a test's peak window, beyond what was live when it began, by test number and pid. */
   windows?: { pid: number; test: number; sites: Site[] }[];
   interval: number;
@@ -268,6 +270,19 @@ export function sampledSitesOfRun(
   return out;
 }
 
+/** A load probe's sampled answer ("retained": grown since the mark) as sites, user-first. */
+export function retainedSampledSites(
+  raw: unknown,
+  root: string,
+  limit = SITE_LIMIT,
+  ownCode: (file: string) => boolean = ownCodeOf(root),
+): Site[] {
+  const sampled = raw as Partial<SampledFile> & { retained?: SampledFile["peak"] };
+  if (typeof sampled !== "object" || sampled === null || !Array.isArray(sampled.retained)) return [];
+  if (typeof sampled.stacks !== "object" || sampled.stacks === null) return [];
+  return foldSampled(sampled.retained, sampled.stacks, root, ownCode, limit);
+}
+
 /** V8's sampling interval in the Node.js probe (probe.cjs). */
 const NODE_SAMPLING_INTERVAL = 32 * 1024;
 
@@ -396,10 +411,11 @@ export function relativeSites(sites: Site[], root: string): Site[] {
 
 /** A run's sampled sites as the report keeps them: relative locations, the method and interval. */
 export function reportSites(sampled: SampledSites, root: string): ScenarioReport["sites"] | undefined {
-  if (!sampled.peak && !sampled.allocated) return undefined;
+  if (!sampled.peak && !sampled.allocated && !sampled.retained) return undefined;
   return {
     ...(sampled.peak ? { peak: relativeSites(sampled.peak, root) } : {}),
     ...(sampled.allocated ? { allocated: relativeSites(sampled.allocated, root) } : {}),
+    ...(sampled.retained ? { retained: relativeSites(sampled.retained, root) } : {}),
     method: "sampled",
     interval: sampled.interval,
   };

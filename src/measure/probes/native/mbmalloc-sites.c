@@ -668,12 +668,67 @@ static void mbs_out_entry(mbs_out *o, uint32_t site, double bytes, double var) {
   mbs_out_s(o, "]");
 }
 
+/* While this thread writes JSON through the C API, its allocations are neither sampled nor
+   counted (they are the probe's, and sampling would take the lock this thread holds). */
+static int64_t mbs_enter(void) {
+  int64_t left = mbs_left;
+  mbs_busy = 1;
+  mbs_left = INT64_MIN / 2;
+  return left;
+}
+
+static void mbs_leave(int64_t left) {
+  mbs_left = left;
+  mbs_busy = 0;
+}
+
+/* ,"stacks":{"<site>":[[file, line, function], ...], ...} for the sites marked in `named`. */
+static void mbs_out_stacks(mbs_out *o, const uint8_t *named) {
+  mbs_out_s(o, ",\"stacks\":{");
+  int first = 1;
+  for (uint32_t i = 0; named && i < mbs_nsites; i++) {
+    if (!named[i]) continue;
+    if (!first) mbs_out_s(o, ",");
+    first = 0;
+    mbs_out_s(o, "\"");
+    mbs_out_i(o, i);
+    mbs_out_s(o, "\":[");
+    const mbs_site *s = &mbs_sites[i];
+    for (uint32_t f = 0; f < s->depth; f++) {
+      const mbs_frame *fr = &mbs_frames[s->first + f];
+      if (f) mbs_out_s(o, ",");
+      mbs_out_s(o, "[");
+      mbs_out_attr(o, fr->code, "co_filename", "<unknown>");
+      mbs_out_s(o, ",");
+      mbs_out_i(o, fr->line);
+      mbs_out_s(o, ",");
+      mbs_out_attr(o, fr->code, mbs_version >= 0x030b0000 ? "co_qualname" : "co_name", "?");
+      mbs_out_s(o, "]");
+    }
+    mbs_out_s(o, "]");
+  }
+  mbs_out_s(o, "}");
+}
+
+/* The JSON as a new Python str, or NULL; the buffer is freed. */
+static void *mbs_text(mbs_out *o) {
+  void *text = NULL;
+  if (!o->failed) {
+    void *(*from)(const char *, ssize_t) =
+        (void *(*)(const char *, ssize_t))dlsym(RTLD_DEFAULT, "PyUnicode_FromStringAndSize");
+    if (from) text = from(o->p, (ssize_t)o->n);
+  }
+  __libc_free(o->p);
+  return text;
+}
+
 /** Stops sampling and returns the sites as a Python str of JSON (a new reference), or NULL.
     Call with the GIL held, after the figures are flushed: the text's own memory is not theirs. */
 MB_EXPORT void *membudget_sites_json(void) {
   if (!__atomic_load_n(&mbs_on, MB_R)) return NULL;
   __atomic_store_n(&mbs_on, 0, MB_R);
   __atomic_store_n(&mbs_big, UINT64_MAX, MB_R);
+  int64_t left = mbs_enter();
   mbs_lock();
   mbs_close_window(mbs_window_peak());
   mbs_test = -1;
@@ -717,38 +772,86 @@ MB_EXPORT void *membudget_sites_json(void) {
     }
     mbs_out_s(&o, "]}");
   }
-  mbs_out_s(&o, "],\"stacks\":{");
-  int first = 1;
-  for (uint32_t i = 0; named && i < mbs_nsites; i++) {
-    if (!named[i]) continue;
-    if (!first) mbs_out_s(&o, ",");
-    first = 0;
-    mbs_out_s(&o, "\"");
-    mbs_out_i(&o, i);
-    mbs_out_s(&o, "\":[");
-    const mbs_site *s = &mbs_sites[i];
-    for (uint32_t f = 0; f < s->depth; f++) {
-      const mbs_frame *fr = &mbs_frames[s->first + f];
-      if (f) mbs_out_s(&o, ",");
-      mbs_out_s(&o, "[");
-      mbs_out_attr(&o, fr->code, "co_filename", "<unknown>");
-      mbs_out_s(&o, ",");
-      mbs_out_i(&o, fr->line);
-      mbs_out_s(&o, ",");
-      mbs_out_attr(&o, fr->code, mbs_version >= 0x030b0000 ? "co_qualname" : "co_name", "?");
-      mbs_out_s(&o, "]");
-    }
-    mbs_out_s(&o, "]");
-  }
-  mbs_out_s(&o, "}}");
+  mbs_out_s(&o, "]");
+  mbs_out_stacks(&o, named);
+  mbs_out_s(&o, "}");
   mbs_unlock();
   __libc_free(named);
+  void *text = mbs_text(&o);
+  mbs_leave(left);
+  return text;
+}
+
+/* The marked live bytes per site (membudget_sites_retained), by site number. */
+static double *mbs_marked, *mbs_marked_var;
+static uint32_t mbs_nmarked;
+
+/** Load scenarios: with `mark` non-zero, remembers what each site holds now (the end of warm-up)
+    and returns None; else returns, as a Python str of JSON, the sites whose live bytes grew most
+    since the mark ("retained", with their stacks), or NULL when nothing is sampled. Call with the
+    GIL held (the load probe's thread, through ctypes.pythonapi). */
+MB_EXPORT void *membudget_sites_retained(int mark) {
+  if (!__atomic_load_n(&mbs_on, MB_R)) return NULL;
+  int64_t left = mbs_enter();
+  mbs_lock();
   void *text = NULL;
-  if (!o.failed) {
-    void *(*from)(const char *, ssize_t) =
-        (void *(*)(const char *, ssize_t))dlsym(RTLD_DEFAULT, "PyUnicode_FromStringAndSize");
-    if (from) text = from(o.p, (ssize_t)o.n);
+  if (mark) {
+    double *w = __libc_realloc(mbs_marked, (mbs_nsites + 1) * sizeof(double));
+    double *v = w ? __libc_realloc(mbs_marked_var, (mbs_nsites + 1) * sizeof(double)) : NULL;
+    if (w) mbs_marked = w;
+    if (v) mbs_marked_var = v;
+    mbs_nmarked = 0;
+    if (w && v) {
+      for (uint32_t i = 0; i < mbs_nsites; i++) {
+        w[i] = mbs_sites[i].live;
+        v[i] = mbs_sites[i].live_var;
+      }
+      mbs_nmarked = mbs_nsites;
+    }
+    mbs_unlock();
+    mbs_leave(left);
+    void *none = dlsym(RTLD_DEFAULT, "_Py_NoneStruct");
+    if (none && mbs_py_incref) mbs_py_incref(none);
+    return none;
   }
-  __libc_free(o.p);
+  static uint32_t best[MBS_LIST];
+  static double bytes[MBS_LIST], var[MBS_LIST];
+  int n = 0;
+  for (uint32_t i = 0; i < mbs_nsites; i++) {
+    const mbs_site *st = &mbs_sites[i];
+    double before = i < mbs_nmarked ? mbs_marked[i] : 0;
+    double b = st->live - before;
+    double vv = st->live_var - (i < mbs_nmarked ? mbs_marked_var[i] : 0);
+    if (b <= 0.5 || (n == MBS_LIST && bytes[n - 1] >= b)) continue;
+    int j = n < MBS_LIST ? n++ : n - 1;
+    while (j > 0 && bytes[j - 1] < b) {
+      best[j] = best[j - 1];
+      bytes[j] = bytes[j - 1];
+      var[j] = var[j - 1];
+      j--;
+    }
+    best[j] = i;
+    bytes[j] = b;
+    var[j] = vv > 0 ? vv : 0;
+  }
+  uint8_t *named = __libc_calloc(mbs_nsites + 1, 1);
+  mbs_out o = {0};
+  mbs_out_s(&o, "{\"mode\":\"sampled\",\"interval\":");
+  mbs_out_i(&o, (int64_t)mbs_interval);
+  mbs_out_s(&o, ",\"samples\":");
+  mbs_out_i(&o, (int64_t)mbs_samples);
+  mbs_out_s(&o, ",\"retained\":[");
+  for (int i = 0; i < n; i++) {
+    if (i) mbs_out_s(&o, ",");
+    mbs_out_entry(&o, best[i], bytes[i], var[i]);
+    if (named) named[best[i]] = 1;
+  }
+  mbs_out_s(&o, "]");
+  mbs_out_stacks(&o, named);
+  mbs_out_s(&o, "}");
+  mbs_unlock();
+  __libc_free(named);
+  text = mbs_text(&o);
+  mbs_leave(left);
   return text;
 }
