@@ -2,8 +2,8 @@
 // (and xdist worker) of a Python run, and its per-process files read back into one run's tests.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TestMetricKey, TestOutcome } from "../model/pytest.js";
 import type { Site } from "../model/report.js";
-import type { TestMetricKey, TestOutcome } from "../model/tests.js";
 import type { SampledSites } from "./sites.js";
 import type { ProcessFigures } from "./types.js";
 

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { parsePlan } from "../../src/config/load.js";
+import { parsePlan } from "../../src/config/plan.js";
+import { select } from "../../src/config/select.js";
 import { runPlan } from "../../src/engine/engine.js";
 import { prepareNativeTools } from "../../src/measure/native.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "../../src/measure/probes.js";
@@ -35,6 +36,7 @@ function plan(scenarios: Record<string, unknown>, defaults: Record<string, unkno
   return parsePlan(text, file, file);
 }
 
+const runWith = (p: ReturnType<typeof plan>) => runPlan({ selection: select(p) });
 const lines = (file: string) => readFileSync(join(DIR, file), "utf8").split("\n");
 const lineOf = (file: string, text: string) => lines(file).findIndex((l) => l.startsWith(text)) + 1;
 
@@ -49,7 +51,7 @@ function runsIn(counter: string): number {
 async function measure(script: string, name: string) {
   const truth = join(scratch, `${name}.truth`);
   const counter = join(scratch, `${name}.count`);
-  const report = await runPlan(
+  const report = await runWith(
     plan({
       [name]: { run: `python3 ${script} ${truth} ${counter}`, cwd: DIR, budget: { peakHeap: "1 MiB" } },
     }),
@@ -95,7 +97,7 @@ describe("Python sites sampled in the measured run", () => {
     const at = async (which: string) => {
       const dir = checkout(which);
       const truth = join(scratch, `${which}-co.truth`);
-      const report = await runPlan(
+      const report = await runWith(
         plan({ app: { run: `python3 app.py ${truth}`, cwd: dir, budget: { peakHeap: "1 MiB" } } }),
       );
       return { scenario: report.scenarios[0]!, truth: Number(readFileSync(truth, "utf8")) };
@@ -120,7 +122,7 @@ describe("Python sites sampled in the measured run", () => {
     "names the failing test's own line, not collection's, in the test's peak window",
     async () => {
       const counter = join(scratch, "suite.count");
-      const report = await runPlan(
+      const report = await runWith(
         plan({
           suite: {
             run: `${PYTEST_PYTHON} -m pytest -q -p no:cacheprovider suite; echo run >> ${counter}`,
@@ -157,7 +159,7 @@ describe("Node.js sites from the measured run", () => {
   it("V8's sampling heap profiler in the first run names the culprit with its error, no extra run", async () => {
     const sites = fileURLToPath(new URL("../fixtures/workloads/sites/", import.meta.url));
     const counter = join(scratch, "node.count");
-    const report = await runPlan(
+    const report = await runWith(
       plan({ js: { run: `node culprit.js ${counter}`, cwd: sites, budget: { peakHeap: "1 MiB" } } }),
     );
     const s = report.scenarios[0]!;
