@@ -90,7 +90,11 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
   const hasBase = report.base !== undefined;
   // A pytest scenario's failing tests and its top ones by peak heap, under the scenario.
   const testsOf = (s: ScenarioReport) =>
-    markdownTests(s, { open: options.open ?? false, compact: shape.sites === 0 });
+    markdownTests(s, {
+      open: options.open ?? false,
+      compact: shape.sites === 0,
+      link: (location) => siteUrl(report, location),
+    });
 
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);
@@ -306,18 +310,25 @@ function sitesBlock(report: Report, s: ScenarioReport, open: boolean): string | 
   for (const site of shown.sites) {
     const text = escapeMarkdown(site.location);
     const url = siteUrl(report, site.location);
-    const cells = [url ? `[${text}](${url})` : text, site.function ? escapeMarkdown(site.function) : "—"];
+    // Sampled sites: ± one standard error; the library frame that made the blocks, as context.
+    const via = site.context ? ` (via ${escapeMarkdown(site.context)})` : "";
+    const cells = [
+      url ? `[${text}](${url})${via}` : `${text}${via}`,
+      site.function ? escapeMarkdown(site.function) : "—",
+    ];
+    const est = (bytes: number, error?: number) =>
+      error ? `${formatSize(bytes)} ± ${formatSize(error)}` : formatSize(bytes);
     if (diff) {
       const baseBytes = site.baseBytes ?? 0;
       cells.push(
-        formatSize(site.bytes),
-        baseBytes > 0 ? formatSize(baseBytes) : "—",
+        est(site.bytes, site.error),
+        baseBytes > 0 ? est(baseBytes, site.baseError) : "—",
         baseBytes > 0 ? (formatDelta((site.bytes - baseBytes) / baseBytes) ?? "—") : "new",
       );
     } else if (retained) {
       cells.push(site.perRequest !== undefined ? formatSize(site.perRequest) : "—", formatSize(site.bytes));
     } else {
-      cells.push(formatSize(site.bytes), site.count !== undefined ? String(site.count) : "—");
+      cells.push(est(site.bytes, site.error), site.count !== undefined ? String(site.count) : "—");
     }
     lines.push(`| ${cells.join(" | ")} |`);
   }

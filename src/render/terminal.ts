@@ -165,8 +165,8 @@ function siteLines(s: ScenarioReport): string[] {
     const from = shown.kind === "diff" && base ? ` (from ${formatSize(base)})` : "";
     return {
       change,
-      size: formatSize(site.bytes),
-      where: `${plain(site.location)}${site.function ? `  ${plain(site.function)}` : ""}${from}`,
+      size: site.error ? `${formatSize(site.bytes)} ± ${formatSize(site.error)}` : formatSize(site.bytes),
+      where: `${plain(site.location)}${site.function ? `  ${plain(site.function)}` : ""}${from}${site.context ? `  via ${plain(site.context)}` : ""}`,
     };
   });
   const wc = Math.max(...rows.map((r) => r.change.length));
