@@ -5,6 +5,7 @@ import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
 import { splitLocation } from "../model/sites.js";
 import { shownStatus } from "../model/status.js";
+import { showable } from "../model/text.js";
 import { formatSize, formatValue, plural } from "../model/units.js";
 import { formatDelta, ICON, STATUS_WORD } from "./format.js";
 import { fullCommit, repositoryUrl, runUrl } from "./links.js";
@@ -89,7 +90,11 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
   const hasBase = report.base !== undefined;
   // A pytest scenario's failing tests and its top ones by peak heap, under the scenario.
   const testsOf = (s: ScenarioReport) =>
-    markdownTests(s, { open: options.open ?? false, compact: shape.sites === 0 });
+    markdownTests(s, {
+      open: options.open ?? false,
+      compact: shape.sites === 0,
+      link: (location) => siteUrl(report, location),
+    });
 
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);
@@ -155,7 +160,10 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
       out.push(`${what} left out to fit GitHub's size limit: ${seeElsewhere(report)}.`, "");
     }
   }
-  for (const note of report.notes ?? []) out.push(`> ${escapeMarkdown(note)}`, "");
+  for (const note of report.notes ?? []) {
+    const text = escapeMarkdown(note);
+    if (text) out.push(`> ${text}`, "");
+  }
   out.push(
     `<sub>membudget ${escapeMarkdown(report.tool.version)} · ${escapeMarkdown(environmentLine(report))}</sub>`,
   );
@@ -267,7 +275,7 @@ function scenarioDetails(s: ScenarioReport): string | undefined {
   if (tail) {
     // A fence longer than any run of backticks in the text keeps the text inside the block.
     const fence = "`".repeat(Math.max(3, ...Array.from(tail.matchAll(/`+/g), (m) => m[0].length + 1)));
-    lines.push(`${fence}text`, tail.replace(/\r/g, ""), fence);
+    lines.push(`${fence}text`, showable(tail, true), fence);
   }
   lines.push("", "</details>");
   return lines.join("\n");
@@ -302,18 +310,25 @@ function sitesBlock(report: Report, s: ScenarioReport, open: boolean): string | 
   for (const site of shown.sites) {
     const text = escapeMarkdown(site.location);
     const url = siteUrl(report, site.location);
-    const cells = [url ? `[${text}](${url})` : text, site.function ? escapeMarkdown(site.function) : "—"];
+    // Sampled sites: ± one standard error; the library frame that made the blocks, as context.
+    const via = site.context ? ` (via ${escapeMarkdown(site.context)})` : "";
+    const cells = [
+      url ? `[${text}](${url})${via}` : `${text}${via}`,
+      site.function ? escapeMarkdown(site.function) : "—",
+    ];
+    const est = (bytes: number, error?: number) =>
+      error ? `${formatSize(bytes)} ± ${formatSize(error)}` : formatSize(bytes);
     if (diff) {
       const baseBytes = site.baseBytes ?? 0;
       cells.push(
-        formatSize(site.bytes),
-        baseBytes > 0 ? formatSize(baseBytes) : "—",
+        est(site.bytes, site.error),
+        baseBytes > 0 ? est(baseBytes, site.baseError) : "—",
         baseBytes > 0 ? (formatDelta((site.bytes - baseBytes) / baseBytes) ?? "—") : "new",
       );
     } else if (retained) {
       cells.push(site.perRequest !== undefined ? formatSize(site.perRequest) : "—", formatSize(site.bytes));
     } else {
-      cells.push(formatSize(site.bytes), site.count !== undefined ? String(site.count) : "—");
+      cells.push(est(site.bytes, site.error), site.count !== undefined ? String(site.count) : "—");
     }
     lines.push(`| ${cells.join(" | ")} |`);
   }

@@ -90,6 +90,13 @@ export function terminalTestLines(s: ScenarioReport): string[] {
     ];
   });
   out.push(...grid(["test", "metric", "base", "head", "change", "budget", "status"], rows, "    "));
+  for (const t of testsWithSites(s)) {
+    out.push(`  ${plain(t.id)}: sites held at its peak:`);
+    for (const site of t.sites!.slice(0, TEST_SITES))
+      out.push(
+        `    ${estimate(site.bytes, site.error)}  ${plain(site.location)}${site.function ? `  ${plain(site.function)}` : ""}${site.context ? `  via ${plain(site.context)}` : ""}`,
+      );
+  }
   if (top.length > 0) {
     out.push(`  top ${top.length} by peak heap:`);
     out.push(...grid(["test", "peak heap", "budget"], top, "    "));
@@ -110,13 +117,56 @@ function grid(header: string[], rows: string[][], indent: string): string[] {
   return [fmt(header), ...rows.map(fmt)];
 }
 
+/** How many failing tests show where their memory went, and how many sites each. */
+const TEST_SITE_TESTS = 5;
+const TEST_SITES = 5;
+
+/** Failing tests that carry sites (those live at the test's peak beyond what was live when it began). */
+function testsWithSites(s: ScenarioReport): TestReport[] {
+  return (s.tests ?? [])
+    .filter((t) => NEEDS_ATTENTION.has(t.status) && t.sites && t.sites.length > 0)
+    .slice(0, TEST_SITE_TESTS);
+}
+
+function estimate(bytes: number, error?: number): string {
+  return error
+    ? `${formatValue("bytes", bytes)} ± ${formatValue("bytes", error)}`
+    : formatValue("bytes", bytes);
+}
+
+/** Under a pytest scenario: where each failing test's memory went, at its own peak. */
+function markdownTestSites(
+  s: ScenarioReport,
+  options: { open: boolean; link?: (location: string) => string | undefined },
+): string[] {
+  const out: string[] = [];
+  for (const t of testsWithSites(s)) {
+    out.push(
+      `<details${options.open ? " open" : ""}><summary>Where the memory went in ${escapeMarkdown(t.id)}: the sites held at its peak, beyond what was live when it began</summary>`,
+      "",
+      "| Site | Function | Bytes |",
+      "|---|---|---:|",
+      ...t.sites!.slice(0, TEST_SITES).map((site) => {
+        const url = options.link?.(site.location);
+        const text = escapeMarkdown(site.location);
+        const via = site.context ? ` (via ${escapeMarkdown(site.context)})` : "";
+        return `| ${url ? `[${text}](${url})` : text}${via} | ${site.function ? escapeMarkdown(site.function) : "—"} | ${estimate(site.bytes, site.error)} |`;
+      }),
+      "",
+      "</details>",
+      "",
+    );
+  }
+  return out;
+}
+
 /**
  * A scenario's tests in markdown: failing and regressed tests (folded when many), the top 5 by
  * peak heap (folded), glob warnings.
  */
 export function markdownTests(
   s: ScenarioReport,
-  options: { open: boolean; compact: boolean },
+  options: { open: boolean; compact: boolean; link?: (location: string) => string | undefined },
 ): string | undefined {
   const line = testsLine(s);
   if (!line) return undefined;
@@ -145,6 +195,7 @@ export function markdownTests(
       );
     } else out.push(...table, "");
   }
+  if (!options.compact) out.push(...markdownTestSites(s, options));
   const top = options.compact ? [] : topTests(s);
   if (top.length > 0) {
     const table = [

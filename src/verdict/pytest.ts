@@ -4,6 +4,7 @@
 
 import type { TestRun } from "../measure/pytest-probe.js";
 import { figureInfo } from "../model/metrics.js";
+import { largest, smallest } from "../model/numbers.js";
 import {
   type TestMetricKey,
   type TestReport,
@@ -48,8 +49,8 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
       if (list.length === 0) continue;
       const info = figureInfo("python", key);
       const value = median(list);
-      const min = Math.min(...list);
-      const max = Math.max(...list);
+      const min = smallest(list);
+      const max = largest(list);
       metrics[key] = {
         value,
         min,
@@ -67,6 +68,7 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
       status: "pass",
       metrics,
       ...(t.marker ? { marker: t.marker } : {}),
+      ...(t.sites ? { sites: t.sites } : {}),
     };
   });
   const warnings = [...new Set(primary.duplicates)].map(
@@ -92,18 +94,77 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
   return { tests, summary };
 }
 
-/** `*` is any run of characters, `?` one; everything else (brackets, `::`) is literal. */
-export function globMatcher(pattern: string): RegExp {
-  const body = [...pattern]
-    .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[.+^${}()|[\]\\/-]/g, "\\$&")))
-    .join("");
-  return new RegExp(`^${body}$`, "s");
+/**
+ * `*` is any run of characters, `?` one; everything else (brackets, `::`) is literal. Matched
+ * without a regular expression (a report can carry a node id or pattern of 60,000 characters):
+ * the part before the first `*` anchored at the start, the part after the last at the end, and
+ * each part between at its leftmost place after the one before (which leaves the most room for
+ * the rest, so it is never wrong), found by indexOf when it has no `?`.
+ */
+export function globMatches(pattern: string, text: string): boolean {
+  const parts = pattern.split("*");
+  if (parts.length === 1) return matchHere(pattern, text, 0) === text.length;
+  const from = matchHere(parts[0]!, text, 0);
+  const last = parts.at(-1)!;
+  const to = last.includes("?")
+    ? matchBack(last, text)
+    : text.endsWith(last)
+      ? text.length - last.length
+      : -1;
+  if (from < 0 || to < from) return false;
+  let at = from;
+  for (const part of parts.slice(1, -1)) {
+    if (!part.includes("?")) {
+      const found = text.indexOf(part, at);
+      if (found < 0 || found + part.length > to) return false;
+      at = found + part.length;
+      continue;
+    }
+    let end = -1;
+    for (let start = at; start <= to && end < 0; start += codePointLength(text, start)) {
+      const e = matchHere(part, text, start);
+      if (e >= 0 && e <= to) end = e;
+    }
+    if (end < 0) return false;
+    at = end;
+  }
+  return true;
+}
+
+function codePointLength(text: string, at: number): number {
+  return (text.codePointAt(at) ?? 0) > 0xffff ? 2 : 1;
+}
+
+/** Where `part` (no `*`) ends when it matches `text` at `at`, or -1. */
+function matchHere(part: string, text: string, at: number): number {
+  let i = at;
+  for (const ch of part) {
+    if (i >= text.length) return -1;
+    const n = codePointLength(text, i);
+    if (ch !== "?" && text.slice(i, i + n) !== ch) return -1;
+    i += n;
+  }
+  return i;
+}
+
+/** Where `part` (no `*`) starts when it matches the end of `text`, or -1. */
+function matchBack(part: string, text: string): number {
+  let i = text.length;
+  for (const ch of [...part].reverse()) {
+    if (i <= 0) return -1;
+    const n = i >= 2 && (text.codePointAt(i - 2) ?? 0) > 0xffff ? 2 : 1;
+    if (ch !== "?" && text.slice(i - n, i) !== ch) return -1;
+    i -= n;
+  }
+  return i;
 }
 
 /** A pattern without wildcards beats any glob; among globs, more literal characters win. */
 function specificity(pattern: string): number {
   return /[*?]/.test(pattern) ? pattern.replace(/[*?]/g, "").length : Number.MAX_SAFE_INTEGER;
 }
+
+type Ranked = TestRule & { literal: boolean; rank: number; order: number };
 
 export interface JudgedTests {
   tests: TestReport[];
@@ -136,12 +197,16 @@ export function judgeTests(
   }
   const head = (s.tests ?? []).filter((t) => t.status !== "removed");
   const headComplete = head.length === s.testSummary.total;
-  const compiled = rules.map((r, order) => ({
-    ...r,
-    re: globMatcher(r.pattern),
-    rank: specificity(r.pattern),
-    order,
-  }));
+  // A rule without wildcards names one node id: looked up by it, so that judging n tests against
+  // n such rules stays linear.
+  const byId = new Map<string, Ranked[]>();
+  const globs: Ranked[] = [];
+  rules.forEach((r, order) => {
+    const literal = !/[*?]/.test(r.pattern);
+    const ranked = { ...r, literal, rank: literal ? Number.MAX_SAFE_INTEGER : specificity(r.pattern), order };
+    if (!literal) globs.push(ranked);
+    else byId.set(r.pattern, [...(byId.get(r.pattern) ?? []), ranked]);
+  });
   const matched = new Set<string>();
   const baseTests = (base?.tests ?? []).filter((t) => t.status !== "removed");
   const baseById = new Map(baseTests.map((t) => [t.id, t]));
@@ -150,8 +215,10 @@ export function judgeTests(
   const judged = head.map((t): TestReport => {
     const budget: Partial<Record<TestMetricKey, number>> = {};
     const source: Partial<Record<TestMetricKey, { pattern: string; rank: number }>> = {};
-    for (const rule of compiled) {
-      if (!rule.re.test(t.id)) continue;
+    const own = byId.get(t.id) ?? [];
+    const candidates = own.length > 0 ? [...own, ...globs].sort((a, b) => a.order - b.order) : globs;
+    for (const rule of candidates) {
+      if (!rule.literal && !globMatches(rule.pattern, t.id)) continue;
       matched.add(rule.pattern);
       // Rules come in file order: on equal specificity the first one stays.
       for (const [key, value] of Object.entries(rule.budget) as [TestMetricKey, number][]) {
@@ -198,10 +265,11 @@ export function judgeTests(
     }
     return out;
   });
+  const headIds = new Set(judged.map((t) => t.id));
   const removed: TestReport[] =
     base && headComplete
       ? baseTests
-          .filter((t) => !judged.some((h) => h.id === t.id))
+          .filter((t) => !headIds.has(t.id))
           .map((t) => ({
             id: t.id,
             outcome: t.outcome,

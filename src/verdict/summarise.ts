@@ -6,6 +6,7 @@ import {
   type MetricKey,
   type Runtime,
 } from "../model/metrics.js";
+import { largest, smallest } from "../model/numbers.js";
 import type { MetricSummary } from "../model/report.js";
 import { median } from "../model/stats.js";
 
@@ -37,8 +38,8 @@ export function summarise(runtime: Runtime, runs: RunFigures[]): Partial<Record<
     if (values.length === 0) continue;
     const info = figureInfo(runtime, metric);
     const value = median(values);
-    const min = Math.min(...values);
-    const max = Math.max(...values);
+    const min = smallest(values);
+    const max = largest(values);
     out[metric] = {
       value,
       min,
