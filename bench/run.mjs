@@ -920,6 +920,8 @@ section("## Cost side by side", () => {
     const counted = (args, env) => instructions(py, args, { env: seeded(env) });
     const bareI = counted(churnArgs, BASE_ENV);
     const probeI = counted(churnArgs, probeEnv);
+    // Issue 25: the measured run samples allocation sites (mean 512 KiB), no second run.
+    const sampledI = counted(churnArgs, { ...probeEnv, MEMBUDGET_SITES_SAMPLE: String(512 * 1024) });
     const malloc = counted(churnArgs, { ...BASE_ENV, PYTHONMALLOC: "malloc" });
     table(
       ["`churn.py 100,000` under callgrind", "instructions", "÷ bare"],
@@ -927,6 +929,11 @@ section("## Cost side by side", () => {
         ["bare", int(bareI), "1.000×"],
         ["`PYTHONMALLOC=malloc` (the referees' setting)", int(malloc), `${(malloc / bareI).toFixed(3)}×`],
         ["membudget's probe alone", int(probeI), `${(probeI / bareI).toFixed(3)}×`],
+        [
+          `membudget's probe, sites sampled ${atMost("probe with sampled sites ÷ bare (churn loop, instructions)", sampledI / bareI, 1.15)}`,
+          int(sampledI),
+          `${(sampledI / bareI).toFixed(3)}×`,
+        ],
       ],
     );
     // The probe's start-up, paid by every Python process of a workload: on the Python on PATH and
@@ -971,10 +978,10 @@ section("## Cost side by side", () => {
     { run: () => membudget(passScenario, 1) },
     { run: () => mustRun(process.execPath, ["-e", "0"]) },
     { run: () => mustRun(py, ["-c", "pass"], { env: probeEnv }) },
-    // A first start: no code cache (a second command on a machine whose helpers are built).
+    // A first start: no compile cache (a second command on a machine whose helpers are built).
     { run: () => membudget(passScenario, 1, { ...BASE_ENV, NODE_DISABLE_COMPILE_CACHE: "1" }) },
     // A fresh machine, as a hosted runner is in every job: an empty cache, so the native helpers
-    // are compiled (both at once) and no code cache exists.
+    // are compiled (both at once) and no compile cache is used.
     {
       run: () =>
         membudget(passScenario, 1, {
@@ -1012,11 +1019,11 @@ section("## Cost side by side", () => {
         `${secs(scenarioMed - floorMed)} = ${times((scenarioMed - floorMed) / nodeMed)} \`node -e 0\``,
       ],
       [
-        "the same scenario at a first start (no code cache, `NODE_DISABLE_COMPILE_CACHE=1`)",
+        "the same scenario at a first start (no compile cache, `NODE_DISABLE_COMPILE_CACHE=1`)",
         `${secs(coldMed)}: fixed cost ${secs(coldMed - bareMed)} = ${times((coldMed - bareMed) / nodeMed)} \`node -e 0\``,
       ],
       [
-        "the same scenario on a fresh machine (an empty cache: the native helpers compiled, no code cache; a hosted runner's every job)",
+        "the same scenario on a fresh machine (an empty cache: the native helpers compiled, no compile cache; a hosted runner's every job)",
         `${secs(freshMed)}: fixed cost ${secs(freshMed - bareMed)}`,
       ],
     ],
@@ -1028,7 +1035,7 @@ section("## Cost side by side", () => {
     const { name, ...pass } = passScenario[0];
     writeFileSync(file, JSON.stringify({ scenarios: { [name]: { ...pass, repeat: 1 } } }));
     const cliArgs = [CLI, "run", "--budgets", file, "--report", join(TMP, "report-pass-callgrind.json")];
-    mustRun(process.execPath, cliArgs); // the code cache of `run`, as a second start finds it
+    mustRun(process.execPath, cliArgs); // Node's compile cache of the CLI, as a second start finds it
     const cliI = instructions(process.execPath, cliArgs, { env: BASE_ENV });
     const nodeI = instructions(process.execPath, ["-e", "0"], { env: BASE_ENV });
     const floorI = instructions(process.execPath, floorArgs, { env: floorEnv });
@@ -1538,6 +1545,23 @@ section("## pytest plugin (per-test figures)", () => {
     "pytest plugin bookkeeping ≤ 5 % of a 2,000-test suite",
     recorded === 2000 && cost <= 0.05,
     `${pct(cost)} of the suite's instructions, ${recorded} tests recorded (target ≤ 5 %)`,
+  );
+  // Issue 25: the instrumented run with sites sampled (and a peak window per test) against the
+  // bare suite, no probe at all: the whole of what membudget adds to a pytest run.
+  progress("pytest: callgrind on 2,000 trivial tests, bare and instrumented with sites sampled");
+  const bareSuite = counted({ ...BASE_ENV, MB_TRIVIAL: "2000", PYTHONHASHSEED: "0" });
+  const sampledSuite = counted({ ...plugin(2000), MEMBUDGET_SITES_SAMPLE: String(512 * 1024) });
+  table(
+    ["2,000 trivial tests under callgrind", "instructions", "÷ bare"],
+    [
+      ["bare (no probe)", int(bareSuite), "1.000×"],
+      ["probe + plugin + sites sampled", int(sampledSuite), `${(sampledSuite / bareSuite).toFixed(3)}×`],
+    ],
+  );
+  verdict(
+    "pytest suite instrumented with sites sampled ≤ 1.15× bare (instructions)",
+    sampledSuite / bareSuite <= 1.15,
+    `${(sampledSuite / bareSuite).toFixed(3)}× on 2,000 trivial tests`,
   );
 });
 // The load-scenario section is asynchronous (an HTTP driver): its own script, run here as a child.

@@ -1,8 +1,11 @@
 // A load scenario's rounds → markdown: the table of what the service retained after each round,
 // and a Mermaid chart of retained heap against requests served (docs/load.md).
+
+import { largest } from "../model/numbers.js";
 import type { ScenarioReport } from "../model/report.js";
 import { formatDuration, formatSize } from "../model/units.js";
-import { chartTitle, niceCeil } from "./chart.js";
+import { chartTitle, niceCeil } from "./mermaid.js";
+import { escapeMarkdown } from "./text.js";
 
 const MiB = 1024 * 1024;
 
@@ -10,7 +13,7 @@ const MiB = 1024 * 1024;
 export function loadChart(s: ScenarioReport): string | undefined {
   const rounds = (s.load?.perRound ?? []).filter((r) => r.retained !== undefined);
   if (rounds.length < 2) return undefined;
-  const top = niceCeil((Math.max(...rounds.map((r) => r.retained!)) / MiB) * 1.05);
+  const top = niceCeil((largest(rounds.map((r) => r.retained!)) / MiB) * 1.05);
   const digits = top <= 10 ? 2 : 1;
   return [
     "```mermaid",
@@ -24,12 +27,8 @@ export function loadChart(s: ScenarioReport): string | undefined {
   ].join("\n");
 }
 
-/** The rounds table and chart, folded (open in the job summary); user text through `escapeMarkdown`. */
-export function loadBlock(
-  s: ScenarioReport,
-  open: boolean,
-  escapeMarkdown: (text: string) => string,
-): string | undefined {
+/** The rounds table and chart, folded (open in the job summary). */
+export function loadBlock(s: ScenarioReport, open: boolean): string | undefined {
   const load = s.load;
   if (!load || load.perRound.length === 0) return undefined;
   const lines = [

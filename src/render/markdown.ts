@@ -4,50 +4,16 @@ import { COMMENT_LIMIT } from "../model/limits.js";
 import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
 import { splitLocation } from "../model/sites.js";
-import { type Status, shownStatus } from "../model/status.js";
-import { formatSize, formatValue } from "../model/units.js";
-import { mermaidChart } from "./chart.js";
-import { formatDelta, STATUS_WORD } from "./format.js";
+import { shownStatus } from "../model/status.js";
+import { showable } from "../model/text.js";
+import { formatSize, formatValue, plural } from "../model/units.js";
+import { formatDelta, ICON, STATUS_WORD } from "./format.js";
 import { fullCommit, repositoryUrl, runUrl } from "./links.js";
 import { loadBlock } from "./load.js";
+import { mermaidChart } from "./mermaid.js";
+import { markdownTests } from "./pytest.js";
 import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
-import { markdownTests } from "./tests.js";
-
-/** GitHub refuses issue comments longer than this. */
-
-const ICON: Record<Status, string> = {
-  pass: "✅",
-  over: "🔴",
-  regressed: "🟠",
-  error: "💥",
-  new: "🆕",
-  removed: "➖",
-  unbudgeted: "⚪",
-};
-
-/**
- * Text from users (scenario names, commands, workload output, and every string of a report that
- * `comment: from-report` posts) must not open HTML, break the table, start a link, reference an
- * issue or @-mention anyone.
- */
-export function escapeMarkdown(text: string): string {
-  // Backslashes first: the entities added after (&#124;, &#8203;) hold a `#` that must stay as it is.
-  return (
-    text
-      .replace(/([\\`*_[\]()#!~])/g, "\\$1")
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/\|/g, "&#124;")
-      .replace(/@/g, "@&#8203;")
-      // GitHub links `#123` and bare URLs in the rendered text, after escapes are gone: a zero-width
-      // space keeps them text.
-      .replace(/\\#(?=\d)/g, "#&#8203;")
-      .replace(/:\/\//g, ":&#8203;//")
-      .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`)
-      .replace(/\r?\n/g, " ")
-  );
-}
+import { escapeMarkdown } from "./text.js";
 
 export interface MarkdownOptions {
   /** Hard limit on the result's length (the comment limit by default). */
@@ -124,7 +90,11 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
   const hasBase = report.base !== undefined;
   // A pytest scenario's failing tests and its top ones by peak heap, under the scenario.
   const testsOf = (s: ScenarioReport) =>
-    markdownTests(s, escapeMarkdown, ICON, { open: options.open ?? false, compact: shape.sites === 0 });
+    markdownTests(s, {
+      open: options.open ?? false,
+      compact: shape.sites === 0,
+      link: (location) => siteUrl(report, location),
+    });
 
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);
@@ -190,15 +160,14 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
       out.push(`${what} left out to fit GitHub's size limit: ${seeElsewhere(report)}.`, "");
     }
   }
-  for (const note of report.notes ?? []) out.push(`> ${escapeMarkdown(note)}`, "");
+  for (const note of report.notes ?? []) {
+    const text = escapeMarkdown(note);
+    if (text) out.push(`> ${text}`, "");
+  }
   out.push(
     `<sub>membudget ${escapeMarkdown(report.tool.version)} · ${escapeMarkdown(environmentLine(report))}</sub>`,
   );
   return `${out.join("\n")}\n`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function seeElsewhere(report: Report): string {
@@ -306,7 +275,7 @@ function scenarioDetails(s: ScenarioReport): string | undefined {
   if (tail) {
     // A fence longer than any run of backticks in the text keeps the text inside the block.
     const fence = "`".repeat(Math.max(3, ...Array.from(tail.matchAll(/`+/g), (m) => m[0].length + 1)));
-    lines.push(`${fence}text`, tail.replace(/\r/g, ""), fence);
+    lines.push(`${fence}text`, showable(tail, true), fence);
   }
   lines.push("", "</details>");
   return lines.join("\n");
@@ -341,18 +310,25 @@ function sitesBlock(report: Report, s: ScenarioReport, open: boolean): string | 
   for (const site of shown.sites) {
     const text = escapeMarkdown(site.location);
     const url = siteUrl(report, site.location);
-    const cells = [url ? `[${text}](${url})` : text, site.function ? escapeMarkdown(site.function) : "—"];
+    // Sampled sites: ± one standard error; the library frame that made the blocks, as context.
+    const via = site.context ? ` (via ${escapeMarkdown(site.context)})` : "";
+    const cells = [
+      url ? `[${text}](${url})${via}` : `${text}${via}`,
+      site.function ? escapeMarkdown(site.function) : "—",
+    ];
+    const est = (bytes: number, error?: number) =>
+      error ? `${formatSize(bytes)} ± ${formatSize(error)}` : formatSize(bytes);
     if (diff) {
       const baseBytes = site.baseBytes ?? 0;
       cells.push(
-        formatSize(site.bytes),
-        baseBytes > 0 ? formatSize(baseBytes) : "—",
+        est(site.bytes, site.error),
+        baseBytes > 0 ? est(baseBytes, site.baseError) : "—",
         baseBytes > 0 ? (formatDelta((site.bytes - baseBytes) / baseBytes) ?? "—") : "new",
       );
     } else if (retained) {
       cells.push(site.perRequest !== undefined ? formatSize(site.perRequest) : "—", formatSize(site.bytes));
     } else {
-      cells.push(formatSize(site.bytes), site.count !== undefined ? String(site.count) : "—");
+      cells.push(est(site.bytes, site.error), site.count !== undefined ? String(site.count) : "—");
     }
     lines.push(`| ${cells.join(" | ")} |`);
   }
@@ -388,7 +364,7 @@ export function siteUrl(report: Report, location: string): string | undefined {
 
 /** Under a failing or regressed scenario: its memory over the run, base and head on the same axes. */
 function chartBlock(s: ScenarioReport, open: boolean): string | undefined {
-  const load = loadBlock(s, open, escapeMarkdown);
+  const load = loadBlock(s, open);
   const chart = mermaidChart(s);
   if (!chart) return load;
   if (load) return `${load}\n\n${timelineBlock(s, chart, open)}`;

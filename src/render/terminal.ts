@@ -3,10 +3,12 @@
 import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
 import { type Status, shownStatus } from "../model/status.js";
+import { showable } from "../model/text.js";
 import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
+import { terminalTestLines } from "./pytest.js";
 import { headlineSites, needsAttention, rowsOf, sortScenarios, unavailableGroups } from "./select.js";
-import { terminalTestLines } from "./tests.js";
+import { NOTE_LIMIT, plain } from "./text.js";
 
 /** How many sites the terminal lists under a failing scenario. */
 const TERMINAL_SITES = 5;
@@ -28,7 +30,7 @@ export interface TerminalOptions {
 }
 
 /** Whether to colour stdout: a TTY, and neither NO_COLOR nor TERM=dumb. */
-export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return false;
   if (env["FORCE_COLOR"] !== undefined && env["FORCE_COLOR"] !== "0") return true;
   return Boolean(stream.isTTY) && env["TERM"] !== "dumb";
@@ -48,7 +50,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   for (const s of sortScenarios(report.scenarios)) {
     let first = true;
     for (const row of rowsOf(s, options.all)) {
-      const name = first ? s.name : "";
+      const name = first ? plain(s.name) : "";
       first = false;
       if (row.metric && row.unavailable !== undefined) {
         const label = METRICS[row.metric].label;
@@ -92,7 +94,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
     const lines = [
       ...unavailableLines(s, options.all),
       ...(needsAttention(s) ? siteLines(s) : []),
-      ...terminalTestLines(s, plain),
+      ...terminalTestLines(s),
     ];
     if (lines.length > 0) below.set(body.length - 1, lines);
   }
@@ -114,15 +116,18 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   }
   out.push("");
   for (const s of report.scenarios.filter((x) => x.status === "error")) out.push(...errorBlock(s), "");
-  out.push(paint(shownStatus(report.status), report.summary));
-  for (const note of report.notes ?? []) out.push(`note: ${note}`);
+  out.push(paint(shownStatus(report.status), plain(report.summary)));
+  for (const note of report.notes ?? []) out.push(`note: ${plain(note, NOTE_LIMIT)}`);
   return `${out.join("\n")}\n`;
 }
 
 function errorBlock(s: ScenarioReport): string[] {
-  const lines = [`${s.name}: ${s.reason ?? "error"}`];
+  const lines = [`${plain(s.name)}: ${plain(s.reason ?? "error")}`];
   const run = s.runs.find((r) => r.error);
-  const tail = (run?.stderrTail || run?.stdoutTail || "").trimEnd().split("\n").slice(-15);
+  const tail = showable(run?.stderrTail || run?.stdoutTail || "", true)
+    .trimEnd()
+    .split("\n")
+    .slice(-15);
   if (tail.length > 0 && tail[0] !== "") lines.push(...tail.map((l) => `  │ ${l}`));
   return lines;
 }
@@ -160,8 +165,8 @@ function siteLines(s: ScenarioReport): string[] {
     const from = shown.kind === "diff" && base ? ` (from ${formatSize(base)})` : "";
     return {
       change,
-      size: formatSize(site.bytes),
-      where: `${plain(site.location)}${site.function ? `  ${plain(site.function)}` : ""}${from}`,
+      size: site.error ? `${formatSize(site.bytes)} ± ${formatSize(site.error)}` : formatSize(site.bytes),
+      where: `${plain(site.location)}${site.function ? `  ${plain(site.function)}` : ""}${from}${site.context ? `  via ${plain(site.context)}` : ""}`,
     };
   });
   const wc = Math.max(...rows.map((r) => r.change.length));
@@ -172,9 +177,4 @@ function siteLines(s: ScenarioReport): string[] {
       `    ${wc > 0 ? `${r.change.padStart(wc)}  ` : ""}${r.size.padStart(ws)}  ${r.where}`.trimEnd(),
     ),
   ];
-}
-
-/** Workload-provided text without control characters (no escape sequences reach the terminal). */
-function plain(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }

@@ -1,6 +1,7 @@
 // The Python half of the allocation probe: wraps Python's MEM and OBJ allocators (pymalloc kept)
 // so that what Python asks for is counted with the interposer's counters (mbmalloc.h).
 #define _GNU_SOURCE
+#include "mbmalloc-sites.h"
 #include "mbmalloc.h"
 
 #include <dlfcn.h>
@@ -35,7 +36,7 @@ typedef struct {
 
 enum { PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
 #define PY_SIZE_BITS 48
-#define PY_SIZE_MASK ((UINT64_C(1) << PY_SIZE_BITS) - 1)
+#define PY_SIZE_MASK (MBS_SAMPLED - 1) /* bit 47 says the block was sampled (mbmalloc-sites.h) */
 
 static py_allocator mb_py_next[3]; /* the allocators we wrap, per domain */
 static uint64_t mb_key;
@@ -47,9 +48,10 @@ static inline uint64_t py_tag(const void *user) { return mb_key ^ (uint64_t)(uin
 static inline void *py_finish(char *base, size_t n) {
   uint64_t *h = (uint64_t *)base;
   char *user = base + HDR;
-  h[0] = py_word(n);
+  uint64_t word = py_word(n);
+  if (MB_LIKELY(mbs_alloc(user, &word, n))) py_on_alloc(n); /* may sample it (mbmalloc-sites.c) */
+  h[0] = word;
   h[1] = py_tag(user);
-  py_on_alloc(n);
   return user;
 }
 
@@ -88,6 +90,7 @@ static void py_free(void *ctx, void *p) {
   }
   uint64_t word = h[0];
   if (MB_LIKELY((word >> PY_SIZE_BITS) == cur_epoch())) py_on_free(word & PY_SIZE_MASK);
+  mbs_free(p, word);
   h[1] = 0; /* no stale tag left in freed memory */
   next->free(next->ctx, h);
 }
@@ -110,6 +113,7 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
     }
     /* Old freed, then new allocated, as the interposer counts realloc. */
     if ((word >> PY_SIZE_BITS) == cur_epoch()) py_on_free(word & PY_SIZE_MASK);
+    mbs_free(p, word);
     return py_finish(base, n);
   }
   /* A block from before the hook: resize it with room for a header, then shift the contents up

@@ -21,7 +21,7 @@ def _membudget_install():
     perf_counter = time.perf_counter
 
     # The interposer (LD_PRELOAD) exports membudget_* functions into the global symbol scope:
-    # (mark, flush, active, disable, hook_python).
+    # (mark, flush, active, disable, hook_python, sites_start, sites_json).
     lib = _membudget_functions() if "mbmalloc" in os.environ.get("LD_PRELOAD", "") else None
     interposer = lib is not None and lib[2]() == 1
     hooked = False
@@ -43,6 +43,12 @@ def _membudget_install():
 
     # MEMBUDGET_HEAP=0: a clean run that times the workload and its RSS, with no heap probe at all.
     want_heap = os.environ.get("MEMBUDGET_HEAP") != "0"
+    # Sampled sites in this run (MEMBUDGET_SITES_SAMPLE=mean interval in bytes): the interposer's
+    # Python hook samples blocks and keeps their stacks (mbmalloc-sites.c); the figures are untouched.
+    try:
+        sample_every = int(os.environ.get("MEMBUDGET_SITES_SAMPLE", "0")) if hooked else 0
+    except ValueError:
+        sample_every = 0
     # Attribution run (MEMBUDGET_SITES=N): tracemalloc with stacks, snapshots near the peak.
     try:
         sites_limit = max(0, int(os.environ.get("MEMBUDGET_SITES", "0")))
@@ -66,6 +72,8 @@ def _membudget_install():
         "start": 0.0,
         "quiet": False,
         "begun": False,
+        "sampling": False,
+        "sampled": None,
     }
     sampler = _membudget_sites_class() if tracer and sites_limit else None
     sites = sampler(tracer, sites_limit, gc, perf_counter) if sampler else None
@@ -102,6 +110,8 @@ def _membudget_install():
             extra["tracemalloc"] = '"stopped by the program: no peak"'
         if sites is not None:
             sites.finish(extra)
+        if state["sampled"] is not None:
+            extra["sites"] = state["sampled"]
         argv = getattr(sys, "orig_argv", None) or sys.argv
         text = "{%s}\n" % ",".join(
             [
@@ -137,6 +147,13 @@ def _membudget_install():
             # Flushed here, the malloc totals leave out interpreter teardown, as they leave out
             # start-up; and first, so that they leave out our own file too (its length varies).
             lib[1](exit_kind.encode())
+            if state["sampling"]:
+                # After the flush: the text's memory is not the workload's.
+                state["sampling"] = False
+                try:
+                    state["sampled"] = lib[6]()
+                except Exception:
+                    state["sampled"] = None
         try:
             write(exit_kind)
         except Exception:
@@ -172,6 +189,12 @@ def _membudget_install():
         # not in its GC figures. A clean run (time, RSS) has no heap figure to steady and would
         # only be changed by it (it moved the peak RSS of a free-threaded build), so none there.
         state["begun"] = True
+        if sample_every > 0:
+            # Before the collection and the mark: what the call allocates and frees is start-up's.
+            try:
+                state["sampling"] = lib[5](min(sample_every, 1 << 30), sys.hexversion) == 1
+            except Exception:
+                state["sampling"] = False
         if want_heap:
             state["quiet"] = True
             try:
@@ -257,9 +280,20 @@ def _membudget_functions():
             _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_PYTHONAPI
             _restype_ = Int
 
+        class Obj(_ctypes._SimpleCData):
+            _type_ = "O"
+
+        class PyText(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_PYTHONAPI
+            _restype_ = Obj
+
         handle = _ctypes.dlopen(None, 0)
         found = [CFunc(_ctypes.dlsym(handle, name)) for name in names]
-        return tuple(found) + (PyFunc(_ctypes.dlsym(handle, "membudget_hook_python")),)
+        return tuple(found) + (
+            PyFunc(_ctypes.dlsym(handle, "membudget_hook_python")),
+            PyFunc(_ctypes.dlsym(handle, "membudget_sites_start")),
+            PyText(_ctypes.dlsym(handle, "membudget_sites_json")),
+        )
     except OSError:
         return None  # a symbol is missing: not our interposer
     except Exception:
@@ -268,7 +302,10 @@ def _membudget_functions():
         import ctypes
 
         found = ctypes.CDLL(None)
-        return tuple(getattr(found, name) for name in names) + (ctypes.pythonapi.membudget_hook_python,)
+        text = ctypes.pythonapi.membudget_sites_json
+        text.restype = ctypes.py_object
+        api = ctypes.pythonapi
+        return tuple(getattr(found, name) for name in names) + (api.membudget_hook_python, api.membudget_sites_start, text)
     except Exception:
         return None
 
