@@ -135,18 +135,23 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
    the interposer's, atomic once a thread exists. */
 
 static inline void *pyt_finish(void *user, size_t n) {
-  if (MB_UNLIKELY(!mbt_put(user, py_word(n)))) {
+  uint64_t word = py_word(n);
+  int counted = mbs_alloc(user, &word, n); /* may sample it (mbmalloc-sites.c) */
+  if (MB_UNLIKELY(!mbt_put(user, word))) {
     /* Its free would find nothing to take back: no figure may be trusted from now on. */
+    mbs_free(user, word);
     membudget_disable("the allocation probe's table of Python's blocks could not grow (out of memory)");
     return user;
   }
-  on_alloc(n);
+  if (MB_LIKELY(counted)) on_alloc(n);
   return user;
 }
 
 static inline void pyt_forget(void *p) {
   uint64_t word;
-  if (mbt_take(p, &word) && (word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
+  if (!mbt_take(p, &word)) return;
+  if ((word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
+  mbs_free(p, word);
 }
 
 static void *pyt_malloc(void *ctx, size_t n) {
@@ -191,7 +196,10 @@ static void *pyt_realloc(void *ctx, void *p, size_t n) {
     return NULL;
   }
   /* Old freed, then new allocated; a block from before the hook becomes ours at its new size. */
-  if (ours && (word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
+  if (ours) {
+    if ((word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
+    mbs_free(p, word);
+  }
   return pyt_finish(q, n);
 }
 
