@@ -182,10 +182,14 @@ describe("the Python probe on ground-truth workloads", () => {
       const figures = [1, 2, 3].map(() => probed(["churn.py", "30000"]).merged.figures);
       const [first] = figures;
       expect(first?.allocations).toBeGreaterThan(30000);
-      // What each version does by itself: exact through 3.12 and on 3.13.0; CPython 3.13.18 read
+      // What each version does by itself: exact from 3.9 through 3.12 and on 3.13.0; CPython 3.13.18 read
       // +8 B of peak in 4 of 150 runs, 3.14 +2 allocations (+2 × 8 B) in 2 of 150, with no probe
       // change between runs (the interpreter's own allocations differ).
-      const jitter = pythonAtLeast(3, 13, 1) ? { peakHeap: 16, allocations: 2, allocated: 64 } : undefined;
+      // 3.8.18 (pyenv) read allocated 4 B apart in one of 3 runs.
+      const jitter =
+        pythonAtLeast(3, 13, 1) || !pythonAtLeast(3, 9)
+          ? { peakHeap: 16, allocations: 2, allocated: 64 }
+          : undefined;
       for (const other of figures) {
         for (const key of ["peakHeap", "allocations", "allocated"] as const) {
           const diff = Math.abs((other[key] ?? Number.NaN) - (first?.[key] ?? Number.NaN));
