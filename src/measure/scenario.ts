@@ -22,6 +22,7 @@ import {
 } from "./sites.js";
 import type { Run } from "./types.js";
 import { unavailableOf } from "./unavailable.js";
+import { workloadEnv } from "./workload-env.js";
 
 /** The figures the in-process probes give: all withdrawn when a process hid from them. */
 const PROBE_METRICS: readonly MetricKey[] = [
@@ -70,7 +71,7 @@ export async function measureScenario(
     hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "start" });
     const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
     try {
-      const baseEnv = { ...process.env, ...scenario.env };
+      const baseEnv = workloadEnv(scenario.env);
       const instrumented = isInstrumented(scenario, index);
       const probe = probeFor(scenario, outDir, baseEnv, instrumented);
       for (const note of probe.notes) notes.add(note);
@@ -156,6 +157,8 @@ export async function measureScenario(
       }
       runs.push(run);
       hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "end", run });
+      // A run that timed out makes the scenario an error: another run would only take as long again.
+      if (run.timedOut) break;
     } finally {
       // MEMBUDGET_KEEP_RUN_DIRS=1 keeps the probes' raw files, for debugging a probe.
       if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
@@ -192,7 +195,7 @@ export async function attributionRun(
   hooks.onAttribution?.({ scenario: scenario.name, phase: "start" });
   const outDir = mkdtempSync(join(tmpdir(), "membudget-sites-"));
   try {
-    const baseEnv = { ...process.env, ...scenario.env };
+    const baseEnv = workloadEnv(scenario.env);
     const probe =
       scenario.runtime === "node"
         ? nodeProbeEnv(outDir, baseEnv)
