@@ -16,8 +16,9 @@ import { BUDGET_KEYS, METRICS, type MetricKey } from "../model/metrics.js";
 import { displayPath } from "../model/paths.js";
 import type { TestMetricKey } from "../model/pytest.js";
 import type { SitesMode } from "../model/sites.js";
-import { parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
+import { parseExact, parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
 import { type LoadInput, loadPlanOf } from "./load-block.js";
+import { lineStarts, locate, nodeAt, pointerOf, position, splitPointer } from "./locate.js";
 import { duplicateKeys, readBudgetText, tooDeep, type Unplaced } from "./read.js";
 import { inferRuntime } from "./runtime.js";
 import type { Plan, Scenario, TestRule } from "./types.js";
@@ -65,6 +66,17 @@ export function parsePlan(text: string, display: string, absolute: string): Plan
     const { offset, ...rest } = p;
     return { ...rest, ...position(lines, offset) };
   };
+  if (text.startsWith("\ufeff")) {
+    throw new BudgetFileError(display, [
+      {
+        pointer: "",
+        line: 1,
+        column: 1,
+        message: "the file starts with a byte order mark (U+FEFF), which JSON does not allow",
+        fix: "save it as UTF-8 without a BOM (your editor's encoding setting)",
+      },
+    ]);
+  }
   const deep = tooDeep(text);
   if (deep) throw new BudgetFileError(display, [place(deep)]);
   const errors: ParseError[] = [];
@@ -123,6 +135,25 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
   const valueAt = (path: string[], raw: number | string, syntax: Syntax): number => {
     const value = parseIn(syntax, raw);
     const { max, maxText, what } = SYNTAX[syntax];
+    // Rounding would change what was written: 2.5 collections, half a byte, 5e-324 bytes.
+    const exact = parseExact(syntax, raw);
+    const odd =
+      exact === undefined || exact > max
+        ? undefined
+        : syntax === "count" && !Number.isInteger(exact)
+          ? { message: "is not a whole count", fix: "write a whole number, e.g. 3, 250k or 1.5M" }
+          : syntax === "size" && exact > 0 && exact < 1
+            ? { message: "is less than one byte", fix: "write 0 or a size of at least 1 B" }
+            : undefined;
+    if (odd) {
+      problems.push({
+        pointer: pointerOf(path),
+        ...locate(root, path, lines),
+        message: `${JSON.stringify(raw).slice(0, 60)} ${odd.message}`,
+        fix: odd.fix,
+      });
+      return Number.NaN;
+    }
     if (value !== undefined && value <= max) return syntax === "percent" ? value / 100 : value;
     const shown = JSON.stringify(raw);
     problems.push({
@@ -189,12 +220,16 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
   });
   for (const s of scenarios) {
     // NaN: past its bound, already a problem.
-    if (s.timeout <= 0) {
-      const at = locate(root, ["scenarios", s.name, "timeout"], lines);
+    // A timeout shorter than a process takes to start measures nothing (1e-9 s, "0.5ms").
+    if (s.timeout < MIN_TIMEOUT) {
+      const where =
+        data.scenarios[s.name]?.timeout !== undefined
+          ? ["scenarios", s.name, "timeout"]
+          : ["defaults", "timeout"];
       problems.push({
-        pointer: pointerOf(["scenarios", s.name, "timeout"]),
-        ...at,
-        message: "timeout must be above 0",
+        pointer: pointerOf(where),
+        ...locate(root, where, lines),
+        message: `timeout ${JSON.stringify(data.scenarios[s.name]?.timeout ?? defaults.timeout)} is shorter than ${MIN_TIMEOUT * 1000}ms`,
         fix: 'e.g. "timeout": "5m"',
       });
     }
@@ -254,6 +289,30 @@ function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[
   const badName =
     e.propertyName ??
     (e.keyword === "propertyNames" ? (e.params as { propertyName?: string }).propertyName : undefined);
+  if (badName !== undefined && path.at(-1) === "env") {
+    return {
+      pointer: pointerOf([...path, badName]),
+      ...locate(root, [...path, badName], lines, true),
+      message: `environment variable name ${JSON.stringify(badName).slice(0, 80)} is not allowed`,
+      fix: "use a name that is not empty and has no =, NUL or line break (e.g. MY_SETTING)",
+    };
+  }
+  if (typeof e.data === "string" && e.data.includes("\u0000")) {
+    return {
+      pointer,
+      ...at,
+      message: `${shown} holds a NUL character, which no command, path or environment variable can hold`,
+      fix: "remove it",
+    };
+  }
+  if (e.keyword === "maxLength" && path.at(-2) === "env") {
+    return {
+      pointer,
+      ...at,
+      message: `the value of ${path.at(-1)} is ${(e.data as string).length} characters: more than one environment variable can hold (128 KiB)`,
+      fix: "pass large data in a file the workload reads",
+    };
+  }
   if (badName !== undefined) {
     const name = JSON.stringify(badName);
     return {
@@ -397,8 +456,11 @@ function shownAt(root: JsonNode, path: string[], text: string, data: unknown): s
 
 const anA = (word: string) => (/^[aeiou]/.test(word) ? "an" : "a");
 
+/** Seconds: the shortest timeout a run can do anything in. */
+const MIN_TIMEOUT = 0.1;
+
 const SCENARIO_NAME_FIX =
-  "start with a letter or digit; use letters, digits, spaces and . _ : / - (at most 100 characters)";
+  "start with a letter or digit; use letters, digits, spaces and . _ : / - (at most 100 characters, not ending with a space)";
 const SEE_SCHEMA = "see docs/budget-file.md for what goes here";
 
 /** A close spelling among the allowed keys, or undefined when nothing is close. */
@@ -408,78 +470,4 @@ export function suggest(word: string, allowed: string[]): string | undefined {
   if (folded) return folded;
   const best = closest(word, allowed);
   return distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function splitPointer(pointer: string): string[] {
-  if (pointer === "") return [];
-  return pointer
-    .slice(1)
-    .split("/")
-    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
-}
-
-export function pointerOf(path: string[]): string {
-  return path.map((p) => `/${p.replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
-}
-
-function locate(
-  root: JsonNode,
-  path: string[],
-  lines: number[],
-  key = false,
-): { line: number; column: number } {
-  let node = nodeAt(root, path);
-  if (node && key && node.parent?.type === "property") node = node.parent;
-  // Fall back to the nearest existing ancestor.
-  for (let n = path.length - 1; !node && n >= 0; n--) node = nodeAt(root, path.slice(0, n));
-  return position(lines, node?.offset ?? 0);
-}
-
-const nodeIndexes = new WeakMap<JsonNode, Map<string, JsonNode>>();
-
-/**
- * The value at `path`, as findNodeAtLocation finds it (the first of duplicate keys), from an index
- * of every value by its pointer built once per file: findNodeAtLocation scans an object's keys
- * on every call, which made a file of 70,000 unknown keys take minutes to report.
- */
-function nodeAt(root: JsonNode, path: string[]): JsonNode | undefined {
-  let index = nodeIndexes.get(root);
-  if (!index) {
-    index = new Map();
-    const stack: [JsonNode, string][] = [[root, ""]];
-    while (stack.length > 0) {
-      const [node, pointer] = stack.pop()!;
-      if (index.has(pointer)) continue;
-      index.set(pointer, node);
-      const children = node.children ?? [];
-      if (node.type === "object") {
-        for (let i = children.length - 1; i >= 0; i--) {
-          const [key, value] = children[i]!.children ?? [];
-          if (key && value && typeof key.value === "string")
-            stack.push([value, `${pointer}${pointerOf([key.value])}`]);
-        }
-      } else if (node.type === "array") {
-        for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]!, `${pointer}/${i}`]);
-      }
-    }
-    nodeIndexes.set(root, index);
-  }
-  return index.get(pointerOf(path));
-}
-
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-  return starts;
-}
-
-function position(starts: number[], offset: number): { line: number; column: number } {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }
