@@ -1,7 +1,7 @@
 // The second half of the fork pull request pattern: post the comment a pull_request job could not.
 import * as core from "@actions/core";
 import { pullRequestHeadSha } from "../github/comment.js";
-import { BudgetFileError } from "../model/errors.js";
+import { ReportFileError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
 import { readReport } from "../report/io.js";
 import type { Settings } from "./inputs.js";
@@ -35,7 +35,7 @@ export async function trustedPullRequest(
 ): Promise<{ pr: NonNullable<Report["pullRequest"]>; owner: string; repo: string }> {
   const pr = report.pullRequest;
   if (!pr) {
-    throw new BudgetFileError(file, [
+    throw new ReportFileError(file, [
       {
         pointer: "/pullRequest",
         line: 1,

@@ -1,8 +1,10 @@
 // The Action's `merge` path: the shards' reports in, one judged report out, published exactly as a
 // single job publishes it (comment, summary, annotations, outputs, failed step). Nothing is measured.
+
 import * as core from "@actions/core";
 import { UsageError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
+import { plural } from "../model/units.js";
 import { readReport } from "../report/io.js";
 import { mergeReports, type ReportFile } from "../report/merge.js";
 import { trustedPullRequest } from "./from-report.js";
@@ -18,7 +20,13 @@ export async function mergeShards(settings: Settings): Promise<void> {
     .map((p) => p.trim())
     .filter(Boolean);
   // The merged report may be written inside the glob (a re-run): it is not a shard.
-  const files = globFiles(patterns, settings.workingDirectory).filter((f) => f !== settings.reportPath);
+  let found: string[];
+  try {
+    found = await globFiles(patterns, settings.workingDirectory);
+  } catch (err) {
+    throw new InputError(`Input \`merge\` is "${settings.merge}": ${(err as Error).message}`);
+  }
+  const files = found.filter((f) => f !== settings.reportPath);
   if (files.length === 0) {
     throw new InputError(
       `Input \`merge\` is "${settings.merge}": no file matches it in ${settings.workingDirectory}. Download the shards' artifacts there first (actions/download-artifact with a \`pattern\`).`,
@@ -28,9 +36,7 @@ export async function mergeShards(settings: Settings): Promise<void> {
     file: workspacePath(settings, f),
     report: readReport(f),
   }));
-  core.info(
-    `membudget: merging ${inputs.length === 1 ? "1 report" : `${inputs.length} reports`}: ${inputs.map((i) => i.file).join(", ")}`,
-  );
+  core.info(`membudget: merging ${plural(inputs.length, "report")}: ${inputs.map((i) => i.file).join(", ")}`);
   let target = settings;
   if (settings.comment === "from-report") {
     // The fork pattern: every shard came from an untrusted job, so each is checked on its own.

@@ -1,5 +1,6 @@
 // The Action: a thin adapter that reads the settings, runs the engine (head, and base in a worktree),
 // and publishes the report (file, job summary, annotations, outputs, sticky comment, exit status).
+
 import * as core from "@actions/core";
 import { loadPlan } from "../config/plan.js";
 import { type Selection, select } from "../config/select.js";
@@ -7,6 +8,7 @@ import type { Plan } from "../config/types.js";
 import { runPlan } from "../engine/engine.js";
 import { BudgetFileError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
+import { plural } from "../model/units.js";
 import { progressPrinter } from "../render/progress.js";
 import { attributeBase, type BaseResult, baseReport } from "./base.js";
 import { commentFromReport } from "./from-report.js";
@@ -63,7 +65,7 @@ async function measureHead(
   const pr = settings.github.pullRequest;
   const n = selection.plan.scenarios.length;
   core.startGroup(
-    `membudget: measuring ${settings.shard ? `shard ${settings.shard.index} of ${settings.shard.total}: ` : ""}${n === 1 ? "1 scenario" : `${n} scenarios`}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`,
+    `membudget: measuring ${settings.shard ? `shard ${settings.shard.index} of ${settings.shard.total}: ` : ""}${plural(n, "scenario")}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`,
   );
   let report: Report;
   try {

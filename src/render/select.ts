@@ -1,7 +1,8 @@
 // Which rows a table shows: the metrics of a scenario worth a line, worst first.
 import { METRIC_KEYS, type MetricKey, NEVER_MEASURED, NO_CLEAN_RUN } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport, Site } from "../model/report.js";
-import { STATUS_ORDER, type Status } from "../model/status.js";
+import { NEEDS_ATTENTION, STATUS_ORDER, type Status } from "../model/status.js";
+import { explainingSites } from "../verdict/sites.js";
 
 export interface Row {
   scenario: ScenarioReport;
@@ -11,10 +12,8 @@ export interface Row {
   unavailable?: string;
 }
 
-const ATTENTION: ReadonlySet<Status> = new Set(["error", "over", "regressed"]);
-
 export function needsAttention(s: ScenarioReport): boolean {
-  return ATTENTION.has(s.status);
+  return NEEDS_ATTENTION.has(s.status);
 }
 
 /**
@@ -26,7 +25,7 @@ export function rowsOf(s: ScenarioReport, all = false): Row[] {
   for (const metric of METRIC_KEYS) {
     const summary = s.metrics[metric];
     if (!summary) continue;
-    if (all || summary.budget !== undefined || ATTENTION.has(summary.status))
+    if (all || summary.budget !== undefined || NEEDS_ATTENTION.has(summary.status))
       rows.push({ scenario: s, metric, summary });
   }
   // A scenario with no budget (measured only) still shows its headline figures.
@@ -66,8 +65,8 @@ const HEADLINE: readonly MetricKey[] = ["peakHeap", "allocated", "peakRss"];
 
 /** Rows that need attention first (error, over, regressed: the head of STATUS_ORDER), the rest as they come. */
 function rank(r: Row): number {
-  if (r.unavailable !== undefined) return isBudgeted(r.scenario, r.metric!) ? 0 : ATTENTION.size;
-  return Math.min(order(r.summary?.status ?? "pass"), ATTENTION.size);
+  if (r.unavailable !== undefined) return isBudgeted(r.scenario, r.metric!) ? 0 : NEEDS_ATTENTION.size;
+  return Math.min(order(r.summary?.status ?? "pass"), NEEDS_ATTENTION.size);
 }
 
 const order = (status: Status) => STATUS_ORDER.indexOf(status);
@@ -81,7 +80,7 @@ export function sortScenarios(scenarios: ScenarioReport[]): ScenarioReport[] {
 export function headlineSites(s: ScenarioReport):
   | {
       kind: "diff" | "peak" | "allocated" | "retained";
-      sites: (Site & { baseBytes?: number })[];
+      sites: (Site & { baseBytes?: number; baseError?: number })[];
       of?: "peak" | "allocated";
     }
   | undefined {
@@ -91,6 +90,9 @@ export function headlineSites(s: ScenarioReport):
   if (sites.retained && sites.retained.length > 0) return { kind: "retained", sites: sites.retained };
   if (sites.diff && sites.diff.length > 0)
     return { kind: "diff", sites: sites.diff, of: sites.diffOf ?? "peak" };
+  // Over allocated/allocations alone, the sites that allocated most explain the verdict.
+  if (explainingSites(s) === "allocated" && sites.allocated && sites.allocated.length > 0)
+    return { kind: "allocated", sites: sites.allocated };
   if (sites.peak && sites.peak.length > 0) return { kind: "peak", sites: sites.peak };
   if (sites.allocated && sites.allocated.length > 0) return { kind: "allocated", sites: sites.allocated };
   return undefined;

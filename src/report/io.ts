@@ -1,6 +1,6 @@
 // Reads, validates and writes report files (JSON, versioned, with a schema of their own).
 import { readFileSync } from "node:fs";
-import { BudgetFileError } from "../model/errors.js";
+import { ReportFileError } from "../model/errors.js";
 import { REPORT_VERSION, type Report } from "../model/report.js";
 import { reportValidator, type Validator } from "./validator.js";
 
@@ -17,7 +17,7 @@ export function readReport(file: string): Report {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const message = code ? `cannot read the report (${code})` : `not valid JSON: ${(err as Error).message}`;
-    throw new BudgetFileError(file, [
+    throw new ReportFileError(file, [
       {
         pointer: "",
         line: 1,
@@ -29,7 +29,7 @@ export function readReport(file: string): Report {
   }
   const version = (data as { version?: unknown })?.version;
   if (typeof version === "number" && version > REPORT_VERSION) {
-    throw new BudgetFileError(file, [
+    throw new ReportFileError(file, [
       {
         pointer: "/version",
         line: 1,
@@ -40,7 +40,7 @@ export function readReport(file: string): Report {
     ]);
   }
   if ((data as { tool?: { name?: unknown } } | null)?.tool?.name !== "membudget") {
-    throw new BudgetFileError(file, [
+    throw new ReportFileError(file, [
       {
         pointer: "/tool/name",
         line: 1,
@@ -52,7 +52,7 @@ export function readReport(file: string): Report {
   }
   const odd = oddValue(data);
   if (odd) {
-    throw new BudgetFileError(file, [
+    throw new ReportFileError(file, [
       {
         pointer: odd.pointer,
         line: 1,
@@ -64,7 +64,7 @@ export function readReport(file: string): Report {
   }
   validator ??= reportValidator();
   if (!validator(data)) {
-    throw new BudgetFileError(
+    throw new ReportFileError(
       file,
       (validator.errors ?? []).slice(0, 10).map((e) => ({
         pointer: e.instancePath,

@@ -1,6 +1,7 @@
 // Per-test figures and verdicts (pytest): the runs' tests summarised, then each test judged
 // against its most specific budget (its own limit_memory marker, else the budget file's globs)
 // and against the base by node id. Pure: no I/O.
+
 import type { TestRun } from "../measure/pytest-probe.js";
 import { figureInfo } from "../model/metrics.js";
 import { largest, smallest } from "../model/numbers.js";
@@ -13,7 +14,8 @@ import {
 } from "../model/pytest.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
 import { median } from "../model/stats.js";
-import { type Status, shownStatus, worst } from "../model/status.js";
+import { NEEDS_ATTENTION, type Status, shownStatus, worst } from "../model/status.js";
+import { plural } from "../model/units.js";
 import { judgeMetric } from "./verdict.js";
 
 type RunTests = { tests?: TestRun; error?: string; instrumented?: boolean };
@@ -66,6 +68,7 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
       status: "pass",
       metrics,
       ...(t.marker ? { marker: t.marker } : {}),
+      ...(t.sites ? { sites: t.sites } : {}),
     };
   });
   const warnings = [...new Set(primary.duplicates)].map(
@@ -293,9 +296,7 @@ export function judgeTests(
     ...(warnings ? { warnings } : {}),
     ...(unmatched.length > 0 ? { unmatched } : {}),
   };
-  const failing = judged.filter(
-    (t) => t.status === "error" || t.status === "over" || t.status === "regressed",
-  );
+  const failing = judged.filter((t) => NEEDS_ATTENTION.has(t.status));
   const status = shownStatus(
     worst(
       failing.map((t) => t.status),
@@ -314,7 +315,7 @@ export function judgeTests(
     const first = failing.find((t) => t.status === status)!;
     const n = failing.filter((t) => t.status === status).length;
     const word = status === "over" ? "over budget" : status === "regressed" ? "regressed" : "not measurable";
-    result.reason = `${n} ${n === 1 ? "test" : "tests"} ${word}: ${first.id}: ${first.reason ?? status}`;
+    result.reason = `${plural(n, "test")} ${word}: ${first.id}: ${first.reason ?? status}`;
   }
   return result;
 }
@@ -322,8 +323,7 @@ export function judgeTests(
 /** Every failing or regressed test, up to 20 new and 20 removed ones, and the top 20 by peak heap. */
 function bounded(judged: TestReport[], removed: TestReport[]): TestReport[] {
   const keep = new Set<TestReport>();
-  for (const t of judged)
-    if (t.status === "error" || t.status === "over" || t.status === "regressed") keep.add(t);
+  for (const t of judged) if (NEEDS_ATTENTION.has(t.status)) keep.add(t);
   for (const t of byPeak(judged).slice(0, TOP_TESTS)) keep.add(t);
   for (const t of judged.filter((t) => t.status === "new").slice(0, TOP_TESTS)) keep.add(t);
   const order: Status[] = ["error", "over", "regressed", "new", "pass", "unbudgeted"];
