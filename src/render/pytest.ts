@@ -181,7 +181,9 @@ export function markdownTests(
       "|---|---|--:|--:|--:|--:|---|",
       ...rows.map((r) => {
         const c = cellsOf(r);
-        return `| ${escapeMarkdown(r.id)} | ${c.metric} | ${c.base} | ${c.head} | ${c.change} | ${escapeMarkdown(c.budget)} | ${ICON[r.status]} ${STATUS_WORD[r.status]} |`;
+        // The budget cell is a figure, or (a test without one) the reason, which is the user's text.
+        const budget = r.metric ? c.budget : escapeMarkdown(c.budget);
+        return `| ${escapeMarkdown(r.id)} | ${c.metric} | ${c.base} | ${c.head} | ${c.change} | ${budget} | ${ICON[r.status]} ${STATUS_WORD[r.status]} |`;
       }),
     ];
     if (rows.length > UNFOLDED && !options.open) {
