@@ -121,20 +121,56 @@ static void mbs_leave(int64_t left) {
   mbs_busy = 0;
 }
 
-/* ,"stacks":{"<site>":[[file, line, function], ...], ...} for the sites marked in `named`. */
-static void mbs_out_stacks(mbs_out *o, const uint8_t *named) {
-  mbs_out_s(o, ",\"stacks\":{");
-  int first = 1;
-  for (uint32_t i = 0; named && i < mbs_nsites; i++) {
+/* The stacks of the sites marked in `named`, copied under the lock: the codes' names are read
+   through the C API after it is released, since on a free-threaded build another thread may wait
+   for it inside an allocation while holding what those calls need. The codes stay alive (each
+   site keeps a reference to its codes for good). */
+typedef struct {
+  uint32_t n;
+  uint32_t *site, *depth;
+  mbs_frame *frames;
+} mbs_stacks;
+
+static int mbs_copy_stacks(mbs_stacks *out, const uint8_t *named) {
+  memset(out, 0, sizeof(*out));
+  if (!named) return 0;
+  size_t sites = 0, frames = 0;
+  for (uint32_t i = 0; i < mbs_nsites; i++)
+    if (named[i]) {
+      sites++;
+      frames += mbs_sites[i].depth;
+    }
+  out->site = __libc_malloc((sites + 1) * 2 * sizeof(uint32_t));
+  out->frames = __libc_malloc((frames + 1) * sizeof(mbs_frame));
+  if (!out->site || !out->frames) {
+    __libc_free(out->site);
+    __libc_free(out->frames);
+    memset(out, 0, sizeof(*out));
+    return 0;
+  }
+  out->depth = out->site + sites + 1;
+  size_t f = 0;
+  for (uint32_t i = 0; i < mbs_nsites; i++) {
     if (!named[i]) continue;
-    if (!first) mbs_out_s(o, ",");
-    first = 0;
-    mbs_out_s(o, "\"");
-    mbs_out_i(o, i);
-    mbs_out_s(o, "\":[");
     const mbs_site *s = &mbs_sites[i];
-    for (uint32_t f = 0; f < s->depth; f++) {
-      const mbs_frame *fr = &mbs_frames[s->first + f];
+    out->site[out->n] = i;
+    out->depth[out->n++] = s->depth;
+    memcpy(&out->frames[f], &mbs_frames[s->first], s->depth * sizeof(mbs_frame));
+    f += s->depth;
+  }
+  return 1;
+}
+
+/* ,"stacks":{"<site>":[[file, line, function], ...], ...}; frees the copy. */
+static void mbs_out_stacks(mbs_out *o, mbs_stacks *st) {
+  mbs_out_s(o, ",\"stacks\":{");
+  const mbs_frame *fr = st->frames;
+  for (uint32_t k = 0; k < st->n; k++) {
+    if (k) mbs_out_s(o, ",");
+    mbs_out_s(o, "\"");
+    mbs_out_i(o, st->site[k]);
+    mbs_out_s(o, "\":[");
+    for (uint32_t f = 0; f < st->depth[k]; f++, fr++) {
       if (f) mbs_out_s(o, ",");
       mbs_out_s(o, "[");
       mbs_out_attr(o, fr->code, "co_filename", "<unknown>");
@@ -147,6 +183,8 @@ static void mbs_out_stacks(mbs_out *o, const uint8_t *named) {
     mbs_out_s(o, "]");
   }
   mbs_out_s(o, "}");
+  __libc_free(st->site);
+  __libc_free(st->frames);
 }
 
 /* The JSON as a new Python str, or NULL; the buffer is freed. */
@@ -212,10 +250,12 @@ MB_EXPORT void *membudget_sites_json(void) {
     mbs_out_s(&o, "]}");
   }
   mbs_out_s(&o, "]");
-  mbs_out_stacks(&o, named);
-  mbs_out_s(&o, "}");
+  mbs_stacks st;
+  if (!mbs_copy_stacks(&st, named)) o.failed = 1; /* sites without their stacks name nothing */
   mbs_unlock();
   __libc_free(named);
+  mbs_out_stacks(&o, &st);
+  mbs_out_s(&o, "}");
   void *text = mbs_text(&o);
   mbs_leave(left);
   return text;
@@ -286,10 +326,12 @@ MB_EXPORT void *membudget_sites_retained(int mark) {
     if (named) named[best[i]] = 1;
   }
   mbs_out_s(&o, "]");
-  mbs_out_stacks(&o, named);
-  mbs_out_s(&o, "}");
+  mbs_stacks st;
+  if (!mbs_copy_stacks(&st, named)) o.failed = 1;
   mbs_unlock();
   __libc_free(named);
+  mbs_out_stacks(&o, &st);
+  mbs_out_s(&o, "}");
   text = mbs_text(&o);
   mbs_leave(left);
   return text;

@@ -20,8 +20,10 @@
    never missed and carry no error. A sample costs a walk of the Python stack, so the hot path is a
    subtraction and a compare per block; the rest (the stack, the tables) is here, out of line.
 
-   The stack is read with the GIL held (Python calls its MEM and OBJ allocators with it), through
-   the C API looked up with dlsym, so no Python headers are needed. Up to 3.10 a frame is a plain
+   The stack is read with the GIL held (Python calls its MEM and OBJ allocators with it; on a
+   free-threaded build, by the thread whose stack it is, attached to its own thread state), through
+   the C API looked up with dlsym, so no Python headers are needed. The tables are shared by every
+   thread under one lock (mbs_spin), which is never held across a call into Python. Up to 3.10 a frame is a plain
    object whose f_back and f_code follow its header (a layout unchanged since 2.x) and the current
    one exists already: nothing is allocated. From 3.11 on, PyEval_GetFrame and PyFrame_GetBack
    may create the frame objects they return; those allocations come back into the hook while this
@@ -172,12 +174,14 @@ static int mbs_record(void *user, size_t n, double weight, double var) {
   } else {
     mbs_lost++;
   }
-  /* A new site keeps a reference to each code for good (a code's address must not be reused). */
+  mbs_unlock();
+  /* A new site keeps a reference to each code for good (a code's address must not be reused).
+     Outside the lock: on a free-threaded build a reference dropped from another thread's object
+     may take CPython's own locks. */
   for (uint32_t i = 0; i < depth; i++) {
     if (made && !referenced) mbs_py_incref(stack[i].code);
     if (!made && referenced) mbs_py_decref(stack[i].code);
   }
-  mbs_unlock();
   mbs_left = left;
   mbs_busy = 0;
   return recorded;
