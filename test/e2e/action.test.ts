@@ -388,6 +388,11 @@ describe("other events", () => {
     const report = readReport(run.outputs["report"]!);
     expect(report.commit).toBe(sha);
     expect(report.pullRequest).toBeUndefined();
+    // The base a later pull request reuses: its passing scenario keeps the sites sampled in the
+    // measured run (the diff then needs no run on the base), which the summary does not show.
+    expect(report.scenarios[0]!.sites?.method).toBe("sampled");
+    expect(report.scenarios[0]!.sites?.peak?.[0]?.location).toMatch(/^hold\.py:\d+$/);
+    expect(run.summary).not.toContain("sites holding most");
   });
 
   it("comment: from-report posts a fork pull request's report from workflow_run, on the same sticky comment", async () => {
