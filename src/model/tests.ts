@@ -42,6 +42,29 @@ export interface TestSummary {
   heapUnavailable?: string;
   /** Budget-file globs that matched no test, node ids recorded twice, unparsable markers. */
   warnings?: string[];
+  /** Per budget-file rule, the largest figures among the tests it gave a budget to (`update` reads them). */
+  rules?: RuleFigures[];
+}
+
+/** A figure of one test, as `update` needs it to budget the rule that governs it. */
+export interface TestFigure {
+  /** The test's node id. */
+  id: string;
+  value: number;
+  min: number;
+  max: number;
+  runs: number;
+  deterministic: boolean;
+}
+
+/**
+ * One rule of the budget file's `tests` (or a test's marker, pattern "marker"), and per metric it
+ * budgets the test with the largest figure among those whose budget for that metric came from it:
+ * the list of tests is bounded, so a glob's largest figure is kept here, over every test.
+ */
+export interface RuleFigures {
+  pattern: string;
+  largest: Partial<Record<TestMetricKey, TestFigure>>;
 }
 
 /** Tests listed besides the failing and regressed ones: the top N by peak heap. */

@@ -6,7 +6,13 @@ import type { TestRun } from "../measure/pytest-probe.js";
 import { figureInfo, METRICS } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
 import { type Status, shownStatus, worst } from "../model/status.js";
-import { type TestMetricKey, type TestReport, type TestSummary, TOP_TESTS } from "../model/tests.js";
+import {
+  type RuleFigures,
+  type TestMetricKey,
+  type TestReport,
+  type TestSummary,
+  TOP_TESTS,
+} from "../model/tests.js";
 import { median } from "./summarise.js";
 import { judgeMetric } from "./verdict.js";
 
@@ -144,6 +150,7 @@ export function judgeTests(
   const baseById = new Map(baseTests.map((t) => [t.id, t]));
   const baseComplete = base?.testSummary !== undefined && baseTests.length === base.testSummary.total;
   const unmeasurable: string[] = [];
+  const largest = new Map<string, RuleFigures["largest"]>(rules.map((r) => [r.pattern, {}]));
   const judged = head.map((t): TestReport => {
     const budget: Partial<Record<TestMetricKey, number>> = {};
     const source: Partial<Record<TestMetricKey, { pattern: string; rank: number }>> = {};
@@ -164,6 +171,19 @@ export function judgeTests(
       source.peakHeap = { pattern: "marker", rank: Number.POSITIVE_INFINITY };
     }
     const from = new Set(Object.values(source).map((v) => v.pattern));
+    for (const [key, { pattern }] of Object.entries(source) as [TestMetricKey, { pattern: string }][]) {
+      const m = t.metrics[key];
+      const kept = largest.get(pattern);
+      if (!m || !kept || (kept[key] && kept[key].max >= m.max)) continue;
+      kept[key] = {
+        id: t.id,
+        value: m.value,
+        min: m.min,
+        max: m.max,
+        runs: m.runs,
+        deterministic: m.deterministic,
+      };
+    }
     const b = baseById.get(t.id);
     const metrics: TestReport["metrics"] = {};
     for (const [key, m] of Object.entries(t.metrics) as [TestMetricKey, MetricSummary][]) {
@@ -232,6 +252,14 @@ export function judgeTests(
   };
   if (warnings.length > 0) testSummary.warnings = warnings;
   else delete testSummary.warnings;
+  // Over every test, so only from a complete list; a re-judged report keeps what it had.
+  if (headComplete) {
+    // The budget file's own rules (not those carried over from a stored report, which name one test).
+    const own = rules.filter((r) => !r.exact);
+    if (own.length > 0)
+      testSummary.rules = own.map((r) => ({ pattern: r.pattern, largest: largest.get(r.pattern) ?? {} }));
+    else if (rules.length === 0) delete testSummary.rules;
+  }
   const failing = judged.filter(
     (t) => t.status === "error" || t.status === "over" || t.status === "regressed",
   );

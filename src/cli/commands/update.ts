@@ -8,13 +8,23 @@ export const update = defineCommand({
   builder: (y) =>
     budgetsOption(y)
       .option("from", { type: "string", describe: "Take the figures from this report instead of running" })
-      .option("headroom", { type: "string", default: "10%", describe: "Added on top of the largest run" })
+      .option("headroom", {
+        type: "string",
+        default: "10%",
+        describe:
+          "Added on top of the largest run (a figure that varies from run to run gets more: see the README); rounded up by at most 2%",
+      })
       .option("metrics", {
         type: "array",
         string: true,
         describe: "Metrics to budget (default: those each scenario already budgets)",
       })
       .option("only", { type: "array", string: true, describe: "Only these scenarios (by name)" })
+      .option("largest-tests", {
+        type: "number",
+        describe:
+          "pytest scenarios: also write a budget of its own for each of the N tests with the largest peak heap",
+      })
       .option("dry-run", { type: "boolean", default: false, describe: "Show the changes, write nothing" })
       .example("$0 update", "Run the scenarios, then set each existing budget to the largest run + 10%")
       .example(
