@@ -5,6 +5,7 @@ import { VERSION } from "../model/version.js";
 import type { Command } from "./command.js";
 import { check } from "./commands/check.js";
 import { compare } from "./commands/compare.js";
+import { init } from "./commands/init.js";
 import { merge } from "./commands/merge.js";
 import { run } from "./commands/run.js";
 import { update } from "./commands/update.js";
@@ -12,7 +13,7 @@ import { validate } from "./commands/validate.js";
 import { EXIT, exitCodeForError } from "./exit.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: each command types its own argv through its builder.
-const COMMANDS: Command<any>[] = [run, validate, check, compare, update, merge];
+const COMMANDS: Command<any>[] = [run, validate, check, compare, update, merge, init];
 
 /** Runs the CLI on `args` (without node and the script) and returns the exit status. */
 export async function main(args: string[]): Promise<number> {
@@ -22,7 +23,7 @@ export async function main(args: string[]): Promise<number> {
     .scriptName("membudget")
     .version(VERSION)
     .strict()
-    .demandCommand(1, "Name a command: run, validate, check, compare, update or merge.")
+    .demandCommand(1, "Name a command: run, validate, check, compare, update, merge or init.")
     .recommendCommands()
     .epilogue(
       "Exit codes: 0 within budget · 1 a budget was broken · 2 bad usage or budget file · 3 a workload failed · 130 cancelled.",
