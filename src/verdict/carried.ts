@@ -1,7 +1,8 @@
 // The base a judged report carries (figures, timeline, site diff), as a base Report: judging a
 // report again (merged from shards, whose bases were measured leg by leg) keeps every comparison.
 import type { MetricKey } from "../model/metrics.js";
-import type { Report, ScenarioReport, Site } from "../model/report.js";
+import type { MetricSummary, Report, ScenarioReport, Site } from "../model/report.js";
+import type { TestMetricKey, TestReport } from "../model/tests.js";
 
 /**
  * The base that `report` was judged against, rebuilt from what it carries; undefined when it was
@@ -19,18 +20,12 @@ export function carriedBase(report: Report): Report | undefined {
     const metrics: ScenarioReport["metrics"] = {};
     for (const [key, m] of Object.entries(s.metrics)) {
       if (!m.base) continue;
-      metrics[key as MetricKey] = {
-        ...m.base,
-        runs: m.base.runs ?? 1,
-        spread: m.base.value > 0 ? (m.base.max - m.base.min) / m.base.value : 0,
-        kind: m.kind,
-        deterministic: m.deterministic,
-        status: "pass",
-      };
+      metrics[key as MetricKey] = baseFigure(m);
     }
     // A scenario without a single base figure was not (or not cleanly) in the base.
     if (Object.keys(metrics).length === 0) continue;
     const sites = baseSites(s);
+    const tests = baseTests(s);
     scenarios.push({
       name: s.name,
       command: s.command,
@@ -42,6 +37,7 @@ export function carriedBase(report: Report): Report | undefined {
       runs: [],
       ...(s.baseTimeline ? { timeline: s.baseTimeline } : {}),
       ...(sites ? { sites } : {}),
+      ...tests,
     });
   }
   return {
@@ -49,6 +45,19 @@ export function carriedBase(report: Report): Report | undefined {
     createdAt: report.base.createdAt ?? report.createdAt,
     ...(report.base.commit ? { commit: report.base.commit } : {}),
     scenarios,
+  };
+}
+
+/** A metric's base figures, as the base report had them. */
+function baseFigure(m: MetricSummary): MetricSummary {
+  const base = m.base!;
+  return {
+    ...base,
+    runs: base.runs ?? 1,
+    spread: base.value > 0 ? (base.max - base.min) / base.value : 0,
+    kind: m.kind,
+    deterministic: m.deterministic,
+    status: "pass",
   };
 }
 
@@ -69,4 +78,32 @@ function baseSites(s: ScenarioReport): ScenarioReport["sites"] | undefined {
     sites.push({ ...h, bytes: baseBytes ?? h.bytes });
   }
   return { [kind]: sites };
+}
+
+/**
+ * The base's tests that give the same per-test judgement again: each listed test at its base
+ * figures, and the removed ones (in the base only). The report lists a bounded set, so the base's
+ * count says whether the first judgement could call a test new: with a new test listed it could
+ * (the base was whole), else one more than listed, so that no test becomes new here.
+ */
+function baseTests(s: ScenarioReport): Pick<ScenarioReport, "tests" | "testSummary"> {
+  if (!s.testSummary) return {};
+  const tests: TestReport[] = [];
+  for (const t of s.tests ?? []) {
+    if (t.status === "removed") {
+      tests.push({ id: t.id, outcome: t.outcome, status: "pass", metrics: {} });
+      continue;
+    }
+    const metrics: TestReport["metrics"] = {};
+    for (const [key, m] of Object.entries(t.metrics) as [TestMetricKey, MetricSummary][]) {
+      if (m.base) metrics[key] = baseFigure(m);
+    }
+    if (Object.keys(metrics).length > 0)
+      tests.push({ id: t.id, outcome: t.outcome, status: "pass", metrics });
+  }
+  const anyNew = (s.tests ?? []).some((t) => t.status === "new");
+  return {
+    tests,
+    testSummary: { total: tests.length + (anyNew ? 0 : 1), over: 0, regressed: 0, new: 0, removed: 0 },
+  };
 }

@@ -170,7 +170,9 @@ export function judgeTests(
       budget.peakHeap = t.marker.bytes;
       source.peakHeap = { pattern: "marker", rank: Number.POSITIVE_INFINITY };
     }
-    const from = new Set(Object.values(source).map((v) => v.pattern));
+    // A rule carried over from a judged report names the test itself: the test's sources stay as judged.
+    const carried = compiled.some((r) => r.exact && r.pattern === t.id) && t.budgetFrom;
+    const from = new Set(carried || Object.values(source).map((v) => v.pattern));
     for (const [key, { pattern }] of Object.entries(source) as [TestMetricKey, { pattern: string }][]) {
       const m = t.metrics[key];
       const kept = largest.get(pattern);
@@ -223,8 +225,12 @@ export function judgeTests(
     }
     return out;
   });
-  const removed: TestReport[] =
-    base && headComplete
+  // A bounded list (a report judged again) cannot tell which base tests are gone: the earlier
+  // judgement, made on the whole run, did, and its removed tests stay while there is a base.
+  const earlierRemoved = base ? (s.tests ?? []).filter((t) => t.status === "removed") : [];
+  const removed: TestReport[] = !headComplete
+    ? earlierRemoved
+    : base
       ? baseTests
           .filter((t) => !judged.some((h) => h.id === t.id))
           .map((t) => ({
@@ -247,8 +253,9 @@ export function judgeTests(
     ...s.testSummary,
     over: count("over"),
     regressed: count("regressed"),
-    new: count("new"),
-    removed: removed.length,
+    // Counted over every test by the judgement that had them all (the list keeps up to 20 of each).
+    new: headComplete ? count("new") : base ? s.testSummary.new : 0,
+    removed: headComplete ? removed.length : base ? s.testSummary.removed : 0,
   };
   if (warnings.length > 0) testSummary.warnings = warnings;
   else delete testSummary.warnings;

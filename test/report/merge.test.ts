@@ -2,7 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { splitScenarios } from "../../src/config/shard.js";
 import type { Report } from "../../src/model/report.js";
+import type { TestReport } from "../../src/model/tests.js";
 import { mergeReports } from "../../src/report/merge.js";
+import { carriedBase } from "../../src/verdict/carried.js";
+import { judge } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
 
 const files = (...reports: Report[]) => reports.map((r, i) => ({ file: `r${i + 1}.json`, report: r }));
@@ -119,5 +122,48 @@ describe("mergeReports of shards", () => {
     expect(() => mergeReports(shardFiles(wrong, shard(2), shard(3)))).toThrow(
       `shard-1.json (shard 1 of 3) does not hold the scenarios its split gives it; extra: ${split[1]![0]}`,
     );
+  });
+});
+
+describe("merge, then judged as one (as `membudget merge` and the Action's merge job do)", () => {
+  it("keeps every test's base figure and verdict", () => {
+    const test = (id: string, peak: number): TestReport => ({
+      id,
+      outcome: "passed",
+      status: "pass",
+      metrics: {
+        peakHeap: {
+          value: peak,
+          min: peak,
+          max: peak,
+          spread: 0,
+          runs: 1,
+          kind: "exact",
+          deterministic: true,
+          status: "unbudgeted",
+        },
+      },
+    });
+    const suite = (tests: TestReport[]): Report => {
+      const r = report([{ name: "suite", runs: [{ peakHeap: 40 * MiB }] }]);
+      r.scenarios[0]!.tests = tests;
+      r.scenarios[0]!.testSummary = { total: tests.length, over: 0, regressed: 0, new: 0, removed: 0 };
+      return r;
+    };
+    const base = suite([test("t.py::a", MiB), test("t.py::b", MiB)]);
+    const head = suite([test("t.py::a", MiB), test("t.py::b", 3 * MiB)]);
+    const leg = judge({ ...head, base: { source: "base.json" } }, { base });
+    const other = report(
+      [{ name: "other", runs: [{ peakHeap: MiB }] }],
+      report([{ name: "other", runs: [{ peakHeap: MiB }] }]),
+    );
+    const merged = mergeReports(files(leg, other));
+    const again = judge(merged, { base: carriedBase(merged)! });
+    const tests = again.scenarios[0]!.tests!;
+    expect(tests.map((t) => [t.id, t.status, t.metrics.peakHeap?.base?.value])).toEqual([
+      ["t.py::b", "regressed", MiB],
+      ["t.py::a", "pass", MiB],
+    ]);
+    expect(again.scenarios[0]!.status).toBe("regressed");
   });
 });
