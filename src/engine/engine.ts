@@ -1,6 +1,7 @@
 // The engine both adapters share: a Plan in, a judged Report out (measure → summarise → judge).
 import { arch, cpus, platform, release, totalmem } from "node:os";
 import { dirname } from "node:path";
+import { suggest } from "../config/load.js";
 import { type Shard, splitScenarios } from "../config/shard.js";
 import type { Plan, Scenario } from "../config/types.js";
 import { prepareNativeTools } from "../measure/native.js";
@@ -236,9 +237,12 @@ export function selectScenarios(plan: Plan, only: string[] | undefined): Scenari
 
 export class UnknownScenarioError extends UsageError {
   constructor(unknown: string[], known: string[]) {
-    super(
-      `no scenario named ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the budget file has: ${known.join(", ")}`,
-    );
+    const named = unknown.map((n) => {
+      // A name of a letter or two is close to every short name: no guess for it.
+      const close = n.length >= 3 ? suggest(n, known) : undefined;
+      return `${JSON.stringify(n)}${close ? ` (did you mean ${JSON.stringify(close)}?)` : ""}`;
+    });
+    super(`no scenario named ${named.join(", ")}; the budget file has: ${known.join(", ")}`);
     this.name = "UnknownScenarioError";
   }
 }

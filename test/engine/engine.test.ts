@@ -65,5 +65,12 @@ describe("selectScenarios", () => {
     expect(selectScenarios(p, []).map((s) => s.name)).toEqual(["a", "b", "c"]);
     expect(() => selectScenarios(p, ["d"])).toThrow(UnknownScenarioError);
     expect(() => selectScenarios(p, ["d"])).toThrow('no scenario named "d"; the budget file has: a, b, c');
+    const named = {
+      ...p,
+      scenarios: p.scenarios.map((s, i) => ({ ...s, name: ["catalog-load", "catalog-dicts", "serve"][i]! })),
+    };
+    expect(() => selectScenarios(named, ["catalog-lod", "x"])).toThrow(
+      'no scenario named "catalog-lod" (did you mean "catalog-load"?), "x"; the budget file has: catalog-load, catalog-dicts, serve',
+    );
   });
 });
