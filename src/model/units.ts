@@ -168,6 +168,10 @@ export function formatRate(bytesPerSecond: number): string {
   return `${formatSize(bytesPerSecond)}/s`;
 }
 
+/**
+ * "27 ms", "1.20 s", "2 min 05 s": a measured time. Every figure membudget prints is a number, a
+ * space and its unit ("64.0 MiB", "12.3 k"); only a percentage is written without the space.
+ */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "—";
   const s = Math.abs(seconds);
@@ -175,9 +179,16 @@ export function formatDuration(seconds: number): string {
   if (s < 1) return `${(seconds * 1e3).toFixed(s < 0.01 ? 2 : s < 0.1 ? 1 : 0)} ms`;
   if (s < 60) return `${seconds.toFixed(2)} s`;
   const m = Math.floor(s / 60);
-  return `${seconds < 0 ? "-" : ""}${m}m${Math.round(s - m * 60)
+  return `${seconds < 0 ? "-" : ""}${m} min ${Math.round(s - m * 60)
     .toString()
-    .padStart(2, "0")}s`;
+    .padStart(2, "0")} s`;
+}
+
+/** A time as a setting is written (a timeout, a grace period), exactly and in the same form: "5 min", "1.5 s", "500 ms". */
+export function formatSetting(seconds: number): string {
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} min`;
+  if (seconds >= 1) return `${Number(seconds.toFixed(3))} s`;
+  return `${Number((seconds * 1000).toFixed(3))} ms`;
 }
 
 export function formatCount(n: number): string {

@@ -120,7 +120,7 @@ describe("load scenarios that fail", () => {
     });
     expect(s.status).toBe("error");
     expect(s.reason).toMatch(
-      /^http:\/\/127\.0\.0\.1:\d+\/health was not ready after 5s \(its last answer was 503\)$/,
+      /^http:\/\/127\.0\.0\.1:\d+\/health was not ready after 5 s \(its last answer was 503\)$/,
     );
     expect(performance.now() - started).toBeLessThan(20_000);
     expect(running("misbehaving.py")).toEqual([]);
@@ -143,7 +143,7 @@ describe("load scenarios that fail", () => {
       load: load({ requests: 30, rounds: 3, warmup: 0, grace: "1s" }),
     });
     expect(s.status).toBe("error");
-    expect(s.reason).toBe("stopping the service: it did not exit within 1s of SIGTERM: killed with SIGKILL");
+    expect(s.reason).toBe("stopping the service: it did not exit within 1 s of SIGTERM: killed with SIGKILL");
     expect(performance.now() - started).toBeLessThan(15_000);
     expect(running("misbehaving.py")).toEqual([]);
   });
