@@ -152,15 +152,17 @@ describe("merge, then judged as one (as `membudget merge` and the Action's merge
     };
     const base = suite([test("t.py::a", MiB), test("t.py::b", MiB)]);
     const head = suite([test("t.py::a", MiB), test("t.py::b", 3 * MiB)]);
-    const leg = judge({ ...head, base: { source: "base.json" } }, { base });
+    const tests = [{ pattern: "*", budget: { peakHeap: 10 * MiB }, line: 3 }];
+    const budgets = new Map([["suite", { budget: {}, tolerance: 0.02, tests }]]);
+    const leg = judge({ ...head, base: { source: "base.json" } }, { base, budgets });
     const other = report(
       [{ name: "other", runs: [{ peakHeap: MiB }] }],
       report([{ name: "other", runs: [{ peakHeap: MiB }] }]),
     );
     const merged = mergeReports(files(leg, other));
     const again = judge(merged, { base: carriedBase(merged)! });
-    const tests = again.scenarios[0]!.tests!;
-    expect(tests.map((t) => [t.id, t.status, t.metrics.peakHeap?.base?.value])).toEqual([
+    const listed = again.scenarios[0]!.tests!;
+    expect(listed.map((t) => [t.id, t.status, t.metrics.peakHeap?.base?.value])).toEqual([
       ["t.py::b", "regressed", MiB],
       ["t.py::a", "pass", MiB],
     ]);
