@@ -29,7 +29,8 @@ export async function publish(settings: Settings, report: Report): Promise<void>
   for (const a of annotationsOf(report, workspacePath(settings, settings.budgets))) {
     const props = { title: a.title, file: a.file, startLine: a.line };
     if (a.level === "error") core.error(a.message, props);
-    else core.warning(a.message, props);
+    else if (a.level === "warning") core.warning(a.message, props);
+    else core.notice(a.message, props);
   }
   const failed = setOutputs(settings, report);
   const pr = settings.github.pullRequest;

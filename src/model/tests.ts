@@ -25,6 +25,8 @@ export interface TestReport {
   metrics: Partial<Record<TestMetricKey, MetricSummary>>;
   /** The test's own `limit_memory` marker, as written and in bytes (pytest-memray's units). */
   marker?: { text: string; bytes?: number };
+  /** Where the test is defined: the file relative to the repository (as sites are) and the line. */
+  location?: { file: string; line: number };
   /** What gave the test its budgets: "marker", a glob of the budget file, or both. */
   budgetFrom?: string[];
 }

@@ -66,6 +66,7 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
       status: "pass",
       metrics,
       ...(t.marker ? { marker: t.marker } : {}),
+      ...(t.location ? { location: t.location } : {}),
     };
   });
   const warnings = [...new Set(primary.duplicates)].map(
