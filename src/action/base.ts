@@ -1,6 +1,7 @@
 // The pull request's base, for comparison: a report given as a file, or the base commit measured in a worktree.
 import { relative, resolve } from "node:path";
 import * as core from "@actions/core";
+import type { Selection } from "../config/select.js";
 import type { Plan } from "../config/types.js";
 import { attributeSites, runPlan, scenariosWithSites } from "../engine/engine.js";
 import type { Report } from "../model/report.js";
@@ -9,7 +10,6 @@ import { readReport } from "../report/io.js";
 import { withSiteDiffs } from "../verdict/judge.js";
 import { prepareBaseWorktree } from "./base-worktree.js";
 import type { Settings } from "./inputs.js";
-import { shardOptions } from "./shard-options.js";
 import { workspacePath } from "./workspace.js";
 
 export interface BaseResult {
@@ -22,7 +22,8 @@ export interface BaseResult {
   cleanup?: () => Promise<void>;
 }
 
-export async function baseReport(settings: Settings, plan: Plan): Promise<BaseResult | undefined> {
+/** The base: `selection` (the head's) run in a worktree of the base commit, or a report given as a file. */
+export async function baseReport(settings: Settings, selection: Selection): Promise<BaseResult | undefined> {
   const compare = settings.compare;
   if (compare.kind === "none") return undefined;
   if (compare.kind === "report") {
@@ -46,17 +47,16 @@ export async function baseReport(settings: Settings, plan: Plan): Promise<BaseRe
     const where = worktree;
     // The budget file as it is at the head; each scenario runs in the same place of the base tree.
     const basePlan: Plan = {
-      ...plan,
-      scenarios: plan.scenarios.map((s) => ({
+      ...selection.plan,
+      scenarios: selection.plan.scenarios.map((s) => ({
         ...s,
         cwd: resolve(where.dir, relative(where.headRoot, s.cwd)),
       })),
     };
-    const report = await runPlan(basePlan, {
-      only: settings.only,
-      ...shardOptions(settings),
-      commit: pr.baseSha,
-      ...progressPrinter(process.stdout, false),
+    const report = await runPlan({
+      selection: { ...selection, plan: basePlan },
+      provenance: { commit: pr.baseSha },
+      hooks: progressPrinter(process.stdout, false),
     });
     const cleanup = () => where.cleanup();
     return { report, source: `base ${pr.baseSha.slice(0, 7)}`, plan: basePlan, cleanup };
@@ -79,7 +79,7 @@ export async function attributeBase(head: Report, base: Report, basePlan: Plan):
   try {
     const withSites = await attributeSites(basePlan, base, {
       scenarios: wanted,
-      ...progressPrinter(process.stdout, false),
+      hooks: progressPrinter(process.stdout, false),
     });
     return withSiteDiffs(head, withSites);
   } catch (err) {

@@ -1,19 +1,22 @@
 // The Action: a thin adapter that reads the settings, runs the engine (head, and base in a worktree),
 // and publishes the report (file, job summary, annotations, outputs, sticky comment, exit status).
+
 import * as core from "@actions/core";
-import { loadPlan } from "../config/load.js";
+import { loadPlan } from "../config/plan.js";
+import { type Selection, select } from "../config/select.js";
 import type { Plan } from "../config/types.js";
 import { runPlan } from "../engine/engine.js";
 import { BudgetFileError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
+import { plural } from "../model/units.js";
 import { progressPrinter } from "../render/progress.js";
 import { attributeBase, type BaseResult, baseReport } from "./base.js";
 import { commentFromReport } from "./from-report.js";
 import { readSettings, type Settings } from "./inputs.js";
 import { mergeShards } from "./merge.js";
+import { choicesOf, headProvenance } from "./provenance.js";
 import { publish } from "./publish.js";
-import { shardOptions } from "./shard-options.js";
-import { pullRequestRecord, workspacePath } from "./workspace.js";
+import { workspacePath } from "./workspace.js";
 
 export async function run(): Promise<void> {
   const settings = readSettings();
@@ -43,9 +46,10 @@ export async function run(): Promise<void> {
     throw err;
   }
 
-  const base = await baseReport(settings, plan);
+  const selection = select(plan, choicesOf(settings));
+  const base = await baseReport(settings, selection);
   try {
-    await measureHead(settings, plan, base);
+    await measureHead(settings, selection, base);
   } finally {
     // The base worktree stays until the head is measured: the base's allocation sites are taken
     // afterwards, for the scenarios whose head turned out to need them.
@@ -53,35 +57,27 @@ export async function run(): Promise<void> {
   }
 }
 
-async function measureHead(settings: Settings, plan: Plan, base: BaseResult | undefined): Promise<void> {
+async function measureHead(
+  settings: Settings,
+  selection: Selection,
+  base: BaseResult | undefined,
+): Promise<void> {
   const pr = settings.github.pullRequest;
+  const n = selection.plan.scenarios.length;
   core.startGroup(
-    `membudget: measuring ${settings.shard ? `shard ${settings.shard.index} of ${settings.shard.total} of ` : ""}${plan.scenarios.length === 1 ? "1 scenario" : `${plan.scenarios.length} scenarios`}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`,
+    `membudget: measuring ${settings.shard ? `shard ${settings.shard.index} of ${settings.shard.total}: ` : ""}${plural(n, "scenario")}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`,
   );
   let report: Report;
   try {
-    report = await runPlan(plan, {
-      only: settings.only,
-      ...shardOptions(settings),
-      ...(base?.report ? { base: base.report, baseSource: base.source } : {}),
-      commit: pr?.headSha ?? settings.github.sha,
-      budgetFileLabel: workspacePath(settings, settings.budgets),
-      ...progressPrinter(process.stdout, false),
+    report = await runPlan({
+      selection,
+      ...(base?.report ? { base: base.report } : {}),
+      provenance: headProvenance(settings, base),
+      hooks: progressPrinter(process.stdout, false),
     });
   } finally {
     core.endGroup();
   }
   if (base?.report && base.plan) report = await attributeBase(report, base.report, base.plan);
-  if (base?.note) report.notes = [...(report.notes ?? []), base.note];
-  if (settings.github.runUrl) report.links = { run: settings.github.runUrl, summary: settings.github.runUrl };
-  // Lets the comment link each allocation site to its file and line at the measured commit.
-  if (settings.github.owner && settings.github.repo)
-    report.links = {
-      ...report.links,
-      repository: `${settings.github.serverUrl}/${settings.github.owner}/${settings.github.repo}`,
-    };
-  if (pr) {
-    report.pullRequest = pullRequestRecord(settings, pr);
-  }
   await publish(settings, report);
 }

@@ -2,8 +2,8 @@
 // comments and layout (`membudget update`, `membudget init`). Pure: text and a report in, text out.
 import { applyEdits, type FormattingOptions, modify } from "jsonc-parser";
 import { figureInfo, METRICS, type MetricKey } from "../model/metrics.js";
+import { TEST_METRIC_KEYS, type TestMetricKey } from "../model/pytest.js";
 import type { Report, ScenarioReport } from "../model/report.js";
-import { TEST_METRIC_KEYS, type TestMetricKey } from "../model/tests.js";
 import { formatPercent, formatValue, roundUpBudget } from "../model/units.js";
 import type { Scenario } from "./types.js";
 
@@ -104,7 +104,10 @@ export function budgetFor(
   let raw = figure.max * (1 + fraction);
   if (floor !== undefined && raw < floor) {
     raw = floor;
-    why = `the rule's floor, ${f(floor)} (measured ${f(figure.max)})`;
+    why =
+      metric === "peakPss"
+        ? `the peak RSS's budget, ${f(floor)}: the sampled PSS (largest run ${f(figure.max)}) can miss a short peak`
+        : `the rule's floor, ${f(floor)} (measured ${f(figure.max)})`;
   }
   return { ...roundUpBudget(unit, raw), why };
 }
@@ -128,8 +131,7 @@ export function budgetUpdates(
     for (const metric of metrics) {
       const measured = s.metrics[metric];
       if (!measured) continue;
-      const floor = metric === "retainedPerRequest" ? s.load?.floor : undefined;
-      const next = budgetFor(metric, measured, options.headroom, floor);
+      const next = budgetFor(metric, measured, options.headroom, floorOf(s, metric, options.headroom));
       if (current.budget[metric] === next.value) continue;
       const from = current.budget[metric];
       updates.push({
@@ -147,6 +149,18 @@ export function budgetUpdates(
   return { updates, notes };
 }
 
+/**
+ * A metric's own floor: the leak rule's bytes per request for retainedPerRequest; for peakPss the
+ * budget the exact peak RSS gets. PSS is sampled, so the runs of a short program can all miss its
+ * peak, and a process's PSS never exceeds its RSS: a PSS budget at least the RSS one holds.
+ */
+function floorOf(s: ScenarioReport, metric: MetricKey, headroom: number): number | undefined {
+  if (metric === "retainedPerRequest") return s.load?.floor;
+  const rss = s.metrics.peakRss;
+  if (metric === "peakPss" && rss) return budgetFor("peakRss", rss, headroom).value;
+  return undefined;
+}
+
 /** The budgets of a scenario's per-test rules, from the largest test each rule governs. */
 function testUpdates(
   s: ScenarioReport,
@@ -155,7 +169,7 @@ function testUpdates(
 ): { updates: BudgetUpdate[]; note?: string } {
   const updates: BudgetUpdate[] = [];
   const figures = new Map((s.testSummary?.rules ?? []).map((r) => [r.pattern, r.largest]));
-  const rules = (current.tests ?? []).filter((r) => !r.exact);
+  const rules = current.tests ?? [];
   // A rule's largest test depends on every other rule (the most specific one wins): figures judged
   // under other rules than the file's would budget some tests from the wrong rule.
   const judgedUnder = (s.testSummary?.rules ?? []).map((r) => r.pattern).join("\n");

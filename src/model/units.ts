@@ -303,5 +303,11 @@ function roundUpTidy(x: number, least: number, more: number): number {
   else if (step * 2 <= limit) step *= 2;
   step = Math.max(step, least);
   // toPrecision drops binary noise such as 1.3000000000000003.
-  return Number(((Math.ceil(x / step - 1e-9) + more) * step).toPrecision(12));
+  // A hair above a multiple (a written budget read back in bytes) is that multiple: never a step up.
+  return Number(((Math.ceil(x / step - 1e-6) + more) * step).toPrecision(12));
+}
+
+/** "1 scenario", "3 scenarios": a count and its noun, for every sentence that says how many. */
+export function plural(n: number, word: string, words = `${word}s`): string {
+  return `${n} ${n === 1 ? word : words}`;
 }

@@ -3,6 +3,7 @@
 import { METRICS, type MetricKey } from "../model/metrics.js";
 import type { Report } from "../model/report.js";
 import { splitLocation } from "../model/sites.js";
+import { showable } from "../model/text.js";
 import { formatSize } from "../model/units.js";
 import { formatDelta } from "./format.js";
 
@@ -31,8 +32,8 @@ export function annotationsOf(report: Report, budgetFile: string): Annotation[] 
         level: "error",
         file: budgetFile,
         line,
-        title: `membudget: ${s.name} failed`,
-        message: s.reason ?? "the workload failed",
+        title: `membudget: ${showable(s.name)} failed`,
+        message: showable(s.reason ?? "the workload failed"),
       });
       continue;
     }
@@ -42,8 +43,8 @@ export function annotationsOf(report: Report, budgetFile: string): Annotation[] 
         level: m.status === "over" ? "error" : "warning",
         file: budgetFile,
         line: s.source?.budgetLines[key as MetricKey] ?? line,
-        title: `membudget: ${s.name} ${m.status === "over" ? "over budget" : "regressed"} (${METRICS[key as MetricKey].label})`,
-        message: m.reason ?? m.status,
+        title: `membudget: ${showable(s.name)} ${m.status === "over" ? "over budget" : "regressed"} (${METRICS[key as MetricKey].label})`,
+        message: showable(m.reason ?? m.status),
       });
     }
     for (const t of s.tests ?? []) {

@@ -1,29 +1,19 @@
 // Report → GitHub-flavoured markdown: the PR comment and the job summary.
 
 import { COMMENT_LIMIT } from "../model/limits.js";
-import { METRICS, type MetricKey, type Unit } from "../model/metrics.js";
-import type { MetricSummary, Report, ScenarioReport } from "../model/report.js";
+import type { Report, ScenarioReport } from "../model/report.js";
 import { splitLocation } from "../model/sites.js";
-import { type Status, shownStatus } from "../model/status.js";
-import { formatSize, formatValue } from "../model/units.js";
-import { mermaidChart } from "./chart.js";
-import { formatDelta, STATUS_WORD } from "./format.js";
+import { showable } from "../model/text.js";
+import { formatSize, plural } from "../model/units.js";
+import { formatDelta } from "./format.js";
 import { fullCommit, repositoryUrl, runUrl } from "./links.js";
 import { loadBlock } from "./load.js";
-import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
-import { markdownTests } from "./tests.js";
+import { mermaidChart } from "./mermaid.js";
+import { markdownTests } from "./pytest.js";
+import { headlineSites, needsAttention, sortScenarios } from "./select.js";
+import { attentionTable, ICON, legend, otherFigures, table } from "./tables.js";
 
 /** GitHub refuses issue comments longer than this. */
-
-const ICON: Record<Status, string> = {
-  pass: "✅",
-  over: "🔴",
-  regressed: "🟠",
-  error: "💥",
-  new: "🆕",
-  removed: "➖",
-  unbudgeted: "⚪",
-};
 
 /**
  * Text from users (scenario names, commands, workload output, and every string of a report that
@@ -31,10 +21,17 @@ const ICON: Record<Status, string> = {
  * issue or @-mention anyone.
  */
 export function escapeMarkdown(text: string): string {
-  // Backslashes first: the entities added after (&#124;, &#8203;) hold a `#` that must stay as it is.
+  // Line breaks of every kind first (a lone CR ends a line too: "ok\r===" would be a heading), and
+  // no control, bidirectional or invisible character (showable). Then backslashes: the entities
+  // added after (&#124;, &#8203;) hold a `#` that must stay as it is.
   return (
-    text
+    showable(text)
+      // No space at either end (emphasis around a name needs none there; four at the start of a
+      // note would be code), and where the text starts a line (a note's "> "), no list or rule.
+      .trim()
       .replace(/([\\`*_[\]()#!~])/g, "\\$1")
+      .replace(/^[-+=]/, "\\$&")
+      .replace(/^(\d+)([.)])/, "$1\\$2")
       .replace(/&/g, "&amp;")
       .replace(/</g, "&lt;")
       .replace(/>/g, "&gt;")
@@ -44,8 +41,11 @@ export function escapeMarkdown(text: string): string {
       // space keeps them text.
       .replace(/\\#(?=\d)/g, "#&#8203;")
       .replace(/:\/\//g, ":&#8203;//")
-      .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`)
-      .replace(/\r?\n/g, " ")
+      .replace(/www\./gi, (m) => `${m.slice(0, 3)}&#8203;.`)
+      // GH-1 links issue 1; a word of 7 to 40 hex digits links the commit it abbreviates: a
+      // zero-width space after every sixth digit leaves no run GitHub takes for a SHA.
+      .replace(/\b(GH\\?-)(?=\d)/gi, "$1&#8203;")
+      .replace(/\b[0-9a-f]{7,}\b/gi, (m) => m.replace(/[0-9a-f]{6}(?=[0-9a-f])/gi, "$&&#8203;"))
   );
 }
 
@@ -128,7 +128,7 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
 
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);
-    if (shown.length > 0) out.push(...attentionTable(shown, hasBase), "", legend(shown), "");
+    if (shown.length > 0) out.push(...attentionTable(shown, hasBase, escapeMarkdown), "", legend(shown), "");
     let sites = 0;
     let charts = 0;
     const left = { sites: 0, charts: 0 };
@@ -136,7 +136,7 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
     for (const s of shown) {
       const details = scenarioDetails(s);
       if (details) out.push(details, "");
-      const others = otherFigures(s, hasBase, options.open ?? false);
+      const others = otherFigures(s, hasBase, options.open ?? false, escapeMarkdown);
       if (others) out.push(others, "");
       const tests = testsOf(s);
       if (tests) out.push(tests, "");
@@ -177,7 +177,7 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
       out.push(
         `<details><summary>${label}</summary>`,
         "",
-        ...table(rest, hasBase),
+        ...table(rest, hasBase, escapeMarkdown),
         "",
         ...tests,
         "</details>",
@@ -192,15 +192,14 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
       out.push(`${what} left out to fit GitHub's size limit: ${seeElsewhere(report)}.`, "");
     }
   }
-  for (const note of report.notes ?? []) out.push(`> ${escapeMarkdown(note)}`, "");
+  for (const note of report.notes ?? []) {
+    const text = escapeMarkdown(note);
+    if (text) out.push(`> ${text}`, "");
+  }
   out.push(
     `<sub>membudget ${escapeMarkdown(report.tool.version)} · ${escapeMarkdown(environmentLine(report))}</sub>`,
   );
   return `${out.join("\n")}\n`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function seeElsewhere(report: Report): string {
@@ -237,218 +236,6 @@ function environmentLine(report: Report): string {
   return `${env.os}/${env.arch}, ${env.cpus} CPUs, ${runtimes}`;
 }
 
-/**
- * The main table: one row per scenario that needs attention, with the figure that decides its
- * status (the metric furthest over its budget or grown most; or its tests), base → head, change
- * and budget. No cell wraps at a comment's width: figures hold non-breaking spaces, the status is
- * the row's icon (the legend under the table says the words).
- */
-function attentionTable(scenarios: ScenarioReport[], hasBase: boolean): string[] {
-  const head = hasBase
-    ? ["", "Scenario", "Decided by", "Base", "Head", "Change", "Budget"]
-    : ["", "Scenario", "Decided by", "Value", "Budget"];
-  const lines = [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i >= 3 ? "---:" : "---")).join("|")}|`];
-  for (const s of scenarios) {
-    const d = decidingFigure(s);
-    const icon = ICON[shownStatus(s.status)];
-    const name = `**${escapeMarkdown(s.name)}**`;
-    if (!d.metric || !d.summary) {
-      const blank = hasBase ? ["", "", "", ""] : ["", ""];
-      lines.push(`| ${[icon, name, escapeMarkdown(d.text), ...blank].join(" | ")} |`);
-      continue;
-    }
-    const unit = METRICS[d.metric].unit;
-    const m = d.summary;
-    const budget = m.budget !== undefined ? figure(unit, m.budget) : "—";
-    const label = nb(METRICS[d.metric].label);
-    if (!hasBase) {
-      lines.push(`| ${[icon, name, label, figure(unit, m.value), budget].join(" | ")} |`);
-      continue;
-    }
-    const delta = formatDelta(m.delta);
-    const change = delta ? `**${delta}**` : "—";
-    const base = m.base ? figure(unit, m.base.value) : "—";
-    lines.push(`| ${[icon, name, label, base, figure(unit, m.value), change, budget].join(" | ")} |`);
-  }
-  return lines;
-}
-
-/** What the icons of the main table mean, only those it shows. */
-function legend(scenarios: ScenarioReport[]): string {
-  const words: Partial<Record<Status, string>> = {
-    error: "failed to run",
-    over: "over budget",
-    regressed: "grew more than its tolerance against the base",
-  };
-  const shown = new Set(scenarios.map((s) => shownStatus(s.status)));
-  return `<sub>${(["error", "over", "regressed"] as const)
-    .filter((st) => shown.has(st))
-    .map((st) => `${ICON[st]} ${words[st]}`)
-    .join(" · ")}</sub>`;
-}
-
-interface Deciding {
-  metric?: MetricKey;
-  summary?: MetricSummary;
-  /** Without a metric: what decided ("2 tests over budget", "failed: exited with code 1"). */
-  text: string;
-}
-
-/**
- * The figure that decides a scenario's status: of its metrics with that status, the one furthest
- * over its budget (over) or grown most (regressed); its tests when no metric has the status.
- */
-export function decidingFigure(s: ScenarioReport): Deciding {
-  if (s.status === "error") return { text: `failed: ${shorten(s.reason ?? "error", 60)}` };
-  const candidates = (Object.entries(s.metrics) as [MetricKey, MetricSummary][]).filter(
-    ([, m]) => m.status === s.status,
-  );
-  const score = ([, m]: [MetricKey, MetricSummary]) =>
-    s.status === "over" && m.budget ? m.value / m.budget : (m.delta ?? 0);
-  const best = candidates.sort((a, b) => score(b) - score(a))[0];
-  if (best) return { metric: best[0], summary: best[1], text: METRICS[best[0]].label };
-  const tests = testCount(s, s.status);
-  if (tests) return { text: tests };
-  return { text: s.reason ? shorten(s.reason, 60) : STATUS_WORD[s.status] };
-}
-
-/** "2 tests over budget", "1 test regressed"; undefined when no test has that status. */
-function testCount(s: ScenarioReport, status: Status): string | undefined {
-  const n = status === "over" ? s.testSummary?.over : status === "regressed" ? s.testSummary?.regressed : 0;
-  if (!n) return undefined;
-  return `${n} ${n === 1 ? "test" : "tests"} ${status === "over" ? "over budget" : "regressed"}`;
-}
-
-/**
- * Under a scenario of the main table: everything else about its figures on one folded line — the
- * other metrics over budget or regressed, its tests, and every other figure that moved (those
- * without a budget as information: they are never judged).
- */
-function otherFigures(s: ScenarioReport, hasBase: boolean, open: boolean): string | undefined {
-  const deciding = decidingFigure(s).metric;
-  const rows = (Object.entries(s.metrics) as [MetricKey, MetricSummary][]).filter(
-    ([key, m]) =>
-      key !== deciding &&
-      (m.budget !== undefined || (hasBase && m.delta !== undefined && Math.abs(m.delta) >= 0.005)),
-  );
-  const failing = rows.filter(([, m]) => m.status === "over" || m.status === "regressed");
-  const parts: string[] = [];
-  for (const st of ["over", "regressed"] as const) {
-    const names = failing.filter(([, m]) => m.status === st).map(([key]) => METRICS[key].label);
-    if (names.length > 0)
-      parts.push(`also ${st === "over" ? "over budget" : "regressed"}: ${names.join(", ")}`);
-  }
-  for (const st of ["over", "regressed"] as const) {
-    if (!deciding && st === s.status) continue; // the scenario's row says it
-    const tests = testCount(s, st);
-    if (tests) parts.push(tests);
-  }
-  const rest = rows.length - failing.length;
-  if (rest > 0)
-    parts.push(`${rest} other ${rest === 1 ? "figure" : "figures"}${hasBase ? " moved or budgeted" : ""}`);
-  if (rows.length === 0)
-    return parts.length > 0 ? `${escapeMarkdown(s.name)}: ${parts.join(" · ")}` : undefined;
-  const order = (m: MetricSummary) =>
-    m.status === "over" ? 0 : m.status === "regressed" ? 1 : m.budget !== undefined ? 2 : 3;
-  rows.sort(([, a], [, b]) => order(a) - order(b) || Math.abs(b.delta ?? 0) - Math.abs(a.delta ?? 0));
-  const head = hasBase
-    ? ["", "Figure", "Base", "Head", "Change", "Budget"]
-    : ["", "Figure", "Value", "Budget"];
-  const lines = [
-    `<details${open ? " open" : ""}><summary>${escapeMarkdown(s.name)}: ${parts.join(" · ")}</summary>`,
-    "",
-    `| ${head.join(" | ")} |`,
-    `|${head.map((_, i) => (i >= 2 ? "---:" : "---")).join("|")}|`,
-  ];
-  for (const [key, m] of rows) {
-    const unit = METRICS[key].unit;
-    const icon = m.budget === undefined ? "⚪" : ICON[shownStatus(m.status)];
-    const budget = m.budget !== undefined ? figure(unit, m.budget) : "not budgeted";
-    const cells = hasBase
-      ? [
-          icon,
-          nb(METRICS[key].label),
-          m.base ? figure(unit, m.base.value) : "—",
-          figure(unit, m.value),
-          formatDelta(m.delta) ?? "—",
-          nb(budget),
-        ]
-      : [icon, nb(METRICS[key].label), figure(unit, m.value), nb(budget)];
-    lines.push(`| ${cells.join(" | ")} |`);
-  }
-  lines.push("", "</details>");
-  return lines.join("\n");
-}
-
-/** Spaces that must not break a cell: "48.0 MiB" stays on one line however narrow the table. */
-function nb(text: string): string {
-  return text.replace(/ /g, "\u00a0");
-}
-
-function figure(unit: Unit, value: number): string {
-  return nb(formatValue(unit, value));
-}
-
-function table(scenarios: ScenarioReport[], hasBase: boolean): string[] {
-  const head = hasBase
-    ? ["", "Scenario", "Metric", "Base", "Head", "Change", "Budget", "Status"]
-    : ["", "Scenario", "Metric", "Value", "Budget", "Status"];
-  const lines = [
-    `| ${head.join(" | ")} |`,
-    `|${head.map((_, i) => (i >= 3 && i < head.length - 1 ? "---:" : "---")).join("|")}|`,
-  ];
-  for (const s of scenarios) {
-    for (const row of rowsOf(s)) lines.push(`| ${cells(row, hasBase).join(" | ")} |`);
-  }
-  return lines;
-}
-
-function cells(row: Row, hasBase: boolean): string[] {
-  const { scenario: s, metric, summary } = row;
-  const status =
-    summary && s.status !== "error" && s.status !== "removed" && s.status !== "new"
-      ? summary.status
-      : s.status;
-  const icon = ICON[shownStatus(status)];
-  const name = `**${escapeMarkdown(s.name)}**`;
-  if (metric && row.unavailable !== undefined) {
-    const why = `unavailable: ${escapeMarkdown(shorten(row.unavailable, REASON_LIMIT))}`;
-    const mark = s.status === "error" ? ICON.error : "➖";
-    const label = METRICS[metric].label;
-    return hasBase
-      ? [mark, name, label, "—", "_unavailable_", "—", "—", why]
-      : [mark, name, label, "_unavailable_", "—", why];
-  }
-  if (!metric || !summary) {
-    const why = s.reason ? escapeMarkdown(s.reason) : STATUS_WORD[s.status];
-    return hasBase ? [icon, name, "—", "", "", "", "", why] : [icon, name, "—", "", "", why];
-  }
-  const unit = METRICS[metric].unit;
-  const value =
-    figure(unit, summary.value) +
-    (summary.spread > 0.05 && summary.runs > 1 ? `\u00a0±${Math.round((summary.spread * 100) / 2)}%` : "");
-  const budget = summary.budget !== undefined ? figure(unit, summary.budget) : "—";
-  const word = nb(STATUS_WORD[status]);
-  const label = nb(METRICS[metric].label);
-  if (!hasBase) return [icon, name, label, value, budget, word];
-  const base = summary.base ? figure(unit, summary.base.value) : "—";
-  const delta = formatDelta(summary.delta);
-  const change = delta
-    ? summary.status === "regressed" || summary.status === "over"
-      ? `**${delta}**`
-      : delta
-    : "—";
-  return [icon, name, label, base, value, change, budget, word];
-}
-
-/** A reason in a table cell is cut here (a compiler's error can run to pages); the report has it whole. */
-const REASON_LIMIT = 200;
-
-function shorten(text: string, limit: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= limit ? flat : `${flat.slice(0, limit - 1)}…`;
-}
-
 /** Under a failing scenario: why, and the tail of its output (folded). */
 function scenarioDetails(s: ScenarioReport): string | undefined {
   if (s.status !== "error") return undefined;
@@ -461,7 +248,7 @@ function scenarioDetails(s: ScenarioReport): string | undefined {
   if (tail) {
     // A fence longer than any run of backticks in the text keeps the text inside the block.
     const fence = "`".repeat(Math.max(3, ...Array.from(tail.matchAll(/`+/g), (m) => m[0].length + 1)));
-    lines.push(`${fence}text`, tail.replace(/\r/g, ""), fence);
+    lines.push(`${fence}text`, showable(tail, true), fence);
   }
   lines.push("", "</details>");
   return lines.join("\n");

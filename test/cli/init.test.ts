@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, it } from "vitest";
-import { loadPlan } from "../../src/config/load.js";
+import { loadPlan } from "../../src/config/plan.js";
 
 const CLI = resolve("dist/cli.js");
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { draftScenarios, initialText, scenarioName, schemaReference } from "../../src/config/init.js";
-import { parsePlan } from "../../src/config/load.js";
+import { parsePlan } from "../../src/config/plan.js";
 
 const repo = (files: Record<string, string>) => {
   const dir = mkdtempSync(join(tmpdir(), "mb-init-"));

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parsePlan } from "../../src/config/load.js";
+import { parsePlan } from "../../src/config/plan.js";
 import { applyBudgetUpdates, budgetFor, budgetUpdates } from "../../src/config/update.js";
+import type { TestReport } from "../../src/model/pytest.js";
 import type { Report, ScenarioReport } from "../../src/model/report.js";
-import type { TestReport } from "../../src/model/tests.js";
 import { parseIn, roundUpBudget } from "../../src/model/units.js";
 import { judge } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
@@ -240,5 +240,28 @@ describe("per-test budgets", () => {
     expect(notes).toEqual([
       "suite: per-test budgets not updated: the report was judged under other test rules than the budget file's (run update without --from)",
     ]);
+  });
+});
+
+describe("a sampled PSS", () => {
+  it("is budgeted at least as the exact peak RSS is: its runs can all miss a short peak", () => {
+    // Three runs of a short program whose PSS sampler saw 1.6–2.9 MiB of a 9 MiB peak.
+    const r = report([
+      {
+        name: "short",
+        runs: [
+          { peakRss: 13.2 * MiB, peakPss: 1.6 * MiB },
+          { peakRss: 13.3 * MiB, peakPss: 2.9 * MiB },
+        ],
+      },
+    ]);
+    const { updates } = budgetUpdates(r, new Map([["short", { budget: { peakRss: 1, peakPss: 1 } }]]), {
+      headroom: 0.05,
+    });
+    expect(updates.map((u) => [u.metric, u.text])).toEqual([
+      ["peakRss", "14.8 MiB"],
+      ["peakPss", "14.8 MiB"],
+    ]);
+    expect(updates[1]?.why).toMatch(/^the peak RSS's budget, 14\.8 MiB: the sampled PSS/);
   });
 });

@@ -3,8 +3,8 @@
 // pytest suite with two tests over their budgets, an ingest within budget but regressed.
 import type { TestRule } from "../../src/config/types.js";
 import type { MetricKey } from "../../src/model/metrics.js";
+import type { TestReport } from "../../src/model/pytest.js";
 import type { Report, TimelinePoint } from "../../src/model/report.js";
-import type { TestReport } from "../../src/model/tests.js";
 import { judge } from "../../src/verdict/judge.js";
 import { MiB, report } from "./reports.js";
 
@@ -74,7 +74,26 @@ function side(head: boolean): Report {
       ],
     },
   ]);
-  const [dicts, , , suite] = r.scenarios;
+  const [dicts, , ingest, suite] = r.scenarios;
+  // The ingest keeps what it read, round after round: the retained heap climbs from 40 MiB.
+  ingest!.load = {
+    driver: "http",
+    requests: 600,
+    concurrency: 4,
+    rounds: 6,
+    warmup: 1,
+    run: 1,
+    leak: head,
+    floor: 16,
+    why: head ? "the retained heap grew in every round after warm-up, 20.8 KiB per request" : "not a leak",
+    perRound: [1, 2, 3, 4, 5, 6].map((round) => ({
+      round,
+      requests: round * 100,
+      retained: 40 * MiB + (head ? round * 2.05 * MiB : (round % 2) * 64 * 1024),
+      errors: 0,
+      seconds: 0.4,
+    })),
+  };
   dicts!.timeline = timeline(3.1, (132 + 110 * k) * MiB, (48 + 18 * k) * MiB);
   dicts!.source = { line: 5, budgetLines: { peakHeap: 8, allocated: 8, peakRss: 8, wallTime: 8 } };
   dicts!.sites = {
