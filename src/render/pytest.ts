@@ -155,7 +155,7 @@ export function markdownTests(
       ...rows.map((r) => {
         const c = cellsOf(r);
         const change = c.change && c.change !== "—" ? `**${c.change}**` : c.change;
-        return `| ${icon[r.status]} | ${short(r.id)} | ${nb(c.metric)} | ${nb(c.base)} | ${nb(c.head)} | ${change} | ${nb(esc(c.budget))} |`;
+        return `| ${icon[r.status]} | ${short(r.id)} | ${nb(c.metric)} | ${nb(c.base)} | ${nb(c.head)} | ${change} | ${r.metric ? nb(c.budget) : esc(c.budget)} |`;
       }),
     ];
     if (rows.length > UNFOLDED && !options.open) {
