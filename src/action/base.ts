@@ -57,6 +57,8 @@ export async function baseReport(settings: Settings, selection: Selection): Prom
       selection: { ...selection, plan: basePlan },
       provenance: { commit: pr.baseSha },
       hooks: progressPrinter(process.stdout, false),
+      // Sampled sites cost nothing more: kept for every scenario, the head's diff needs no base run.
+      keepSites: true,
     });
     const cleanup = () => where.cleanup();
     return { report, source: `base ${pr.baseSha.slice(0, 7)}`, plan: basePlan, cleanup };

@@ -5,7 +5,14 @@ import type { Selection } from "../config/select.js";
 import type { Plan, Scenario } from "../config/types.js";
 import { prepareNativeTools } from "../measure/native.js";
 import { attributionRun, type MeasureHooks, measureScenario, nativeHelpers } from "../measure/scenario.js";
-import { displayLocation, relativeSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
+import {
+  displayLocation,
+  relativeSites,
+  reportSites,
+  repositoryRoot,
+  SITE_LIMIT,
+  wantsSites,
+} from "../measure/sites.js";
 import type { Run } from "../measure/types.js";
 import { LOAD_METRICS, METRIC_KEYS, METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
 import {
@@ -30,9 +37,17 @@ export interface RunOptions {
   /** Where the report comes from (commit, budget file, links...), as the adapter knows it. */
   provenance?: Provenance;
   hooks?: MeasureHooks;
+  /** Keep every scenario's sampled sites, passing or not (a base the head's sites are diffed against). */
+  keepSites?: boolean;
 }
 
-export async function runPlan({ selection, base, provenance = {}, hooks = {} }: RunOptions): Promise<Report> {
+export async function runPlan({
+  selection,
+  base,
+  provenance = {},
+  hooks = {},
+  keepSites,
+}: RunOptions): Promise<Report> {
   const { plan, shard } = selection;
   // A shard judged against a whole base must not call the other shards' scenarios removed.
   const elsewhere = new Set(selection.elsewhere);
@@ -51,6 +66,10 @@ export async function runPlan({ selection, base, provenance = {}, hooks = {} }: 
     python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
     const report = scenarioReport(scenario, measured.runs, measured.timeline);
+    if (measured.sites) {
+      const sites = reportSites(measured.sites, repositoryRoot(scenario.cwd, dirname(plan.file)));
+      if (sites) report.sites = sites;
+    }
     const load = isLoad(scenario) ? loadSummary(scenario, measured.runs) : undefined;
     reports.push(load ? { ...report, load } : report);
   }
@@ -76,7 +95,11 @@ export async function runPlan({ selection, base, provenance = {}, hooks = {} }: 
     budgets: budgetsOfPlan(plan),
     ...(baseHere ? { base: baseHere } : {}),
   });
-  return attributeSites(plan, judged, { hooks, ...(baseHere ? { base: baseHere } : {}) });
+  return attributeSites(plan, judged, {
+    hooks,
+    ...(baseHere ? { base: baseHere } : {}),
+    ...(keepSites ? { keepSites: true } : {}),
+  });
 }
 
 export interface AttributeOptions {
@@ -91,6 +114,8 @@ export interface AttributeOptions {
   /** Sites kept per list (default 10). */
   limit?: number;
   hooks?: MeasureHooks;
+  /** Keep sampled sites on scenarios that would not show them (see RunOptions.keepSites). */
+  keepSites?: boolean;
 }
 
 /**
@@ -121,6 +146,16 @@ export async function attributeSites(
         : isLoad(scenario)
           ? wantsLoadSites(scenario, s)
           : wantsSites(scenario.sites, s.status));
+    // Sites sampled in the measured run: nothing to run, only whether they are shown.
+    if (s.sites?.method === "sampled" && (scenario?.sites !== "traced" || scenario.runtime === "node")) {
+      if (wanted || options.keepSites) scenarios.push(s);
+      else {
+        const { sites: _, ...rest } = s;
+        scenarios.push(rest);
+        changed = true;
+      }
+      continue;
+    }
     if (!wanted) {
       scenarios.push(s);
       continue;
@@ -144,6 +179,7 @@ export async function attributeSites(
     const found = await attributionRun(scenario, options.hooks ?? {}, {
       limit: options.limit ?? SITE_LIMIT,
       timeoutMs,
+      ...(wall > 0 ? { measuredSeconds: wall } : {}),
     });
     const out: ScenarioReport = { ...s };
     if (found.error) {
@@ -153,6 +189,7 @@ export async function attributeSites(
     const sites: NonNullable<ScenarioReport["sites"]> = {};
     if (found.sites.peak) sites.peak = relativeSites(found.sites.peak, root);
     if (found.sites.allocated) sites.allocated = relativeSites(found.sites.allocated, root);
+    if (sites.peak || sites.allocated) sites.method = "traced";
     if (sites.peak || sites.allocated) out.sites = sites;
     // The timeline stays the normal run's: heap and RSS are drawn from one run, never from this one.
     changed = true;

@@ -4,21 +4,11 @@ import { METRICS, type MetricKey, type Unit } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
 import { type Status, shownStatus } from "../model/status.js";
 import { formatValue } from "../model/units.js";
-import { formatDelta, STATUS_WORD } from "./format.js";
+import { formatDelta, ICON, STATUS_WORD } from "./format.js";
 import { type Row, rowsOf } from "./select.js";
 
 /** The renderer's escape for text from users (markdown.ts's escapeMarkdown). */
 type Escape = (text: string) => string;
-
-export const ICON: Record<Status, string> = {
-  pass: "✅",
-  over: "🔴",
-  regressed: "🟠",
-  error: "💥",
-  new: "🆕",
-  removed: "➖",
-  unbudgeted: "⚪",
-};
 
 /**
  * The main table: one row per scenario that needs attention, with the figure that decides its

@@ -70,6 +70,7 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
       metrics,
       ...(t.marker ? { marker: t.marker } : {}),
       ...(t.location ? { location: t.location } : {}),
+      ...(t.sites ? { sites: t.sites } : {}),
     };
   });
   const warnings = [...new Set(primary.duplicates)].map(
