@@ -181,7 +181,10 @@ export function markdownTests(
       "|---|---|--:|--:|--:|--:|---|",
       ...rows.map((r) => {
         const c = cellsOf(r);
-        return `| ${escapeMarkdown(r.id)} | ${c.metric} | ${c.base} | ${c.head} | ${c.change} | ${escapeMarkdown(c.budget)} | ${ICON[r.status]} ${STATUS_WORD[r.status]} |`;
+        // A figure as formatValue wrote it (escaped, "20.0 MiB" would read "20\.0 MiB" in the
+        // source), or, for a row without a metric, the reason in words, which is escaped.
+        const budget = r.metric && r.summary ? c.budget : escapeMarkdown(c.budget);
+        return `| ${escapeMarkdown(r.id)} | ${c.metric} | ${c.base} | ${c.head} | ${c.change} | ${budget} | ${ICON[r.status]} ${STATUS_WORD[r.status]} |`;
       }),
     ];
     if (rows.length > UNFOLDED && !options.open) {
