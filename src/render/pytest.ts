@@ -181,9 +181,8 @@ export function markdownTests(
       "|---|---|--:|--:|--:|--:|---|",
       ...rows.map((r) => {
         const c = cellsOf(r);
-        // A figure as formatValue wrote it (escaped, "20.0 MiB" would read "20\.0 MiB" in the
-        // source), or, for a row without a metric, the reason in words, which is escaped.
-        const budget = r.metric && r.summary ? c.budget : escapeMarkdown(c.budget);
+        // The budget cell is a figure, or (a test without one) the reason, which is the user's text.
+        const budget = r.metric ? c.budget : escapeMarkdown(c.budget);
         return `| ${escapeMarkdown(r.id)} | ${c.metric} | ${c.base} | ${c.head} | ${c.change} | ${budget} | ${ICON[r.status]} ${STATUS_WORD[r.status]} |`;
       }),
     ];

@@ -25,11 +25,16 @@ def _membudget_install():
     lib = _membudget_functions() if "mbmalloc" in os.environ.get("LD_PRELOAD", "") else None
     interposer = lib is not None and lib[2]() == 1
     hooked = False
+    exact_blocks = False
     if interposer:
         # pymalloc serves small objects from its own arenas, where malloc never sees them: the
         # interposer wraps Python's MEM and OBJ allocators too (called with the GIL held).
+        # A free-threaded build's GC expects every object at the start of its block: no header
+        # there, a table of sizes instead. MEMBUDGET_PYTHON_TABLE=1 takes that way on any build
+        # (the tests check it where no free-threaded Python is installed).
+        exact_blocks = "t" in getattr(sys, "abiflags", "") or os.environ.get("MEMBUDGET_PYTHON_TABLE") == "1"
         try:
-            hooked = lib[4]() == 1
+            hooked = lib[4](1 if exact_blocks else 0) == 1
         except Exception:
             hooked = False
         if not hooked and os.environ.get("PYTHONMALLOC") != "malloc":
@@ -92,6 +97,7 @@ def _membudget_install():
         extra = {
             "interposer": "true" if interposer else "false",
             "pythonHook": "true" if hooked else "false",
+            "pythonTable": "true" if hooked and exact_blocks else "false",
             "python": jstr("%d.%d.%d" % sys.version_info[:3]),
         }
         if tracer is not None and tracer.is_tracing():
@@ -176,10 +182,12 @@ def _membudget_install():
 
     def begin():
         # Where the program starts (see start): everything before is start-up.
-        # A full collection first also empties CPython's free lists, so that what the program
-        # then allocates does not depend on what start-up left in them (whether this process
-        # compiled our code or loaded it, the user's sitecustomize): 24 allocations of difference
-        # on a 3,000-row loop without it. It is not the program's: not in its GC figures.
+        # Where heap figures are measured, a full collection first also empties CPython's free
+        # lists, so that what the program then allocates does not depend on what start-up left in
+        # them (whether this process compiled our code or loaded it, the user's sitecustomize):
+        # 24 allocations of difference on a 3,000-row loop without it. It is not the program's:
+        # not in its GC figures. A clean run (time, RSS) has no heap figure to steady and would
+        # only be changed by it (it moved the peak RSS of a free-threaded build), so none there.
         state["begun"] = True
         if sample_every > 0:
             # Before the collection and the mark: what the call allocates and frees is start-up's.
@@ -187,11 +195,12 @@ def _membudget_install():
                 state["sampling"] = lib[5](min(sample_every, 1 << 30), sys.hexversion) == 1
             except Exception:
                 state["sampling"] = False
-        state["quiet"] = True
-        try:
-            gc.collect()
-        finally:
-            state["quiet"] = False
+        if want_heap:
+            state["quiet"] = True
+            try:
+                gc.collect()
+            finally:
+                state["quiet"] = False
         # The GC figures cover the heap figures' span: start-up's collections are not the program's.
         state.update(pause=0.0, collections=0)
         if tracer is not None:

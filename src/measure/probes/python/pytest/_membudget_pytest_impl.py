@@ -43,7 +43,9 @@ class _Interposer:
         # No argtypes: the int64[4] array goes as its pointer, without a conversion per call
         # (0.2 µs a call instead of 0.4 µs here).
         self.counters.restype = None
-        self.window = lib.membudget_window
+        # With the GIL held (PyDLL's kind of call): the counters of Python's own allocations are
+        # the GIL's, and the window resets their peak.
+        self.window = ctypes.PyDLL(None).membudget_window
         self.window.argtypes = []
         self.window.restype = None
         self.buf = (ctypes.c_int64 * 4)()
