@@ -93,7 +93,8 @@ describe("load scenarios: retained per request", () => {
       // No false alarm: the verdict passes, and nothing is attributed.
       expect(s.sites?.retained).toBeUndefined();
     }
-  });
+    // Five whole service runs: past the suite's 120 s on a loaded 2-core machine.
+  }, 400_000);
 
   it("measures a Node.js server that keeps a 128-element array per request at ≈1,075 B (±15 %) and names the line", async () => {
     // JSArray 32 B + FixedArray 16 + 128 × 8 B, plus the list's 8-byte slot.
@@ -112,7 +113,8 @@ describe("load scenarios: retained per request", () => {
       `test/fixtures/load/leak_server.mjs:${lineOf("leak_server.mjs", "the leaking line")}`,
     );
     expect(running("leak_server.mjs")).toEqual([]);
-  });
+    // 4,800 requests to a Node.js server under the probe: a loaded machine takes it near 120 s.
+  }, 300_000);
 });
 
 describe("load scenarios that fail", () => {
