@@ -112,6 +112,12 @@ describe("load scenarios: retained per request", () => {
     expect(s.sites?.retained?.[0]?.location).toBe(
       `test/fixtures/load/leak_server.mjs:${lineOf("leak_server.mjs", "the leaking line")}`,
     );
+    // Sampled in the measured run (V8's sampling heap profiler from the end of warm-up), as
+    // Python's: no attribution run, whose sites would carry no method.
+    expect(s.sites?.method).toBe("sampled");
+    expect(s.sites?.interval).toBe(8 * 1024);
+    const first = s.sites!.retained![0]!;
+    expect(Math.abs(first.perRequest! - truth) / truth, `per request ${first.perRequest}`).toBeLessThan(0.5);
     expect(running("leak_server.mjs")).toEqual([]);
     // 4,800 requests to a Node.js server under the probe: a loaded machine takes it near 120 s.
   }, 300_000);
