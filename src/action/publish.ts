@@ -13,6 +13,9 @@ import { stickyAction } from "./comment-policy.js";
 import type { CommentMode, Settings } from "./inputs.js";
 import { workspacePath } from "./workspace.js";
 
+/** How many error (and warning) annotations of one step GitHub shows. */
+const ANNOTATIONS_SHOWN = 10;
+
 /** A report measured here: written, summarised, annotated, commented on, and the step failed on a breach. */
 export async function publish(settings: Settings, report: Report): Promise<void> {
   // A report file that cannot be written (a full disk) fails the step, but after the summary,
@@ -26,11 +29,27 @@ export async function publish(settings: Settings, report: Report): Promise<void>
     core.error(err.message, { title: "membudget: report not written" });
   }
   await writeSummary(report);
-  for (const a of annotationsOf(report, workspacePath(settings, settings.budgets))) {
+  // GitHub shows 10 errors and 10 warnings of a step: the rest would vanish unsaid.
+  const annotations = annotationsOf(report, workspacePath(settings, settings.budgets));
+  const left: string[] = [];
+  const shown = { error: 0, warning: 0 };
+  for (const a of annotations) {
+    if (shown[a.level] >= ANNOTATIONS_SHOWN) {
+      left.push(a.title.replace(/^membudget: /, ""));
+      continue;
+    }
+    shown[a.level]++;
     const props = { title: a.title, file: a.file, startLine: a.line };
     if (a.level === "error") core.error(a.message, props);
     else if (a.level === "warning") core.warning(a.message, props);
     else core.notice(a.message, props);
+  }
+  if (left.length > 0) {
+    // A notice: the error and warning quotas are spent; notices have their own.
+    core.notice(
+      `${left.length} more ${left.length === 1 ? "annotation is" : "annotations are"} left out (GitHub shows ${ANNOTATIONS_SHOWN} errors and ${ANNOTATIONS_SHOWN} warnings of a step): ${left.slice(0, 50).join("; ")}${left.length > 50 ? `; and ${left.length - 50} more` : ""}. The job summary and the report list them all.`,
+      { title: "membudget: annotations left out" },
+    );
   }
   const failed = setOutputs(settings, report);
   const pr = settings.github.pullRequest;

@@ -16,7 +16,7 @@ import { METRICS, type MetricKey } from "../model/metrics.js";
 import { displayPath } from "../model/paths.js";
 import type { TestMetricKey } from "../model/pytest.js";
 import type { SitesMode } from "../model/sites.js";
-import { parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
+import { parseExact, parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
 import { type LoadInput, loadPlanOf } from "./load-block.js";
 import { lineStarts, locate, pointerOf, position, schemaProblems } from "./problems.js";
 import { duplicateKeys, readBudgetText, tooDeep, type Unplaced } from "./read.js";
@@ -66,6 +66,17 @@ export function parsePlan(text: string, display: string, absolute: string): Plan
     const { offset, ...rest } = p;
     return { ...rest, ...position(lines, offset) };
   };
+  if (text.startsWith("\ufeff")) {
+    throw new BudgetFileError(display, [
+      {
+        pointer: "",
+        line: 1,
+        column: 1,
+        message: "the file starts with a byte order mark (U+FEFF), which JSON does not allow",
+        fix: "save it as UTF-8 without a BOM (your editor's encoding setting)",
+      },
+    ]);
+  }
   const deep = tooDeep(text);
   if (deep) throw new BudgetFileError(display, [place(deep)]);
   const errors: ParseError[] = [];
@@ -150,6 +161,25 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
   const valueAt = (path: string[], raw: number | string, syntax: Syntax): number => {
     const value = parseIn(syntax, raw);
     const { max, maxText, what } = SYNTAX[syntax];
+    // Rounding would change what was written: 2.5 collections, half a byte, 5e-324 bytes.
+    const exact = parseExact(syntax, raw);
+    const odd =
+      exact === undefined || exact > max
+        ? undefined
+        : syntax === "count" && !Number.isInteger(exact)
+          ? { message: "is not a whole count", fix: "write a whole number, e.g. 3, 250k or 1.5M" }
+          : syntax === "size" && exact > 0 && exact < 1
+            ? { message: "is less than one byte", fix: "write 0 or a size of at least 1 B" }
+            : undefined;
+    if (odd) {
+      problems.push({
+        pointer: pointerOf(path),
+        ...locate(root, path, lines),
+        message: `${JSON.stringify(raw).slice(0, 60)} ${odd.message}`,
+        fix: odd.fix,
+      });
+      return Number.NaN;
+    }
     if (value !== undefined && value <= max) return syntax === "percent" ? value / 100 : value;
     const shown = JSON.stringify(raw);
     problems.push({
@@ -219,12 +249,16 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
   });
   for (const s of scenarios) {
     // NaN: past its bound, already a problem.
-    if (s.timeout <= 0) {
-      const at = locate(root, ["scenarios", s.name, "timeout"], lines);
+    // A timeout shorter than a process takes to start measures nothing (1e-9 s, "0.5ms").
+    if (s.timeout < MIN_TIMEOUT) {
+      const where =
+        data.scenarios[s.name]?.timeout !== undefined
+          ? ["scenarios", s.name, "timeout"]
+          : ["defaults", "timeout"];
       problems.push({
-        pointer: pointerOf(["scenarios", s.name, "timeout"]),
-        ...at,
-        message: "timeout must be above 0",
+        pointer: pointerOf(where),
+        ...locate(root, where, lines),
+        message: `timeout ${JSON.stringify(data.scenarios[s.name]?.timeout ?? defaults.timeout)} is shorter than ${MIN_TIMEOUT * 1000}ms`,
         fix: 'e.g. "timeout": "5m"',
       });
     }
@@ -239,3 +273,6 @@ function sitesMode(value: SitesMode | boolean): SitesMode {
   if (value === false) return "never";
   return value;
 }
+
+/** Seconds: the shortest timeout a run can do anything in. */
+const MIN_TIMEOUT = 0.1;

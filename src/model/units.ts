@@ -115,6 +115,13 @@ const compiled = new Map<Syntax, RegExp>();
  * caller's to check against `SYNTAX[syntax].max`, so that it can say which bound was passed.
  */
 export function parseIn(syntax: Syntax, value: number | string): number | undefined {
+  const n = parseExact(syntax, value);
+  if (n === undefined) return undefined;
+  return syntax === "size" || syntax === "rate" || syntax === "count" ? Math.round(n) : n;
+}
+
+/** As parseIn, before sizes, rates and counts are rounded to whole units (to say that 2.5 is no count). */
+export function parseExact(syntax: Syntax, value: number | string): number | undefined {
   const info = SYNTAX[syntax];
   let n: number;
   if (typeof value === "number") {
@@ -132,7 +139,7 @@ export function parseIn(syntax: Syntax, value: number | string): number | undefi
     n = Number(m[1]) * factor;
   }
   if (!Number.isFinite(n) || n < 0) return undefined;
-  return syntax === "size" || syntax === "rate" || syntax === "count" ? Math.round(n) : n;
+  return n;
 }
 
 /** Bytes from "64 MiB", "64MB", "1.5GiB" or a bare number of bytes; undefined when not a size. */

@@ -14,6 +14,14 @@ import { headlineSites, needsAttention, sortScenarios } from "./select.js";
 import { attentionTable, legend, otherFigures, table } from "./tables.js";
 import { escapeMarkdown } from "./text.js";
 
+function capitalised(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+function limitText(options: MarkdownOptions): string {
+  return (options.limit ?? COMMENT_LIMIT).toLocaleString("en-US");
+}
+
 export interface MarkdownOptions {
   /** Hard limit on the result's length (the comment limit by default). */
   limit?: number;
@@ -123,7 +131,11 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
       ]
         .filter(Boolean)
         .join(" and ");
-      out.push(`To fit GitHub's size limit, ${what} are left out: ${seeElsewhere(report)}.`, "");
+      // Said with the limit: the comment left is often far shorter than it, which reads as a contradiction.
+      out.push(
+        `${capitalised(what)} are left out: with them it would be over the limit of ${limitText(options)} characters GitHub takes; ${seeElsewhere(report)}.`,
+        "",
+      );
     }
     if (shown.length < attention.length) {
       out.push(
@@ -158,7 +170,10 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
         attention.length > 0
           ? `${count} other ${rest.length === 1 ? "scenario is" : "scenarios are"}`
           : `The table of ${rest.length === 1 ? "the one scenario" : `all ${count} scenarios`} is`;
-      out.push(`${what} left out to fit GitHub's size limit: ${seeElsewhere(report)}.`, "");
+      out.push(
+        `${what} left out: with ${what.endsWith(" is") ? "it" : "them"} it would be over the limit of ${limitText(options)} characters GitHub takes; ${seeElsewhere(report)}.`,
+        "",
+      );
     }
   }
   for (const note of report.notes ?? []) {
