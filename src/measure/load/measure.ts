@@ -21,6 +21,7 @@ import {
 } from "../scenario.js";
 import { SITE_LIMIT } from "../sites.js";
 import type { Run } from "../types.js";
+import { workloadEnv } from "../workload-env.js";
 import { quantile } from "./http-driver.js";
 import { freePort } from "./port.js";
 import { runService, type ServiceRun } from "./service.js";
@@ -147,7 +148,7 @@ async function serve(
   sites?: { limit: number },
 ): Promise<ServiceRun> {
   const port = await freePort();
-  const driveEnv = { ...process.env, ...scenario.env, MEMBUDGET_PORT: String(port) };
+  const driveEnv = { ...workloadEnv(scenario.env), MEMBUDGET_PORT: String(port) };
   const served = await runService({
     scenario,
     port,
@@ -221,7 +222,7 @@ export function loadProbeEnv(
   outDir: string,
   mode: "instrumented" | "clean" | "sites",
 ): { env: NodeJS.ProcessEnv; notes: string[] } {
-  const baseEnv = { ...process.env, ...scenario.env };
+  const baseEnv = workloadEnv(scenario.env);
   if (scenario.runtime === "node") {
     const probe = nodeProbeEnv(outDir, baseEnv, { signals: true });
     const nodeOptions = withRequire(probe.env["NODE_OPTIONS"] ?? "", probeFile("node", "load.cjs"));

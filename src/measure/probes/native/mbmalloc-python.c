@@ -139,6 +139,7 @@ static inline void *pyt_finish(void *user, size_t n) {
   int counted = mbs_alloc(user, &word, n); /* may sample it (mbmalloc-sites.c) */
   if (MB_UNLIKELY(!mbt_put(user, word))) {
     /* Its free would find nothing to take back: no figure may be trusted from now on. */
+    mbs_free(user, word);
     membudget_disable("the allocation probe's table of Python's blocks could not grow (out of memory)");
     return user;
   }
@@ -199,7 +200,10 @@ static void *pyt_realloc(void *ctx, void *p, size_t n) {
     return NULL;
   }
   /* Old freed, then new allocated; a block from before the hook becomes ours at its new size. */
-  if (ours && (word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
+  if (ours) {
+    if ((word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
+    mbs_free(p, word);
+  }
   return pyt_finish(q, n);
 }
 
