@@ -200,10 +200,7 @@ static void *pyt_realloc(void *ctx, void *p, size_t n) {
     return NULL;
   }
   /* Old freed, then new allocated; a block from before the hook becomes ours at its new size. */
-  if (ours) {
-    if ((word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
-    mbs_free(p, word);
-  }
+  if (ours && (word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
   return pyt_finish(q, n);
 }
 
