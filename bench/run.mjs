@@ -696,6 +696,82 @@ section("## Python probe", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Python probe once a thread has started: glibc's single-threaded flag never comes back, so
+// malloc's counters are atomic from then on; Python's own allocations must not pay for it.
+
+section("## Python probe with a thread started", () => {
+  if (!PYTHON || !REFEREES.time) {
+    para(PYTHON ? "GNU time: not installed." : "python3: not installed.");
+    return;
+  }
+  const py = PYTHON.path;
+  const script = join(FIXTURES, "python", "churn.py");
+  const probeDir = join(TMP, "py-thread-out");
+  mkdirSync(probeDir, { recursive: true });
+  const probe = {
+    ...BASE_ENV,
+    LD_PRELOAD: MBMALLOC,
+    PYTHONPATH: join(PROBES, "python"),
+    MEMBUDGET_PYCACHE: PY_CODE_CACHE,
+    MEMBUDGET_OUT_DIR: probeDir,
+  };
+  // CPU time (user + system), which load on the machine inflates less than wall time does.
+  const cpu = (env, args) => {
+    const r = mustRun("/usr/bin/time", ["-f", "%U %S", py, script, ...args], { env });
+    const [user, system] = r.stderr.trim().split("\n").at(-1).split(" ").map(Number);
+    return { cpu: user + system };
+  };
+  const rounds = String(PY_CHURN_OVERHEAD);
+  progress("python: churn.py with a thread started, bare and probed (CPU time)");
+  const variants = [
+    { label: "bare, no thread", run: () => cpu(BASE_ENV, [rounds]) },
+    { label: "probe, no thread", run: () => cpu(probe, [rounds]) },
+    { label: "bare, a thread started", run: () => cpu(BASE_ENV, [rounds, "--thread"]) },
+    { label: "**probe, a thread started**", run: () => cpu(probe, [rounds, "--thread"]) },
+  ];
+  const results = interleave(variants).map((list) => median(list.map((r) => r.cpu)));
+  table(
+    [
+      `\`churn.py ${int(PY_CHURN_OVERHEAD)}\` (median CPU of ${ROUNDS})`,
+      "CPU",
+      "÷ bare, same threads",
+      "≤ 1.15×",
+    ],
+    variants.map((v, i) => {
+      const ratio = results[i] / results[i - (i % 2)];
+      return [
+        v.label,
+        secs(results[i]),
+        times(ratio),
+        i % 2 ? (i === 3 ? (ratio <= 1.15 ? "yes" : "no") : "") : "",
+      ];
+    }),
+  );
+  if (!REFEREES.valgrind) {
+    para("Instruction counts: valgrind not installed.");
+    return;
+  }
+  // Per extra round (the difference of two sizes), with a fixed hash seed: str hashes move dict
+  // probing, and so the count, from run to run otherwise.
+  progress("python: instructions per churn round with a thread started (callgrind)");
+  const seeded = (env) => ({ ...env, PYTHONHASHSEED: "0" });
+  const perRound = (env, extra) => {
+    const [small, large] = [20_000, 60_000];
+    const n = (k) => instructions(py, [script, String(k), ...extra], { env: seeded(env) });
+    return (n(large) - n(small)) / (large - small);
+  };
+  const rows = [
+    ["no thread", [], BASE_ENV],
+    ["a thread started", ["--thread"], BASE_ENV],
+  ].map(([label, extra]) => {
+    const bare = perRound(BASE_ENV, extra);
+    const ours = perRound(probe, extra);
+    return [label, int(bare), int(ours), times(ours / bare)];
+  });
+  table(["churn.py, instructions per round (callgrind)", "bare", "probe", "÷ bare"], rows);
+});
+
+// ---------------------------------------------------------------------------------------------
 // Runner start-up (applies to every probe)
 
 section("## Runner start-up", () => {

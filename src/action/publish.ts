@@ -29,24 +29,27 @@ export async function publish(settings: Settings, report: Report): Promise<void>
     core.error(err.message, { title: "membudget: report not written" });
   }
   await writeSummary(report);
-  // GitHub shows 10 errors and 10 warnings of a step: the rest would vanish unsaid.
+  // GitHub shows 10 errors, 10 warnings and 10 notices of a step: the rest would vanish unsaid.
+  // One notice stays free for the line that says what was left out.
   const annotations = annotationsOf(report, workspacePath(settings, settings.budgets));
   const left: string[] = [];
-  const shown = { error: 0, warning: 0 };
+  const shown = { error: 0, warning: 0, notice: 0 };
+  const cap = { error: ANNOTATIONS_SHOWN, warning: ANNOTATIONS_SHOWN, notice: ANNOTATIONS_SHOWN - 1 };
   for (const a of annotations) {
-    if (shown[a.level] >= ANNOTATIONS_SHOWN) {
+    if (shown[a.level] >= cap[a.level]) {
       left.push(a.title.replace(/^membudget: /, ""));
       continue;
     }
     shown[a.level]++;
     const props = { title: a.title, file: a.file, startLine: a.line };
     if (a.level === "error") core.error(a.message, props);
-    else core.warning(a.message, props);
+    else if (a.level === "warning") core.warning(a.message, props);
+    else core.notice(a.message, props);
   }
   if (left.length > 0) {
-    // A notice: the error and warning quotas are spent; notices have their own.
+    // A notice: the quota of the level that overflowed is spent; one notice was kept for this.
     core.notice(
-      `${left.length} more ${left.length === 1 ? "annotation is" : "annotations are"} left out (GitHub shows ${ANNOTATIONS_SHOWN} errors and ${ANNOTATIONS_SHOWN} warnings of a step): ${left.slice(0, 50).join("; ")}${left.length > 50 ? `; and ${left.length - 50} more` : ""}. The job summary and the report list them all.`,
+      `${left.length} more ${left.length === 1 ? "annotation is" : "annotations are"} left out (GitHub shows ${ANNOTATIONS_SHOWN} of each level in a step): ${left.slice(0, 50).join("; ")}${left.length > 50 ? `; and ${left.length - 50} more` : ""}. The job summary and the report list them all.`,
       { title: "membudget: annotations left out" },
     );
   }

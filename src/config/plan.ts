@@ -104,8 +104,34 @@ export function parsePlan(text: string, display: string, absolute: string): Plan
   if (twice.length > 0) throw new BudgetFileError(display, twice.map(place));
   const data = getNodeValue(root) as unknown;
   const problems = schemaProblems(validate(data), root, lines, text);
-  if (problems.length > 0) throw new BudgetFileError(display, problems);
+  if (problems.length > 0) {
+    // The rules the schema cannot say (a load block's URLs, its rounds) are checked too, so that
+    // one pass names every problem; those at or under a place the schema already faults are left out.
+    const more = rulesProblems(data as BudgetFile, root, lines, absolute, display).filter(
+      (p) => !problems.some((q) => p.pointer === q.pointer || p.pointer.startsWith(`${q.pointer}/`)),
+    );
+    throw new BudgetFileError(
+      display,
+      [...problems, ...more].sort((a, b) => a.line - b.line || a.column - b.column),
+    );
+  }
   return toPlan(data as BudgetFile, root, lines, absolute, display);
+}
+
+/** The problems toPlan finds in a file the schema rejected: none when its shape is too far off to look. */
+function rulesProblems(
+  data: BudgetFile,
+  root: JsonNode,
+  lines: number[],
+  absolute: string,
+  display: string,
+): Problem[] {
+  try {
+    toPlan(data, root, lines, absolute, display);
+  } catch (err) {
+    if (err instanceof BudgetFileError) return err.problems;
+  }
+  return [];
 }
 
 interface BudgetFile {
@@ -177,14 +203,17 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
     const budgetLines: Scenario["source"]["budgetLines"] = {};
     for (const [key, raw] of Object.entries(s.budget ?? {})) {
       const metric = key as MetricKey;
+      // An unknown key is the schema's problem (toPlan also looks at files the schema rejected).
+      if (!METRICS[metric]) continue;
       const value = valueAt([...path, "budget", key], raw!, SYNTAX_OF_UNIT[METRICS[metric].unit]);
       budget[metric] = value;
       budgetLines[metric] = locate(root, [...path, "budget", key], lines).line;
     }
     const tests = Object.entries(s.tests ?? {}).map(([pattern, rule]): TestRule => {
       const budget: TestRule["budget"] = {};
-      for (const [key, raw] of Object.entries(rule)) {
+      for (const [key, raw] of Object.entries(rule ?? {})) {
         const metric = key as TestMetricKey;
+        if (!METRICS[metric]) continue;
         budget[metric] = valueAt(
           [...path, "tests", pattern, key],
           raw!,

@@ -65,7 +65,10 @@ export function readBudgetText(
 function errnoOf(err: unknown): { code: string; fix: string } {
   const code = (err as NodeJS.ErrnoException).code ?? String(err);
   return code === "ENOENT"
-    ? { code, fix: "create it (see budgets.example.json), or pass another file with --budgets" }
+    ? {
+        code,
+        fix: "write one with `npx membudget init` (it measures your pytest suite, or the commands you name), or pass another file with --budgets",
+      }
     : { code, fix: "check the path, and that membudget may read it" };
 }
 

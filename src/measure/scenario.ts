@@ -14,8 +14,6 @@ import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./process/run.js";
 import { readTestFiles, withProcessPeaks, withPytestPlugin, withTestSites } from "./pytest-probe.js";
 import {
-  heapTimelineOfRun,
-  mergeHeapTimeline,
   nodeSitesOfRun,
   ownCodeOf,
   relativeSites,
@@ -25,6 +23,7 @@ import {
   sampledSitesOfRun,
   sitesOfRun,
 } from "./sites.js";
+import { heapTimelineOfRun, mergeHeapTimeline } from "./timeline.js";
 import type { Run } from "./types.js";
 import { unavailableOf } from "./unavailable.js";
 import { workloadEnv } from "./workload-env.js";
