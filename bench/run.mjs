@@ -20,6 +20,7 @@ import {
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { HOSTILE_BENCH, testsReport, unknownKeysBudgetFile } from "./hostile.mjs";
 import { commentOf, foldedSentences, SHARD_BENCH, shardReports } from "./shards.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -1448,6 +1449,63 @@ section("## Shards: 500 scenarios, 10 shard reports, one comment", () => {
     `${SCENARIOS} scenarios from ${SHARDS} shards: one comment within GitHub's limit, saying what it folded`,
     text.length <= COMMENT_LIMIT && folded.length > 0 && report.scenarios.length === SCENARIOS,
     `${int(text.length)} characters, ${folded.length} folding sentences`,
+  );
+});
+
+section("## Large inputs stay linear: validate, compare, merge", () => {
+  const { UNKNOWN_KEYS, TESTS } = HOSTILE_BENCH;
+  progress("linear: a budget file of 70,000 unknown keys, reports of 10,000 and 20,000 tests");
+  const { report: measured } = membudget(
+    [
+      {
+        name: "w",
+        run: `python3 ${q(join(FIXTURES, "python", "hold_bytearray.py"))}`,
+        runtime: "python",
+        sites: "never",
+      },
+    ],
+    1,
+  );
+  const dir = mkdtempSync(join(TMP, "linear-"));
+  /** CPU seconds (user + sys) of one CLI run, from GNU time: steadier than wall time on a shared machine. */
+  const cpu = (args) => {
+    const r = run("/usr/bin/time", ["-f", "%U %S", process.execPath, CLI, ...args], { cwd: dir });
+    const [user, sys] = r.stderr.trim().split("\n").at(-1).split(" ").map(Number);
+    return { seconds: user + sys, wall: r.seconds, status: r.status };
+  };
+  const rows = [];
+  const keys = unknownKeysBudgetFile(dir, UNKNOWN_KEYS);
+  const v = cpu(["validate", keys]);
+  rows.push([
+    `validate: ${int(UNKNOWN_KEYS)} unknown keys`,
+    `exit ${v.status}`,
+    secs(v.seconds),
+    secs(v.wall),
+  ]);
+  const per = {};
+  for (const n of TESTS) {
+    const file = testsReport(dir, measured, n);
+    const c = cpu(["compare", file, file]);
+    const m = cpu(["merge", file, "-o", `merged-${n}.json`]);
+    per[n] = { compare: c.seconds, merge: m.seconds };
+    rows.push([
+      `compare: ${int(n)} tests against ${int(n)} rules`,
+      `exit ${c.status}`,
+      secs(c.seconds),
+      secs(c.wall),
+    ]);
+    rows.push([`merge: ${int(n)} tests`, `exit ${m.status}`, secs(m.seconds), secs(m.wall)]);
+  }
+  table(["input", "result", "CPU (user + sys)", "wall"], rows);
+  const [small, large] = TESTS;
+  const growth = per[large].compare / per[small].compare;
+  para(
+    `Doubling the tests multiplies compare's CPU time by ${growth.toFixed(2)} (linear: about 2, with the CLI's fixed start in both; quadratic: 4).`,
+  );
+  verdict(
+    `validate of ${int(UNKNOWN_KEYS)} keys and compare/merge of ${int(large)} tests: seconds, linear`,
+    v.status === 2 && v.seconds < 10 && per[large].compare < 10 && per[large].merge < 10 && growth < 3,
+    `validate ${secs(v.seconds)}, compare ${secs(per[large].compare)}, merge ${secs(per[large].merge)} CPU; ×${growth.toFixed(2)} for twice the tests`,
   );
 });
 

@@ -74,6 +74,10 @@ async function measureHead(
       ...(base?.report ? { base: base.report } : {}),
       provenance: headProvenance(settings, base),
       hooks: progressPrinter(process.stdout, false),
+      // A push's report is the base a later pull request reuses: it keeps every scenario's
+      // sampled sites (at most SITE_LIMIT per list; shown only where a scenario needs attention),
+      // so the head's sites are diffed against it without a run on the base.
+      ...(pr ? {} : { keepSites: true }),
     });
   } finally {
     core.endGroup();

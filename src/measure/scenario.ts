@@ -14,8 +14,6 @@ import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./process/run.js";
 import { readTestFiles, withProcessPeaks, withPytestPlugin, withTestSites } from "./pytest-probe.js";
 import {
-  heapTimelineOfRun,
-  mergeHeapTimeline,
   nodeSitesOfRun,
   ownCodeOf,
   relativeSites,
@@ -25,8 +23,10 @@ import {
   sampledSitesOfRun,
   sitesOfRun,
 } from "./sites.js";
+import { heapTimelineOfRun, mergeHeapTimeline } from "./timeline.js";
 import type { Run } from "./types.js";
 import { unavailableOf } from "./unavailable.js";
+import { workloadEnv } from "./workload-env.js";
 
 /** The figures the in-process probes give: all withdrawn when a process hid from them. */
 const PROBE_METRICS: readonly MetricKey[] = [
@@ -84,7 +84,7 @@ export async function measureScenario(
     hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "start" });
     const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
     try {
-      const baseEnv = { ...process.env, ...scenario.env };
+      const baseEnv = workloadEnv(scenario.env);
       const instrumented = isInstrumented(scenario, index);
       const probe = probeFor(scenario, outDir, baseEnv, instrumented);
       // Sites from the measured run: Python's sampled by the allocation probe in its instrumented
@@ -185,6 +185,8 @@ export async function measureScenario(
       }
       runs.push(run);
       hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "end", run });
+      // A run that timed out makes the scenario an error: another run would only take as long again.
+      if (run.timedOut) break;
     } finally {
       // MEMBUDGET_KEEP_RUN_DIRS=1 keeps the probes' raw files, for debugging a probe.
       if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
@@ -247,7 +249,7 @@ export async function attributionRun(
   });
   const outDir = mkdtempSync(join(tmpdir(), "membudget-sites-"));
   try {
-    const baseEnv = { ...process.env, ...scenario.env };
+    const baseEnv = workloadEnv(scenario.env);
     const probe =
       scenario.runtime === "node"
         ? nodeProbeEnv(outDir, baseEnv)

@@ -20,7 +20,8 @@ export function escapeMarkdown(text: string): string {
       .trim()
       .replace(/([\\`*_[\]()#!~])/g, "\\$1")
       .replace(/^[-+=]/, "\\$&")
-      .replace(/^(\d+)([.)])/, "$1\\$2")
+      // An ordered-list marker is 1 to 9 digits, "." or ")", then a space or the end ("20.0 MiB" is none).
+      .replace(/^(\d{1,9})([.)])(?= |$)/, "$1\\$2")
       .replace(/&/g, "&amp;")
       .replace(/</g, "&lt;")
       .replace(/>/g, "&gt;")

@@ -147,6 +147,7 @@ static inline void *pyt_finish(void *user, size_t n) {
   return user;
 }
 
+/* Before the block goes back: once freed, its address may be sampled again by another thread. */
 static inline void pyt_forget(void *p) {
   uint64_t word;
   if (!mbt_take(p, &word)) return;
@@ -188,18 +189,18 @@ static void *pyt_realloc(void *ctx, void *p, size_t n) {
   if (MB_UNLIKELY(n > PY_SIZE_MASK)) return NULL;
   uint64_t word;
   int ours = mbt_take(p, &word);
+  /* Forgotten by the sampler before realloc frees it (see pyt_forget). */
+  if (ours) mbs_free(p, word);
   mb_in_hook++;
   void *q = next->realloc(next->ctx, p, n);
   mb_in_hook--;
   if (!q) {
-    if (ours) mbt_put(p, word); /* the old block is untouched and still counted */
+    /* The old block is untouched and still counted; no longer among the sampled ones. */
+    if (ours) mbt_put(p, word & ~MBS_SAMPLED);
     return NULL;
   }
   /* Old freed, then new allocated; a block from before the hook becomes ours at its new size. */
-  if (ours) {
-    if ((word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
-    mbs_free(p, word);
-  }
+  if (ours && (word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
   return pyt_finish(q, n);
 }
 
