@@ -166,6 +166,31 @@ describe("figure files changed by the workload", () => {
   }
 
   it(
+    "a child forked to start another program is not taken for a hidden Python process",
+    async () => {
+      // Between fork and exec the child is still python3 (the sampler may see it so); what it
+      // then runs writes no Python figures, and the run's heap figures stay whole.
+      const forks = script(
+        "forks.py",
+        [
+          "import os, time",
+          "for _ in range(3):",
+          "    pid = os.fork()",
+          "    if pid == 0:",
+          "        time.sleep(0.25)",
+          "        os.execv('/bin/sleep', ['sleep', '0.1'])",
+          "    os.waitpid(pid, 0)",
+          "",
+        ].join("\n"),
+      );
+      const run = await probedRun(`"${python}" "${forks}"`);
+      expect(run.unavailable?.peakHeap).toBeUndefined();
+      expect(run.figures.peakHeap).toBeGreaterThan(0);
+    },
+    SLOW,
+  );
+
+  it(
     "a native program's malloc figures rewritten after it exited",
     async () => {
       const run = await probedRun(

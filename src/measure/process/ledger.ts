@@ -105,9 +105,11 @@ export class ProcessLedger {
       return; // gone, a zombie, or not ours to read
     }
     const known = this.seen.get(pid);
-    // A pid seen again after it ended is a new process with a reused pid.
+    // The image it runs now wins: a child Python forks to start a program (subprocess, platform's
+    // `file -b sys.executable`) is still python3 until its exec, and the program it becomes
+    // writes no Python figures. (A pid seen again after it ended is a new process with a reused pid.)
     if (known && known.files === undefined) {
-      if (RUNTIME_NAME.test(name)) known.name = name;
+      known.name = name;
       return;
     }
     if (this.seen.size >= MAX_SEEN) {
