@@ -134,7 +134,9 @@ export class ProcessLedger {
         : e.signal !== undefined
           ? `killed by signal ${e.signal}`
           : `exit code ${e.exitCode}`;
-      const name = known && RUNTIME_NAME.test(known.name) ? known.name : e.comm;
+      // The kernel's name at its end says what it ran last (a forked child that exec'd is no
+      // longer python); the ledger's name is the longer one for the same program.
+      const name = known && RUNTIME_NAME.test(e.comm) && RUNTIME_NAME.test(known.name) ? known.name : e.comm;
       this.seen.set(e.pid, { pid: e.pid, name, ended, files: e.files });
     }
   }
@@ -154,7 +156,8 @@ export class ProcessLedger {
           ? `${p.pid}.malloc.json`
           : `${p.pid}.${runtime === "node" ? "node" : "python"}.json`;
       const where = { pid: p.pid, name: p.name, ...(p.ended ? { ended: p.ended } : {}) };
-      if (own.test(p.name) && files[needed] === undefined) gaps.push({ ...where, kind: "missing" });
+      if (own.test(p.name) && files[needed] === undefined && !execdElsewhere(this.probeDir, p.pid))
+        gaps.push({ ...where, kind: "missing" });
       if (p.files === undefined) continue;
       const now = digestFiles(this.probeDir, p.pid, p.name.startsWith("node"));
       for (const file of new Set([...Object.keys(p.files), ...Object.keys(now)])) {
@@ -164,6 +167,24 @@ export class ProcessLedger {
       }
     }
     return gaps;
+  }
+}
+
+/**
+ * Whether the malloc probe's file of `pid` says the process ended as another program than a
+ * runtime: a child forked by Python or Node.js to start a program, seen by the sampler only
+ * before its exec. (Without the malloc probe, LD_PRELOAD removed, there is no such file and the
+ * process stays a gap.)
+ */
+function execdElsewhere(dir: string, pid: number): boolean {
+  const bytes = readWhole(join(dir, `${pid}.malloc.json`));
+  if (!bytes) return false;
+  try {
+    const argv0 = (JSON.parse(bytes.toString("utf8")) as { argv?: unknown }).argv;
+    const first = Array.isArray(argv0) && typeof argv0[0] === "string" ? argv0[0] : undefined;
+    return first !== undefined && !RUNTIME_NAME.test(first.slice(first.lastIndexOf("/") + 1));
+  } catch {
+    return false;
   }
 }
 
