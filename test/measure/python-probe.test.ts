@@ -107,6 +107,19 @@ function freeThreaded(): boolean {
   return freeThreadedBuild;
 }
 
+/**
+ * How far two runs of the same deterministic workload may read apart on the interpreter under test:
+ * what each version does by itself, with no probe change between runs (the interpreter's own
+ * allocations differ). Exact from 3.9 through 3.12 and on 3.13.0; CPython 3.13.18 read a few bytes
+ * more peak in a few runs of many, 3.14 two more allocations, 3.8 (pyenv) `allocated` a few bytes
+ * apart in some runs with the same number of allocations.
+ */
+function runToRunJitter(): { peakHeap: number; allocations: number; allocated: number } {
+  return pythonAtLeast(3, 13, 1) || !pythonAtLeast(3, 9)
+    ? { peakHeap: 16, allocations: 2, allocated: 64 }
+    : { peakHeap: 0, allocations: 0, allocated: 0 };
+}
+
 function within(actual: number | undefined, expected: number, fraction: number): void {
   expect(actual).toBeTypeOf("number");
   expect(Math.abs((actual as number) - expected)).toBeLessThanOrEqual(expected * fraction);
@@ -182,20 +195,11 @@ describe("the Python probe on ground-truth workloads", () => {
       const figures = [1, 2, 3].map(() => probed(["churn.py", "30000"]).merged.figures);
       const [first] = figures;
       expect(first?.allocations).toBeGreaterThan(30000);
-      // What each version does by itself: exact from 3.9 through 3.12 and on 3.13.0; CPython 3.13.18 read
-      // +8 B of peak in 4 of 150 runs, 3.14 +2 allocations (+2 × 8 B) in 2 of 150, with no probe
-      // change between runs (the interpreter's own allocations differ).
-      // 3.8.18 (pyenv) read allocated 4 B apart in one of 3 runs.
-      const jitter =
-        pythonAtLeast(3, 13, 1) || !pythonAtLeast(3, 9)
-          ? { peakHeap: 16, allocations: 2, allocated: 64 }
-          : undefined;
+      const jitter = runToRunJitter();
       for (const other of figures) {
         for (const key of ["peakHeap", "allocations", "allocated"] as const) {
           const diff = Math.abs((other[key] ?? Number.NaN) - (first?.[key] ?? Number.NaN));
-          expect(diff, `${key}: ${other[key]} against ${first?.[key]}`).toBeLessThanOrEqual(
-            jitter?.[key] ?? 0,
-          );
+          expect(diff, `${key}: ${other[key]} against ${first?.[key]}`).toBeLessThanOrEqual(jitter[key]);
         }
       }
     },
@@ -371,7 +375,13 @@ describe("the Python hook's table of sizes", () => {
       };
       const header = counted({ MEMBUDGET_PYTHON_TABLE: "0" });
       expect(header.allocations).toBeGreaterThan(30000);
-      expect(counted(table)).toEqual(header);
+      // The same counts, within what the interpreter reads apart between two runs by itself.
+      const other = counted(table);
+      const jitter = runToRunJitter();
+      for (const key of ["peakHeap", "allocations", "allocated"] as const) {
+        const diff = Math.abs((other[key] ?? Number.NaN) - (header[key] ?? Number.NaN));
+        expect(diff, `${key}: ${other[key]} against ${header[key]}`).toBeLessThanOrEqual(jitter[key]);
+      }
     },
     SLOW,
   );
@@ -517,12 +527,25 @@ describe("the probe's compiled code (MEMBUDGET_PYCACHE)", () => {
       // Loaded, not written again: the same file, the same figures.
       const second = run();
       expect(statSync(file).mtimeMs).toBe(written);
-      expect(second.merged.figures.allocations).toBe(first.merged.figures.allocations);
+      // The start-up collection makes a run that compiled the probe count what one that loaded it
+      // counts. Not quite everywhere: 3.8 (pyenv) counts 2 allocations fewer when it compiled, in
+      // every run, and the free-threaded 3.13 one fewer; loaded runs then agree with each other.
+      const compiledApart = !pythonAtLeast(3, 9) ? 2 : freeThreaded() ? 1 : 0;
+      expect(
+        Math.abs(
+          (second.merged.figures.allocations ?? Number.NaN) -
+            (first.merged.figures.allocations ?? Number.NaN),
+        ),
+      ).toBeLessThanOrEqual(compiledApart);
       expect(second.merged.figures.peakHeap).toBe(first.merged.figures.peakHeap);
       // A damaged copy: compiled again and replaced, the figures unchanged.
       writeFileSync(file, "not marshal data");
       const third = run();
-      expect(third.merged.figures.allocations).toBe(first.merged.figures.allocations);
+      expect(
+        Math.abs(
+          (third.merged.figures.allocations ?? Number.NaN) - (first.merged.figures.allocations ?? Number.NaN),
+        ),
+      ).toBeLessThanOrEqual(compiledApart);
       expect(readFileSync(file, "latin1")).not.toBe("not marshal data");
     },
     SLOW,
