@@ -110,14 +110,26 @@ function freeThreaded(): boolean {
 /**
  * How far two runs of the same deterministic workload may read apart on the interpreter under test:
  * what each version does by itself, with no probe change between runs (the interpreter's own
- * allocations differ). Exact from 3.9 through 3.12 and on 3.13.0; CPython 3.13.18 read a few bytes
- * more peak in a few runs of many, 3.14 two more allocations, 3.8 (pyenv) `allocated` a few bytes
- * apart in some runs with the same number of allocations.
+ * allocations differ). Exact on 3.11, 3.12 and 3.13.0; 3.8, 3.9 and 3.10 (pyenv) read `allocated` a
+ * few bytes apart in some runs, with the same peak and number of allocations; CPython 3.13.18 read a
+ * few bytes more peak in a few runs of many, 3.14 two more allocations.
  */
 function runToRunJitter(): { peakHeap: number; allocations: number; allocated: number } {
-  return pythonAtLeast(3, 13, 1) || !pythonAtLeast(3, 9)
-    ? { peakHeap: 16, allocations: 2, allocated: 64 }
-    : { peakHeap: 0, allocations: 0, allocated: 0 };
+  if (pythonAtLeast(3, 13, 1)) return { peakHeap: 16, allocations: 2, allocated: 64 };
+  if (!pythonAtLeast(3, 11)) return { peakHeap: 0, allocations: 0, allocated: 16 };
+  return { peakHeap: 0, allocations: 0, allocated: 0 };
+}
+
+/** Two runs' figures agree within what the interpreter reads apart by itself (runToRunJitter). */
+function expectSameCounts(
+  other: { peakHeap?: number; allocations?: number; allocated?: number },
+  first: { peakHeap?: number; allocations?: number; allocated?: number },
+): void {
+  const jitter = runToRunJitter();
+  for (const key of ["peakHeap", "allocations", "allocated"] as const) {
+    const diff = Math.abs((other[key] ?? Number.NaN) - (first[key] ?? Number.NaN));
+    expect(diff, `${key}: ${other[key]} against ${first[key]}`).toBeLessThanOrEqual(jitter[key]);
+  }
 }
 
 function within(actual: number | undefined, expected: number, fraction: number): void {
@@ -195,13 +207,7 @@ describe("the Python probe on ground-truth workloads", () => {
       const figures = [1, 2, 3].map(() => probed(["churn.py", "30000"]).merged.figures);
       const [first] = figures;
       expect(first?.allocations).toBeGreaterThan(30000);
-      const jitter = runToRunJitter();
-      for (const other of figures) {
-        for (const key of ["peakHeap", "allocations", "allocated"] as const) {
-          const diff = Math.abs((other[key] ?? Number.NaN) - (first?.[key] ?? Number.NaN));
-          expect(diff, `${key}: ${other[key]} against ${first?.[key]}`).toBeLessThanOrEqual(jitter[key]);
-        }
-      }
+      for (const other of figures) expectSameCounts(other, first ?? {});
     },
     SLOW,
   );
@@ -225,13 +231,7 @@ describe("the Python probe on ground-truth workloads", () => {
         ? ["mimalloc", "mimalloc_debug"]
         : ["malloc", "pymalloc_debug"];
       const malloc = figures({ PYTHONMALLOC: plain });
-      // All three at once, so that a failure shows which figures differ and by how much.
-      const counted = (f: typeof pymalloc) => ({
-        peakHeap: f.peakHeap,
-        allocated: f.allocated,
-        allocations: f.allocations,
-      });
-      expect(counted(pymalloc)).toEqual(counted(malloc));
+      expectSameCounts(malloc, pymalloc);
       // The debug hooks pad every block under the hood: none of that padding is counted.
       const debug = figures({ PYTHONMALLOC: debugging });
       expect(debug.allocations).toBe(pymalloc.allocations);
@@ -376,12 +376,7 @@ describe("the Python hook's table of sizes", () => {
       const header = counted({ MEMBUDGET_PYTHON_TABLE: "0" });
       expect(header.allocations).toBeGreaterThan(30000);
       // The same counts, within what the interpreter reads apart between two runs by itself.
-      const other = counted(table);
-      const jitter = runToRunJitter();
-      for (const key of ["peakHeap", "allocations", "allocated"] as const) {
-        const diff = Math.abs((other[key] ?? Number.NaN) - (header[key] ?? Number.NaN));
-        expect(diff, `${key}: ${other[key]} against ${header[key]}`).toBeLessThanOrEqual(jitter[key]);
-      }
+      expectSameCounts(counted(table), header);
     },
     SLOW,
   );
@@ -528,24 +523,24 @@ describe("the probe's compiled code (MEMBUDGET_PYCACHE)", () => {
       const second = run();
       expect(statSync(file).mtimeMs).toBe(written);
       // The start-up collection makes a run that compiled the probe count what one that loaded it
-      // counts. Not quite everywhere: 3.8 (pyenv) counts 2 allocations fewer when it compiled, in
-      // every run, and the free-threaded 3.13 one fewer; loaded runs then agree with each other.
-      const compiledApart = !pythonAtLeast(3, 9) ? 2 : freeThreaded() ? 1 : 0;
-      expect(
-        Math.abs(
-          (second.merged.figures.allocations ?? Number.NaN) -
-            (first.merged.figures.allocations ?? Number.NaN),
-        ),
-      ).toBeLessThanOrEqual(compiledApart);
-      expect(second.merged.figures.peakHeap).toBe(first.merged.figures.peakHeap);
+      // counts. Not quite everywhere, in every run: a compiled run counts a few allocations fewer
+      // on 3.8 and the free-threaded 3.13, and on 3.9 and 3.10 also one small block less peak;
+      // loaded runs then agree with each other (the determinism test).
+      const compiledApart = !pythonAtLeast(3, 9)
+        ? { allocations: 2, peakHeap: 0 }
+        : !pythonAtLeast(3, 11)
+          ? { allocations: 5, peakHeap: 128 }
+          : freeThreaded()
+            ? { allocations: 1, peakHeap: 0 }
+            : { allocations: 0, peakHeap: 0 };
+      const apart = (run: ProbedRun, key: "allocations" | "peakHeap") =>
+        Math.abs((run.merged.figures[key] ?? Number.NaN) - (first.merged.figures[key] ?? Number.NaN));
+      expect(apart(second, "allocations")).toBeLessThanOrEqual(compiledApart.allocations);
+      expect(apart(second, "peakHeap")).toBeLessThanOrEqual(compiledApart.peakHeap);
       // A damaged copy: compiled again and replaced, the figures unchanged.
       writeFileSync(file, "not marshal data");
       const third = run();
-      expect(
-        Math.abs(
-          (third.merged.figures.allocations ?? Number.NaN) - (first.merged.figures.allocations ?? Number.NaN),
-        ),
-      ).toBeLessThanOrEqual(compiledApart);
+      expect(apart(third, "allocations")).toBeLessThanOrEqual(compiledApart.allocations);
       expect(readFileSync(file, "latin1")).not.toBe("not marshal data");
     },
     SLOW,
