@@ -2,7 +2,7 @@
 // server that keep a known number of bytes per request, measured through runPlan; and services
 // that never get ready, crash mid-load or ignore SIGTERM, which must end in error with nothing
 // left running.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -36,7 +36,11 @@ function running(text: string): string[] {
     if (Number(pid) === process.pid) continue;
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
-      if (cmd.includes(text)) found.push(`${pid}: ${cmd}`);
+      if (!cmd.includes(text)) continue;
+      // Only this checkout's fixtures (run from their folder, or named by their full path):
+      // another checkout's suite may run the same file at the same time.
+      const cwd = `${readlinkSync(`/proc/${pid}/cwd`)}/`;
+      if (cwd.startsWith(FIXTURES) || cmd.includes(join(FIXTURES, text))) found.push(`${pid}: ${cmd}`);
     } catch {}
   }
   return found;

@@ -88,8 +88,9 @@ describe("without a C compiler", () => {
     expect(markdown).toMatch(
       /\| \*\*loop\*\* \| allocation rate \| _unavailable_ \| — \| unavailable: no C compiler/,
     );
+    // The scenario whose budget cannot be checked is the main table's row, and says why.
     expect(markdown).toMatch(
-      /\| \*\*gated\*\* \| allocated \| _unavailable_ \| — \| unavailable: no C compiler/,
+      /\| 💥 \| \*\*gated\*\* \| failed: budgeted but not measurable here: allocated \\\(no C compiler/,
     );
     // --all lists the metrics a runtime never gives too, each with its reason.
     expect(renderTerminal(report, { colour: false, all: true })).toMatch(
