@@ -107,6 +107,31 @@ function freeThreaded(): boolean {
   return freeThreadedBuild;
 }
 
+/**
+ * How far two runs of the same deterministic workload may read apart on the interpreter under test:
+ * what each version does by itself, with no probe change between runs (the interpreter's own
+ * allocations differ). Exact on 3.11, 3.12 and 3.13.0; 3.8, 3.9 and 3.10 (pyenv) read `allocated` a
+ * few bytes apart in some runs, with the same peak and number of allocations; CPython 3.13.18 read a
+ * few bytes more peak in a few runs of many, 3.14 two more allocations.
+ */
+function runToRunJitter(): { peakHeap: number; allocations: number; allocated: number } {
+  if (pythonAtLeast(3, 13, 1)) return { peakHeap: 16, allocations: 2, allocated: 64 };
+  if (!pythonAtLeast(3, 11)) return { peakHeap: 0, allocations: 0, allocated: 16 };
+  return { peakHeap: 0, allocations: 0, allocated: 0 };
+}
+
+/** Two runs' figures agree within what the interpreter reads apart by itself (runToRunJitter). */
+function expectSameCounts(
+  other: { peakHeap?: number; allocations?: number; allocated?: number },
+  first: { peakHeap?: number; allocations?: number; allocated?: number },
+): void {
+  const jitter = runToRunJitter();
+  for (const key of ["peakHeap", "allocations", "allocated"] as const) {
+    const diff = Math.abs((other[key] ?? Number.NaN) - (first[key] ?? Number.NaN));
+    expect(diff, `${key}: ${other[key]} against ${first[key]}`).toBeLessThanOrEqual(jitter[key]);
+  }
+}
+
 function within(actual: number | undefined, expected: number, fraction: number): void {
   expect(actual).toBeTypeOf("number");
   expect(Math.abs((actual as number) - expected)).toBeLessThanOrEqual(expected * fraction);
@@ -182,22 +207,7 @@ describe("the Python probe on ground-truth workloads", () => {
       const figures = [1, 2, 3].map(() => probed(["churn.py", "30000"]).merged.figures);
       const [first] = figures;
       expect(first?.allocations).toBeGreaterThan(30000);
-      // What each version does by itself: exact from 3.9 through 3.12 and on 3.13.0; CPython 3.13.18 read
-      // +8 B of peak in 4 of 150 runs, 3.14 +2 allocations (+2 × 8 B) in 2 of 150, with no probe
-      // change between runs (the interpreter's own allocations differ).
-      // 3.8.18 (pyenv) read allocated 4 B apart in one of 3 runs.
-      const jitter =
-        pythonAtLeast(3, 13, 1) || !pythonAtLeast(3, 9)
-          ? { peakHeap: 16, allocations: 2, allocated: 64 }
-          : undefined;
-      for (const other of figures) {
-        for (const key of ["peakHeap", "allocations", "allocated"] as const) {
-          const diff = Math.abs((other[key] ?? Number.NaN) - (first?.[key] ?? Number.NaN));
-          expect(diff, `${key}: ${other[key]} against ${first?.[key]}`).toBeLessThanOrEqual(
-            jitter?.[key] ?? 0,
-          );
-        }
-      }
+      for (const other of figures) expectSameCounts(other, first ?? {});
     },
     SLOW,
   );
@@ -221,13 +231,7 @@ describe("the Python probe on ground-truth workloads", () => {
         ? ["mimalloc", "mimalloc_debug"]
         : ["malloc", "pymalloc_debug"];
       const malloc = figures({ PYTHONMALLOC: plain });
-      // All three at once, so that a failure shows which figures differ and by how much.
-      const counted = (f: typeof pymalloc) => ({
-        peakHeap: f.peakHeap,
-        allocated: f.allocated,
-        allocations: f.allocations,
-      });
-      expect(counted(pymalloc)).toEqual(counted(malloc));
+      expectSameCounts(malloc, pymalloc);
       // The debug hooks pad every block under the hood: none of that padding is counted.
       const debug = figures({ PYTHONMALLOC: debugging });
       expect(debug.allocations).toBe(pymalloc.allocations);
@@ -371,7 +375,8 @@ describe("the Python hook's table of sizes", () => {
       };
       const header = counted({ MEMBUDGET_PYTHON_TABLE: "0" });
       expect(header.allocations).toBeGreaterThan(30000);
-      expect(counted(table)).toEqual(header);
+      // The same counts, within what the interpreter reads apart between two runs by itself.
+      expectSameCounts(counted(table), header);
     },
     SLOW,
   );
@@ -517,12 +522,25 @@ describe("the probe's compiled code (MEMBUDGET_PYCACHE)", () => {
       // Loaded, not written again: the same file, the same figures.
       const second = run();
       expect(statSync(file).mtimeMs).toBe(written);
-      expect(second.merged.figures.allocations).toBe(first.merged.figures.allocations);
-      expect(second.merged.figures.peakHeap).toBe(first.merged.figures.peakHeap);
+      // The start-up collection makes a run that compiled the probe count what one that loaded it
+      // counts. Not quite everywhere, in every run: a compiled run counts a few allocations fewer
+      // on 3.8 and the free-threaded 3.13, and on 3.9 and 3.10 also one small block less peak;
+      // loaded runs then agree with each other (the determinism test).
+      const compiledApart = !pythonAtLeast(3, 9)
+        ? { allocations: 2, peakHeap: 0 }
+        : !pythonAtLeast(3, 11)
+          ? { allocations: 5, peakHeap: 128 }
+          : freeThreaded()
+            ? { allocations: 1, peakHeap: 0 }
+            : { allocations: 0, peakHeap: 0 };
+      const apart = (run: ProbedRun, key: "allocations" | "peakHeap") =>
+        Math.abs((run.merged.figures[key] ?? Number.NaN) - (first.merged.figures[key] ?? Number.NaN));
+      expect(apart(second, "allocations")).toBeLessThanOrEqual(compiledApart.allocations);
+      expect(apart(second, "peakHeap")).toBeLessThanOrEqual(compiledApart.peakHeap);
       // A damaged copy: compiled again and replaced, the figures unchanged.
       writeFileSync(file, "not marshal data");
       const third = run();
-      expect(third.merged.figures.allocations).toBe(first.merged.figures.allocations);
+      expect(apart(third, "allocations")).toBeLessThanOrEqual(compiledApart.allocations);
       expect(readFileSync(file, "latin1")).not.toBe("not marshal data");
     },
     SLOW,
