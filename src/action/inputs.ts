@@ -25,6 +25,8 @@ export const INPUT_DEFAULTS = {
   comment: "auto",
   "fail-on": "over",
   compare: "base",
+  "base-artifact": "membudget-report",
+  "base-report": "",
   only: "",
   "report-path": "membudget-report.json",
   key: "",
@@ -71,6 +73,10 @@ export interface GitHubContext {
   /** GITHUB_JOB: the job's id in the workflow file. */
   job: string;
   workspace: string;
+  /** The workflow's file name, from GITHUB_WORKFLOW_REF ("membudget.yml"): its runs hold the stored reports. */
+  workflowFile: string;
+  /** The repository's default branch, from the event payload (empty when the payload does not say). */
+  defaultBranch: string;
   /** Set for pull_request and pull_request_target. */
   pullRequest?: PullRequestInfo;
   /** Set for workflow_run (the fork pull request pattern). */
@@ -86,6 +92,10 @@ export interface Settings {
   comment: CommentMode;
   failOn: FailOn;
   compare: Compare;
+  /** The artifact of the default branch's push runs that holds the report (empty: never look). */
+  baseArtifact: string;
+  /** Absolute path of a base report the workflow restored itself. */
+  baseReport?: string;
   /** Scenario names to run; empty means all. */
   only: string[];
   /** Absolute path of the JSON report (written, or read with comment: from-report). */
@@ -173,6 +183,12 @@ function readInputs(): Settings {
   const shard = shardText ? parseShard(shardText, "Input `shard`") : undefined;
   const balance = input("balance").trim();
   const merge = input("merge").trim();
+  const baseReport = input("base-report").trim();
+  if (baseReport && !existsSync(inWorkingDirectory(baseReport))) {
+    throw new InputError(
+      `Input \`base-report\` is "${baseReport}": ${inWorkingDirectory(baseReport)} does not exist. Restore the report before this step, or leave the input empty to look for \`base-artifact\`.`,
+    );
+  }
   if (balance && !shard) {
     throw new InputError("Input `balance` needs `shard` (i/n): it balances the split of the shards.");
   }
@@ -189,6 +205,8 @@ function readInputs(): Settings {
     // An early design spelled it "regression": accept that too.
     failOn: oneOf("fail-on", FAIL_ON, { regression: "regressed" }),
     compare: readCompare(input("compare").trim(), inWorkingDirectory),
+    baseArtifact: input("base-artifact").trim(),
+    ...(baseReport ? { baseReport: inWorkingDirectory(baseReport) } : {}),
     only: splitNames(core.getMultilineInput("only")),
     reportPath: inWorkingDirectory(input("report-path")),
     key,
@@ -247,6 +265,8 @@ export function readGitHubContext(env: NodeJS.ProcessEnv = process.env): GitHubC
         ? `${serverUrl}/${repository}/actions/runs/${runId}${runAttempt && runAttempt !== "1" ? `/attempts/${runAttempt}` : ""}`
         : "",
     job: env["GITHUB_JOB"] ?? "",
+    workflowFile: workflowFileOf(env["GITHUB_WORKFLOW_REF"] ?? ""),
+    defaultBranch: str(obj(payload?.["repository"])["default_branch"]),
     workspace: env["GITHUB_WORKSPACE"] || process.cwd(),
   };
 
@@ -260,6 +280,12 @@ export function readGitHubContext(env: NodeJS.ProcessEnv = process.env): GitHubC
 }
 
 type Json = Record<string, unknown>;
+
+/** "o/r/.github/workflows/membudget.yml@refs/pull/2/merge" → "membudget.yml". */
+function workflowFileOf(ref: string): string {
+  const m = ref.match(/\/\.github\/workflows\/([^@/]+)@/);
+  return m?.[1] ?? "";
+}
 
 function readPayload(file: string | undefined): Json | undefined {
   if (!file) return undefined;

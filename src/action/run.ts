@@ -7,7 +7,7 @@ import { runPlan } from "../engine/engine.js";
 import { BudgetFileError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
 import { progressPrinter } from "../render/progress.js";
-import { attributeBase, type BaseResult, baseReport } from "./base.js";
+import { attributeBase, BaseAssembly, type BaseResult, fixedBase, withBaseOrigins } from "./base.js";
 import { commentFromReport } from "./from-report.js";
 import { readSettings, type Settings } from "./inputs.js";
 import { mergeShards } from "./merge.js";
@@ -43,17 +43,24 @@ export async function run(): Promise<void> {
     throw err;
   }
 
-  const base = await baseReport(settings, plan);
+  const pr = settings.github.pullRequest;
+  const assembly = settings.compare.kind === "base" && pr ? new BaseAssembly(settings, plan, pr) : undefined;
+  const base = assembly?.result ?? fixedBase(settings);
   try {
-    await measureHead(settings, plan, base);
+    await measureHead(settings, plan, base, assembly);
   } finally {
-    // The base worktree stays until the head is measured: the base's allocation sites are taken
+    // The base worktree stays until the head is judged: the base's allocation sites are taken
     // afterwards, for the scenarios whose head turned out to need them.
     await base?.cleanup?.();
   }
 }
 
-async function measureHead(settings: Settings, plan: Plan, base: BaseResult | undefined): Promise<void> {
+async function measureHead(
+  settings: Settings,
+  plan: Plan,
+  base: BaseResult | undefined,
+  assembly: BaseAssembly | undefined,
+): Promise<void> {
   const pr = settings.github.pullRequest;
   core.startGroup(
     `membudget: measuring ${settings.shard ? `shard ${settings.shard.index} of ${settings.shard.total} of ` : ""}${plan.scenarios.length === 1 ? "1 scenario" : `${plan.scenarios.length} scenarios`}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`,
@@ -63,7 +70,11 @@ async function measureHead(settings: Settings, plan: Plan, base: BaseResult | un
     report = await runPlan(plan, {
       only: settings.only,
       ...shardOptions(settings),
-      ...(base?.report ? { base: base.report, baseSource: base.source } : {}),
+      ...(assembly
+        ? { resolveBase: (head: Report) => assembly.resolve(head) }
+        : base?.report
+          ? { base: base.report, baseSource: base.source }
+          : {}),
       commit: pr?.headSha ?? settings.github.sha,
       budgetFileLabel: workspacePath(settings, settings.budgets),
       ...progressPrinter(process.stdout, false),
@@ -73,6 +84,7 @@ async function measureHead(settings: Settings, plan: Plan, base: BaseResult | un
   }
   if (base?.report && base.plan) report = await attributeBase(report, base.report, base.plan);
   if (base?.note) report.notes = [...(report.notes ?? []), base.note];
+  if (base?.origins) report = withBaseOrigins(report, base.origins);
   if (settings.github.runUrl) report.links = { run: settings.github.runUrl, summary: settings.github.runUrl };
   // Lets the comment link each allocation site to its file and line at the measured commit.
   if (settings.github.owner && settings.github.repo)

@@ -22,6 +22,7 @@ import { judge, withSiteDiffs } from "../verdict/judge.js";
 import { summarise } from "../verdict/summarise.js";
 import { summariseTests } from "../verdict/tests.js";
 import { attributeLoad, isLoad, loadSummary, measureLoad, wantsLoadSites } from "./load.js";
+import { scenarioSetup } from "./setup.js";
 
 export interface RunOptions extends MeasureHooks {
   /** Only these scenarios (by name); all when empty. */
@@ -30,6 +31,11 @@ export interface RunOptions extends MeasureHooks {
   baseSource?: string;
   /** The commit measured, or how to look it up (the CLI's git), which runs while the first workload does. */
   commit?: string | (() => Promise<string | undefined>);
+  /**
+   * The base, worked out once the head is measured (and before it is judged): the Action reuses a
+   * stored report's figures where the head's setups match and measures the rest. Wins over `base`.
+   */
+  resolveBase?: (head: Report) => Promise<{ report: Report; source: string } | undefined>;
   /** Path of the budget file as the user named it (for the report and annotations). */
   budgetFileLabel?: string;
   /** Measure only this shard of the selected scenarios. */
@@ -42,16 +48,6 @@ export interface RunOptions extends MeasureHooks {
 
 export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Report> {
   const { scenarios, shard } = shardOfPlan(plan, options);
-  // A shard judged against a whole base must not call the other shards' scenarios removed.
-  const base =
-    options.base && shard
-      ? {
-          ...options.base,
-          scenarios: options.base.scenarios.filter(
-            (b) => scenarios.some((s) => s.name === b.name) || !plan.scenarios.some((s) => s.name === b.name),
-          ),
-        }
-      : options.base;
   const reports: ScenarioReport[] = [];
   const notes = new Set<string>();
   let python: string | undefined;
@@ -92,12 +88,12 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
       : await measureScenario(scenario, hooks);
     python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
-    const report = scenarioReport(scenario, measured.runs, measured.timeline);
+    const report = scenarioReport(scenario, measured.runs, measured.timeline, plan.file);
     const load = isLoad(scenario) ? loadSummary(scenario, measured.runs) : undefined;
     reports.push(load ? { ...report, load } : report);
   }
   const commit = await commitOf();
-  const report: Report = {
+  const measured: Report = {
     version: REPORT_VERSION,
     tool: { name: "membudget", version: VERSION },
     createdAt: new Date().toISOString(),
@@ -108,10 +104,23 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     environment: { ...machineOf(), ...(python ? { python } : {}) },
     status: "pass",
     summary: "",
-    ...(base ? { base: { source: options.baseSource ?? "base report" } } : {}),
     scenarios: reports,
     ...(notes.size > 0 ? { notes: [...notes] } : {}),
   };
+  const resolved = options.resolveBase
+    ? await options.resolveBase(measured)
+    : options.base && { report: options.base, source: options.baseSource ?? "base report" };
+  // A shard judged against a whole base must not call the other shards' scenarios removed.
+  const base =
+    resolved && shard
+      ? {
+          ...resolved.report,
+          scenarios: resolved.report.scenarios.filter(
+            (b) => scenarios.some((s) => s.name === b.name) || !plan.scenarios.some((s) => s.name === b.name),
+          ),
+        }
+      : resolved?.report;
+  const report: Report = resolved ? { ...measured, base: { source: resolved.source } } : measured;
   const judged = judge(report, {
     budgets: budgetsOfPlan(plan),
     ...(base ? { base } : {}),
@@ -247,7 +256,8 @@ export class UnknownScenarioError extends UsageError {
 function scenarioReport(
   scenario: Scenario,
   runs: Run[],
-  timeline?: { t: number; rss: number }[],
+  timeline: { t: number; rss: number }[] | undefined,
+  budgetFile: string,
 ): ScenarioReport {
   const metrics: ScenarioReport["metrics"] = {};
   for (const [key, summary] of Object.entries(summarise(scenario.runtime, runs))) {
@@ -264,6 +274,7 @@ function scenarioReport(
     metrics,
     runs: runs.map(runRecord),
     source: scenario.source,
+    setup: scenarioSetup(scenario, runs, budgetFile),
   };
   if (failed.length > 0) {
     report.reason =

@@ -1,0 +1,211 @@
+// The base from main's stored report: dist/index.js on a push stores its report, and a pull request's
+// run reuses it scenario by scenario (through the loopback GitHub API), measuring only what it must.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Report } from "../../src/model/report.js";
+import { readReport } from "../../src/report/io.js";
+import { type FakeGitHub, startFakeGitHub } from "../helpers/fake-github.js";
+import {
+  ACTION,
+  type ActionRun,
+  checkoutShallow,
+  fixture,
+  git,
+  makeOrigin,
+  OWNER,
+  pullRequestPayload,
+  pushPayload,
+  REPO,
+  REPOSITORY,
+  runAction,
+  type Tree,
+} from "./helpers.js";
+
+const MiB = 1024 * 1024;
+const PR = 42;
+const PUSH_RUN = 500;
+
+let github: FakeGitHub;
+let tmp: string;
+
+beforeAll(() => {
+  if (!existsSync(ACTION)) throw new Error(`${ACTION} is missing: run npm run build`);
+});
+beforeEach(async () => {
+  github = await startFakeGitHub();
+  tmp = mkdtempSync(path.join(tmpdir(), "membudget-e2e-stored-"));
+});
+afterEach(async () => {
+  await github.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Two scenarios: hold (20 MiB) and small (1 MiB, whose command the head may change). */
+function budgets(smallCommand: string): string {
+  return `${JSON.stringify(
+    {
+      defaults: { repeat: 1, timeout: "60s", tolerance: "5%" },
+      scenarios: {
+        hold: { run: "python3 hold.py", budget: { peakHeap: "40 MiB" } },
+        small: { run: smallCommand, budget: { peakHeap: "8 MiB" } },
+      },
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+const BASE: Tree = {
+  "membudget.json": budgets("python3 fresh.py"),
+  "hold.py": fixture("workloads/hold_20mib.py"),
+  "fresh.py": fixture("workloads/fresh.py"),
+};
+
+interface Repo {
+  origin: string;
+  baseSha: string;
+  headSha: string;
+  workspace: string;
+}
+
+function repoWith(head: Tree): Repo {
+  const origin = path.join(tmp, "origin");
+  const [baseSha, headSha] = makeOrigin(origin, [BASE, head]) as [string, string];
+  return { origin, baseSha, headSha, workspace: checkoutShallow(origin, path.join(tmp, "workspace")) };
+}
+
+/** The push to main that made the base commit: its job runs the Action and uploads the report. */
+async function pushRunOfBase(repo: Repo): Promise<string> {
+  const workspace = path.join(tmp, "main");
+  git(tmp, "clone", "-q", `file://${repo.origin}`, workspace);
+  git(workspace, "checkout", "-q", repo.baseSha);
+  const run = await runAction({
+    workspace,
+    runnerDir: path.join(tmp, "runner-main"),
+    event: "push",
+    payload: pushPayload(repo.baseSha),
+    inputs: {},
+    apiUrl: github.url,
+    runId: PUSH_RUN,
+    sha: repo.baseSha,
+    ref: "refs/heads/main",
+  });
+  expect(run.exitCode, describeRun(run)).toBe(0);
+  return readFileSync(run.outputs["report"]!, "utf8");
+}
+
+function store(repo: Repo, text: string, expired = false): void {
+  github.addRun({
+    owner: OWNER,
+    repo: REPO,
+    id: PUSH_RUN,
+    headSha: repo.baseSha,
+    artifacts: [{ name: "membudget-report", files: { "membudget-report.json": text }, expired }],
+  });
+}
+
+function onPullRequest(repo: Repo): Promise<ActionRun> {
+  return runAction({
+    workspace: repo.workspace,
+    runnerDir: path.join(tmp, "runner"),
+    event: "pull_request",
+    payload: pullRequestPayload({ number: PR, baseSha: repo.baseSha, headSha: repo.headSha }),
+    inputs: { comment: "always", "fail-on": "never" },
+    apiUrl: github.url,
+    runId: 9001,
+    sha: repo.headSha,
+    ref: `refs/pull/${PR}/merge`,
+  });
+}
+
+const describeRun = (run: ActionRun) => `exit ${run.exitCode}\n${run.stdout}\n${run.stderr}`;
+const scenario = (report: Report, name: string) => report.scenarios.find((s) => s.name === name)!;
+const comment = () => github.comments(OWNER, REPO, PR)[0]!.body;
+const RUN_URL = `https://github.com/${REPOSITORY}/actions/runs/${PUSH_RUN}`;
+/** The group the Action opens when it measures anything at the base. */
+const MEASURED_AT_BASE = /::group::membudget: measuring .* at the base/;
+
+describe("the base from main's stored report", () => {
+  it("reuses every scenario's base figures when nothing that produced them changed: no base worktree", async () => {
+    const repo = repoWith({ "NOTES.md": "A change that does not touch the workloads.\n" });
+    const storedText = await pushRunOfBase(repo);
+    const stored = JSON.parse(storedText) as Report;
+    store(repo, storedText);
+
+    const run = await onPullRequest(repo);
+    expect(run.exitCode, describeRun(run)).toBe(0);
+    expect(run.stdout).not.toMatch(MEASURED_AT_BASE);
+    expect(git(repo.workspace, "worktree", "list").split("\n")).toHaveLength(1);
+    const report = readReport(run.outputs["report"]!);
+    expect(report.base?.commit).toBe(repo.baseSha);
+    for (const name of ["hold", "small"]) {
+      const s = scenario(report, name);
+      expect(s.baseOrigin).toEqual({ from: "report", run: RUN_URL });
+      // The stored figures, exactly.
+      expect(s.metrics.peakHeap!.base!.value).toBe(scenario(stored, name).metrics.peakHeap!.value);
+    }
+    expect(report.notes ?? []).toEqual([]);
+    expect(comment()).toContain(
+      `Base figures from [the base's stored report](${RUN_URL}) for every scenario.`,
+    );
+    // The artifact was found among main's push runs of the base commit, then downloaded.
+    const asked = github.requests.map((r) => `${r.method} ${r.path}`);
+    expect(asked).toContain(`GET /repos/${OWNER}/${REPO}/actions/workflows/membudget.yml/runs`);
+    const runs = github.requests.find((r) => r.path.endsWith("/runs"))!;
+    expect(runs.query).toMatchObject({ head_sha: repo.baseSha, event: "push", status: "completed" });
+    expect(asked.some((a) => /\/actions\/artifacts\/\d+\/zip$/.test(a))).toBe(true);
+  });
+
+  it("measures alone at the base the one scenario whose command changed, and says why", async () => {
+    const repo = repoWith({ "membudget.json": budgets("python3 fresh.py --again") });
+    store(repo, await pushRunOfBase(repo));
+
+    const run = await onPullRequest(repo);
+    expect(run.exitCode, describeRun(run)).toBe(0);
+    expect(run.stdout).toContain("::group::membudget: measuring 1 scenario at the base");
+    const report = readReport(run.outputs["report"]!);
+    expect(scenario(report, "hold").baseOrigin).toEqual({ from: "report", run: RUN_URL });
+    expect(scenario(report, "small").baseOrigin).toEqual({ from: "measured", why: "its command changed" });
+    // Measured at the base commit with the head's command: fresh.py holds 1 MiB.
+    const small = scenario(report, "small").metrics.peakHeap!;
+    expect(small.base!.value / MiB).toBeCloseTo(1, 1);
+    expect(scenario(report, "hold").metrics.peakHeap!.base!.value / (20 * MiB)).toBeCloseTo(1, 1);
+    expect(comment()).toContain(
+      `Base figures from [the base's stored report](${RUN_URL}) for 1 scenario; measured at the base: small (its command changed).`,
+    );
+    expect(git(repo.workspace, "worktree", "list").split("\n")).toHaveLength(1);
+  });
+
+  it("an expired artifact: measures the base, and says why once", async () => {
+    const repo = repoWith({ "NOTES.md": "A change.\n" });
+    store(repo, await pushRunOfBase(repo), true);
+    const run = await onPullRequest(repo);
+    expect(run.exitCode, describeRun(run)).toBe(0);
+    expect(run.stdout).toMatch(MEASURED_AT_BASE);
+    const report = readReport(run.outputs["report"]!);
+    expect(report.notes).toEqual([
+      `The base's figures were measured here: the artifact \`membudget-report\` of run ${RUN_URL} has expired.`,
+    ]);
+    expect(scenario(report, "hold").metrics.peakHeap!.base!.value / (20 * MiB)).toBeCloseTo(1, 1);
+    expect(scenario(report, "hold").baseOrigin).toEqual({ from: "measured" });
+    expect(comment().match(/has expired/g)).toHaveLength(1);
+    expect(comment()).not.toContain("Base figures from");
+  });
+
+  it("no permission to read the runs: measures the base, and says what the job needs once", async () => {
+    const repo = repoWith({ "NOTES.md": "A change.\n" });
+    store(repo, await pushRunOfBase(repo));
+    github.denyActions();
+    const run = await onPullRequest(repo);
+    expect(run.exitCode, describeRun(run)).toBe(0);
+    const report = readReport(run.outputs["report"]!);
+    expect(report.notes).toHaveLength(1);
+    expect(report.notes![0]).toMatch(/GitHub answered 403.*`permissions: actions: read`/);
+    expect(scenario(report, "small").metrics.peakHeap!.base!.value / MiB).toBeCloseTo(1, 1);
+    expect(comment().match(/actions: read/g)).toHaveLength(1);
+    // The comment still went up: only the actions endpoints were refused.
+    expect(run.outputs["comment-url"]).not.toBe("");
+  });
+});
