@@ -186,6 +186,7 @@ async function measureBase(settings: Settings, plan: Plan, names: string[] | und
     };
     const report = await runPlan(basePlan, {
       ...(names ? {} : { only: settings.only, ...shardOptions(settings) }),
+      jobs: settings.jobs,
       commit: pr.baseSha,
       ...progressPrinter(process.stdout, false),
     });

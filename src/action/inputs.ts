@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as core from "@actions/core";
 import { parseShard, type Shard } from "../config/shard.js";
+import { defaultJobs } from "../engine/schedule.js";
 import { UsageError } from "../model/errors.js";
 import { FAIL_ON, type FailOn } from "../model/status.js";
 
@@ -27,6 +28,7 @@ export const INPUT_DEFAULTS = {
   compare: "base",
   "base-artifact": "membudget-report",
   "base-report": "",
+  jobs: "",
   only: "",
   "report-path": "membudget-report.json",
   key: "",
@@ -96,6 +98,8 @@ export interface Settings {
   baseArtifact: string;
   /** Absolute path of a base report the workflow restored itself. */
   baseReport?: string;
+  /** Probed runs measured side by side (the CPU count when the input is empty). */
+  jobs: number;
   /** Scenario names to run; empty means all. */
   only: string[];
   /** Absolute path of the JSON report (written, or read with comment: from-report). */
@@ -207,6 +211,7 @@ function readInputs(): Settings {
     compare: readCompare(input("compare").trim(), inWorkingDirectory),
     baseArtifact: input("base-artifact").trim(),
     ...(baseReport ? { baseReport: inWorkingDirectory(baseReport) } : {}),
+    jobs: input("jobs").trim() ? readCount("jobs", 1) : defaultJobs(),
     only: splitNames(core.getMultilineInput("only")),
     reportPath: inWorkingDirectory(input("report-path")),
     key,
@@ -230,6 +235,16 @@ function readCompare(value: string, resolve: (p: string) => string): Compare {
     );
   }
   return { kind: "report", path: file };
+}
+
+function readCount(name: InputName, least: number): number {
+  const text = input(name).trim();
+  if (!/^\d+$/.test(text) || Number(text) < least) {
+    throw new InputError(
+      `Input \`${name}\` is "${core.getInput(name)}"; it accepts a whole number${least > 0 ? ` of at least ${least}` : ""}.`,
+    );
+  }
+  return Number(text);
 }
 
 function splitNames(lines: string[]): string[] {

@@ -69,6 +69,7 @@ async function measureHead(
   try {
     report = await runPlan(plan, {
       only: settings.only,
+      jobs: settings.jobs,
       ...shardOptions(settings),
       ...(assembly
         ? { resolveBase: (head: Report) => assembly.resolve(head) }

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { type Shard, splitScenarios } from "../config/shard.js";
 import type { Plan, Scenario } from "../config/types.js";
 import { prepareNativeTools } from "../measure/native.js";
-import { attributionRun, type MeasureHooks, measureScenario, nativeHelpers } from "../measure/scenario.js";
+import { attributionRun, type MeasureHooks, nativeHelpers } from "../measure/scenario.js";
 import { relativeSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
 import type { Run } from "../measure/types.js";
 import { UsageError } from "../model/errors.js";
@@ -22,6 +22,7 @@ import { judge, withSiteDiffs } from "../verdict/judge.js";
 import { summarise } from "../verdict/summarise.js";
 import { summariseTests } from "../verdict/tests.js";
 import { attributeLoad, isLoad, loadSummary, measureLoad, wantsLoadSites } from "./load.js";
+import { measureScenarios } from "./schedule.js";
 import { scenarioSetup } from "./setup.js";
 
 export interface RunOptions extends MeasureHooks {
@@ -36,6 +37,8 @@ export interface RunOptions extends MeasureHooks {
    * stored report's figures where the head's setups match and measures the rest. Wins over `base`.
    */
   resolveBase?: (head: Report) => Promise<{ report: Report; source: string } | undefined>;
+  /** Probed runs measured side by side (engine/schedule.ts); 1, the default, measures one run at a time. */
+  jobs?: number;
   /** Path of the budget file as the user named it (for the report and annotations). */
   budgetFileLabel?: string;
   /** Measure only this shard of the selected scenarios. */
@@ -82,10 +85,11 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     },
   };
   await prepareNativeTools(nativeHelpers(scenarios));
-  for (const scenario of scenarios) {
-    const measured = isLoad(scenario)
-      ? await measureLoad(scenario, options)
-      : await measureScenario(scenario, hooks);
+  const measurements = await measureScenarios(scenarios, hooks, options.jobs ?? 1, (s) =>
+    isLoad(s) ? measureLoad(s, options) : undefined,
+  );
+  for (const [i, scenario] of scenarios.entries()) {
+    const measured = measurements[i]!;
     python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
     const report = scenarioReport(scenario, measured.runs, measured.timeline, plan.file);

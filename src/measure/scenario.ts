@@ -25,7 +25,15 @@ import { unavailableOf } from "./unavailable.js";
 
 export interface MeasureHooks {
   /** Called before each run starts and after it ends, for progress lines. */
-  onRun?(event: { scenario: string; index: number; of: number; phase: "start" | "end"; run?: Run }): void;
+  onRun?(event: {
+    scenario: string;
+    index: number;
+    of: number;
+    phase: "start" | "end";
+    run?: Run;
+    /** Other runs may be going on at the same time (a progress line must be whole). */
+    parallel?: boolean;
+  }): void;
   /** Called each time a run's command has been spawned: the caller's moment for work of its own. */
   onStarted?(scenario: string): void;
   /** Streams the workload's output (only with --verbose). */
@@ -51,100 +59,148 @@ export async function measureScenario(
   scenario: Scenario,
   hooks: MeasureHooks = {},
 ): Promise<ScenarioMeasurement> {
-  const runs: Run[] = [];
+  const count = runCount(scenario, hooks.measure);
+  const parts: RunMeasurement[] = [];
+  for (let index = 1; index <= count; index++) parts.push(await measureRun(scenario, index, count, hooks));
+  return assembleRuns(parts, hooks);
+}
+
+/** One run of a scenario, with what the scenario's measurement keeps of it besides the Run. */
+export interface RunMeasurement {
+  run: Run;
+  /** The run's RSS timeline, with its heap where a probe gave one. */
+  timeline: TimelinePoint[];
+  /** Notes of the probe's environment and of the runner. */
+  notes: string[];
+}
+
+/**
+ * Run `index` of `count` of a scenario. `parallel` says that other runs may be going on at the
+ * same time (only runs whose figures do not depend on timing are run so: see engine/schedule.ts).
+ */
+export async function measureRun(
+  scenario: Scenario,
+  index: number,
+  count: number,
+  hooks: MeasureHooks = {},
+  parallel = false,
+): Promise<RunMeasurement> {
+  const notes = new Set<string>();
+  hooks.onRun?.({
+    scenario: scenario.name,
+    index,
+    of: count,
+    phase: "start",
+    ...(parallel ? { parallel } : {}),
+  });
+  const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
+  try {
+    const baseEnv = { ...process.env, ...scenario.env };
+    const instrumented = isInstrumented(scenario, index);
+    const probe = probeFor(scenario, outDir, baseEnv, instrumented);
+    for (const note of probe.notes) notes.add(note);
+    // The probes stamp heap points with the wall clock; the runner's timeline starts at spawn.
+    const startedAtMs = epochMs();
+    const outcome = await runOnce(
+      {
+        command: scenario.run,
+        cwd: scenario.cwd,
+        env: { ...baseEnv, ...probe.env },
+        timeoutMs: scenario.timeout * 1000,
+        // The allocation probe publishes each process's live heap there (<pid>.live).
+        liveDir: outDir,
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+      },
+      {
+        ...(hooks.onOutput
+          ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) }
+          : {}),
+        ...(hooks.onStarted ? { onStarted: () => hooks.onStarted?.(scenario.name) } : {}),
+      },
+    );
+    if (hooks.signal?.aborted) throw new CancelledError();
+    for (const note of outcome.notes) notes.add(note);
+    const files = readProbeFiles(outDir);
+    const merged = mergeProcessFigures(files, scenario.runtime);
+    const tests =
+      scenario.runtime === "python"
+        ? readTestFiles(outDir, (message) => process.emitWarning(message, "MembudgetProbeWarning"))
+        : undefined;
+    if (tests && instrumented) {
+      const peaks = withProcessPeaks(merged.processes, tests.processPeaks);
+      merged.processes = peaks.processes;
+      if (peaks.peakHeap !== undefined) merged.figures.peakHeap = peaks.peakHeap;
+    }
+    const figures: Run["figures"] = { ...merged.figures, wallTime: outcome.wallTime };
+    // The largest single process's exact peak; the tree as a whole is peakPss (shared pages once).
+    if (outcome.peakRss !== undefined) figures.peakRss = outcome.peakRss;
+    if (outcome.peakPss !== undefined) figures.peakPss = outcome.peakPss;
+    if (figures.allocated !== undefined && outcome.wallTime > 0) {
+      figures.allocationRate = figures.allocated / outcome.wallTime;
+    }
+    const run: Run = {
+      ...runFromOutcome(index, outcome, figures, merged.processes, instrumented),
+      ...(tests ? { tests } : {}),
+    };
+    const unavailable = unavailableOf({
+      runtime: scenario.runtime,
+      instrumented,
+      probeNotes: probe.notes,
+      processes: merged.processes,
+      figures,
+      withoutCleanRun: count === 1 && scenario.runtime !== "node",
+    });
+    if (Object.keys(unavailable).length > 0) run.unavailable = unavailable;
+    const error =
+      outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);
+    if (error) run.error = error;
+    // Node's probe stamps its heap points itself; Python's and native heaps were sampled beside
+    // RSS by the runner (the allocation probe's <pid>.live pages).
+    const heap = heapTimelineOfRun(merged.processes, startedAtMs);
+    const timeline = heap.length > 0 ? mergeHeapTimeline(outcome.timeline, heap) : outcome.timeline;
+    hooks.onRun?.({
+      scenario: scenario.name,
+      index,
+      of: count,
+      phase: "end",
+      run,
+      ...(parallel ? { parallel } : {}),
+    });
+    return { run, timeline, notes: [...notes] };
+  } finally {
+    // MEMBUDGET_KEEP_RUN_DIRS=1 keeps the probes' raw files, for debugging a probe.
+    if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
+    else rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+/** A scenario's measurement from its runs, in index order: the runs, the timeline chosen, the notes. */
+export function assembleRuns(parts: RunMeasurement[], hooks: MeasureHooks = {}): ScenarioMeasurement {
   const notes = new Set<string>();
   let timeline: TimelinePoint[] | undefined;
   let timelineInstrumented = true;
   let timelineHeap = false;
-  const count = runCount(scenario, hooks.measure);
-  for (let index = 1; index <= count; index++) {
-    hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "start" });
-    const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
-    try {
-      const baseEnv = { ...process.env, ...scenario.env };
-      const instrumented = isInstrumented(scenario, index);
-      const probe = probeFor(scenario, outDir, baseEnv, instrumented);
-      for (const note of probe.notes) notes.add(note);
-      // The probes stamp heap points with the wall clock; the runner's timeline starts at spawn.
-      const startedAtMs = epochMs();
-      const outcome = await runOnce(
-        {
-          command: scenario.run,
-          cwd: scenario.cwd,
-          env: { ...baseEnv, ...probe.env },
-          timeoutMs: scenario.timeout * 1000,
-          // The allocation probe publishes each process's live heap there (<pid>.live).
-          liveDir: outDir,
-          ...(hooks.signal ? { signal: hooks.signal } : {}),
-        },
-        {
-          ...(hooks.onOutput
-            ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) }
-            : {}),
-          ...(hooks.onStarted ? { onStarted: () => hooks.onStarted?.(scenario.name) } : {}),
-        },
-      );
-      if (hooks.signal?.aborted) throw new CancelledError();
-      for (const note of outcome.notes) notes.add(note);
-      const files = readProbeFiles(outDir);
-      const merged = mergeProcessFigures(files, scenario.runtime);
-      const tests =
-        scenario.runtime === "python"
-          ? readTestFiles(outDir, (message) => process.emitWarning(message, "MembudgetProbeWarning"))
-          : undefined;
-      if (tests && instrumented) {
-        const peaks = withProcessPeaks(merged.processes, tests.processPeaks);
-        merged.processes = peaks.processes;
-        if (peaks.peakHeap !== undefined) merged.figures.peakHeap = peaks.peakHeap;
-      }
-      const figures: Run["figures"] = { ...merged.figures, wallTime: outcome.wallTime };
-      // The largest single process's exact peak; the tree as a whole is peakPss (shared pages once).
-      if (outcome.peakRss !== undefined) figures.peakRss = outcome.peakRss;
-      if (outcome.peakPss !== undefined) figures.peakPss = outcome.peakPss;
-      if (figures.allocated !== undefined && outcome.wallTime > 0) {
-        figures.allocationRate = figures.allocated / outcome.wallTime;
-      }
-      const run: Run = {
-        ...runFromOutcome(index, outcome, figures, merged.processes, instrumented),
-        ...(tests ? { tests } : {}),
-      };
-      const unavailable = unavailableOf({
-        runtime: scenario.runtime,
-        instrumented,
-        probeNotes: probe.notes,
-        processes: merged.processes,
-        figures,
-        withoutCleanRun: count === 1 && scenario.runtime !== "node",
-      });
-      if (Object.keys(unavailable).length > 0) run.unavailable = unavailable;
-      const error =
-        outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);
-      if (error) run.error = error;
-      // Node's probe stamps its heap points itself; Python's and native heaps were sampled beside
-      // RSS by the runner (the allocation probe's <pid>.live pages).
-      const heap = heapTimelineOfRun(merged.processes, startedAtMs);
-      const candidate = heap.length > 0 ? mergeHeapTimeline(outcome.timeline, heap) : outcome.timeline;
-      const candidateHeap = candidate.some((p) => p.heap !== undefined);
-      if (
-        chooseTimeline(
-          { timeline, instrumented: timelineInstrumented, heap: timelineHeap },
-          { instrumented, heap: candidateHeap },
-        )
-      ) {
-        timeline = candidate;
-        timelineInstrumented = instrumented;
-        timelineHeap = candidateHeap;
-      }
-      runs.push(run);
-      hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "end", run });
-    } finally {
-      // MEMBUDGET_KEEP_RUN_DIRS=1 keeps the probes' raw files, for debugging a probe.
-      if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
-      else rmSync(outDir, { recursive: true, force: true });
+  for (const part of parts) {
+    for (const note of part.notes) notes.add(note);
+    const instrumented = part.run.instrumented ?? true;
+    const candidateHeap = part.timeline.some((p) => p.heap !== undefined);
+    if (
+      chooseTimeline(
+        { timeline, instrumented: timelineInstrumented, heap: timelineHeap },
+        { instrumented, heap: candidateHeap },
+      )
+    ) {
+      timeline = part.timeline;
+      timelineInstrumented = instrumented;
+      timelineHeap = candidateHeap;
     }
   }
   for (const note of notes) hooks.onNote?.(note);
-  return { runs, ...(timeline && timeline.length > 0 ? { timeline } : {}), notes: [...notes] };
+  return {
+    runs: parts.map((p) => p.run),
+    ...(timeline && timeline.length > 0 ? { timeline } : {}),
+    notes: [...notes],
+  };
 }
 
 export interface Attribution {

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { loadPlan } from "../../config/load.js";
 import { costsOf, parseShard } from "../../config/shard.js";
 import { runPlan } from "../../engine/engine.js";
+import { defaultJobs } from "../../engine/schedule.js";
 import { headCommitAsync } from "../../git/git.js";
 import { UsageError } from "../../model/errors.js";
 import { displayPath } from "../../model/paths.js";
@@ -19,6 +20,7 @@ export interface RunArgs extends OutputArgs {
   "clean-run"?: boolean;
   shard?: string;
   balance?: string;
+  jobs?: number;
   verbose: boolean;
 }
 
@@ -34,6 +36,10 @@ export async function runCommand(argv: RunArgs): Promise<number> {
   const shard = argv.shard !== undefined ? parseShard(argv.shard, "--shard") : undefined;
   if (argv.balance !== undefined && !shard) throw new UsageError("--balance needs --shard i/n");
   const balance = argv.balance !== undefined ? costsOf(await readReport(argv.balance)) : undefined;
+  if (argv.jobs !== undefined && (!Number.isInteger(argv.jobs) || argv.jobs < 1))
+    throw new UsageError("--jobs takes a whole number ≥ 1");
+  // With --verbose the workloads' output is streamed: one at a time, so that it does not interleave.
+  const jobs = argv.jobs ?? (argv.verbose ? 1 : defaultJobs());
   // Ctrl-C stops the running workload's whole process group, then membudget itself.
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
@@ -43,6 +49,7 @@ export async function runCommand(argv: RunArgs): Promise<number> {
     // git runs while the first workload does.
     commit: () => headCommitAsync(dirname(resolve(argv.budgets))),
     only: argv.only,
+    jobs,
     ...(shard ? { shard } : {}),
     ...(balance ? { balance, balanceSource: displayPath(resolve(argv.balance!), process.cwd()) } : {}),
     ...(base ? { base, baseSource: displayPath(resolve(argv.base!), process.cwd()) } : {}),
