@@ -105,7 +105,8 @@ export async function measureRun(
       {
         command: scenario.run,
         cwd: scenario.cwd,
-        env: { ...baseEnv, ...probe.env },
+        // The scenario's env may set MEMBUDGET_SOURCE_ROOT itself ("" keeps the caches as they are).
+        env: { ...sourceRootEnv(scenario), ...baseEnv, ...probe.env },
         timeoutMs: scenario.timeout * 1000,
         // The allocation probe publishes each process's live heap there (<pid>.live).
         liveDir: outDir,
@@ -336,6 +337,16 @@ function probeFor(scenario: Scenario, outDir: string, baseEnv: NodeJS.ProcessEnv
   // A clean Python run keeps the GC callbacks (cheap) but measures no heap.
   const clean = probeEnv("python", outDir, baseEnv, { allocations: false });
   return { env: { ...withPytestPlugin(clean.env, baseEnv), MEMBUDGET_HEAP: "0" }, notes: [] };
+}
+
+/**
+ * The repository whose own modules the Python probe compiles from source at every start, ignoring
+ * any __pycache__ (sitecustomize.py's _membudget_no_pyc): the figures of a checkout whose tests ran
+ * before and of a fresh base worktree are then the same.
+ */
+function sourceRootEnv(scenario: Scenario): NodeJS.ProcessEnv {
+  if (scenario.runtime !== "python") return {};
+  return { MEMBUDGET_SOURCE_ROOT: repositoryRoot(scenario.cwd, scenario.cwd) };
 }
 
 /** A probed runtime whose probe wrote nothing did not run what the user thinks it ran. */
