@@ -28,6 +28,7 @@ export const INPUT_DEFAULTS = {
   compare: "base",
   "base-artifact": "membudget-report",
   "base-report": "",
+  trend: "20",
   jobs: "",
   only: "",
   "report-path": "membudget-report.json",
@@ -98,6 +99,8 @@ export interface Settings {
   baseArtifact: string;
   /** Absolute path of a base report the workflow restored itself. */
   baseReport?: string;
+  /** How many stored reports of the default branch the trend is drawn over (0: none). */
+  trend: number;
   /** Probed runs measured side by side (the CPU count when the input is empty). */
   jobs: number;
   /** Scenario names to run; empty means all. */
@@ -211,6 +214,7 @@ function readInputs(): Settings {
     compare: readCompare(input("compare").trim(), inWorkingDirectory),
     baseArtifact: input("base-artifact").trim(),
     ...(baseReport ? { baseReport: inWorkingDirectory(baseReport) } : {}),
+    trend: readCount("trend", 0),
     jobs: input("jobs").trim() ? readCount("jobs", 1) : defaultJobs(),
     only: splitNames(core.getMultilineInput("only")),
     reportPath: inWorkingDirectory(input("report-path")),

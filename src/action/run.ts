@@ -7,12 +7,14 @@ import { runPlan } from "../engine/engine.js";
 import { BudgetFileError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
 import { progressPrinter } from "../render/progress.js";
+import { withTrend } from "../verdict/trend.js";
 import { attributeBase, BaseAssembly, type BaseResult, fixedBase, withBaseOrigins } from "./base.js";
 import { commentFromReport } from "./from-report.js";
 import { readSettings, type Settings } from "./inputs.js";
 import { mergeShards } from "./merge.js";
 import { publish } from "./publish.js";
 import { shardOptions } from "./shard-options.js";
+import { branchReports } from "./trend.js";
 import { pullRequestRecord, workspacePath } from "./workspace.js";
 
 export async function run(): Promise<void> {
@@ -86,6 +88,12 @@ async function measureHead(
   if (base?.report && base.plan) report = await attributeBase(report, base.report, base.plan);
   if (base?.note) report.notes = [...(report.notes ?? []), base.note];
   if (base?.origins) report = withBaseOrigins(report, base.origins);
+  // Only when something regressed or is over budget: the stored reports cost the job token's
+  // requests (two per report), which a busy repository's pull requests would use up.
+  if (pr && report.scenarios.some((s) => s.status === "over" || s.status === "regressed")) {
+    const { stored, branch } = await branchReports(settings);
+    report = withTrend(report, stored, branch);
+  }
   if (settings.github.runUrl) report.links = { run: settings.github.runUrl, summary: settings.github.runUrl };
   // Lets the comment link each allocation site to its file and line at the measured commit.
   if (settings.github.owner && settings.github.repo)

@@ -119,6 +119,14 @@ export interface ScenarioSetup {
   settings: { repeat: number; cleanRun: string; load?: unknown };
 }
 
+/** One commit of the default branch in a trend: the figure its stored report has. */
+export interface TrendPoint {
+  commit: string;
+  value: number;
+  /** The run that stored the report (a link). */
+  run?: string;
+}
+
 /** Where a scenario's base figures came from. */
 export interface BaseOrigin {
   /** "report": reused from the base commit's stored report; "measured": measured here at the base. */
@@ -145,6 +153,11 @@ export interface ScenarioReport {
   runs: RunRecord[];
   /** What produced the figures (absent in reports of older versions). */
   setup?: ScenarioSetup;
+  /**
+   * A regressed or failing scenario's figures over the default branch's last stored reports, oldest
+   * first, for each metric that regressed or went over budget.
+   */
+  trend?: { branch: string; metrics: Partial<Record<MetricKey, TrendPoint[]>> };
   /** Where the base figures came from, when the base was assembled scenario by scenario. */
   baseOrigin?: BaseOrigin;
   /** Where in the budget file the scenario and its budgets are (for annotations). */

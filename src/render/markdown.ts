@@ -12,6 +12,7 @@ import { fullCommit, repositoryUrl, runUrl } from "./links.js";
 import { loadBlock } from "./load.js";
 import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
 import { markdownTests } from "./tests.js";
+import { trendBlock } from "./trend.js";
 
 /** GitHub refuses issue comments longer than this. */
 
@@ -138,6 +139,8 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
     for (const s of shown) {
       const details = scenarioDetails(s);
       if (details) out.push(details, "");
+      const trend = trendBlock(report, s, options.open ?? false, escapeMarkdown);
+      if (trend) out.push(trend, "");
       const tests = testsOf(s);
       if (tests) out.push(tests, "");
       const siteTable = attachments.sitesOf(s);

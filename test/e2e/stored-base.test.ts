@@ -178,6 +178,77 @@ describe("the base from main's stored report", () => {
     expect(git(repo.workspace, "worktree", "list").split("\n")).toHaveLength(1);
   });
 
+  it("draws a regressed scenario's trend from main's 20 last stored reports: a line in the comment, every commit in the summary", async () => {
+    // The head holds 30 MiB where the base held 20: regressed (+50 %), still within its 40 MiB.
+    const repo = repoWith({ "hold.py": fixture("workloads/hold_30mib.py") });
+    const storedText = await pushRunOfBase(repo);
+    store(repo, storedText);
+    // 24 earlier pushes to the default branch, each a commit whose hold crept up 1 % (older runs have lower ids).
+    const stored = JSON.parse(storedText) as Report;
+    const held = scenario(stored, "hold").metrics.peakHeap!.value;
+    for (let i = 0; i < 24; i++) {
+      const commit = (i + 1).toString(16).padStart(40, "c");
+      const earlier: Report = {
+        ...stored,
+        commit,
+        scenarios: stored.scenarios.map((s) =>
+          s.name === "hold"
+            ? {
+                ...s,
+                metrics: {
+                  ...s.metrics,
+                  peakHeap: { ...s.metrics.peakHeap!, value: Math.round(held * (0.76 + i * 0.01)) },
+                },
+              }
+            : s,
+        ),
+      };
+      github.addRun({
+        owner: OWNER,
+        repo: REPO,
+        id: 400 + i,
+        headSha: commit,
+        branch: "master",
+        artifacts: [
+          { name: "membudget-report", files: { "membudget-report.json": JSON.stringify(earlier) } },
+        ],
+      });
+    }
+    const run = await onPullRequest(repo);
+    expect(run.exitCode, describeRun(run)).toBe(0);
+    const report = readReport(run.outputs["report"]!);
+    const hold = scenario(report, "hold");
+    expect(hold.status).toBe("regressed");
+    const points = hold.trend!.metrics.peakHeap!;
+    // The newest 20 runs of the default branch (the base's own run is not on "master" here), oldest first.
+    expect(points).toHaveLength(20);
+    expect(points[0]!.commit).toBe((5).toString(16).padStart(40, "c"));
+    expect(points.at(-1)!.commit).toBe((24).toString(16).padStart(40, "c"));
+    expect(points.map((p) => p.value)).toEqual(
+      Array.from({ length: 20 }, (_, i) => Math.round(held * (0.76 + (i + 4) * 0.01))),
+    );
+    expect(points[0]!.run).toBe(`https://github.com/${REPOSITORY}/actions/runs/404`);
+    expect(hold.trend!.branch).toBe("master");
+    // The passing scenario gets none.
+    expect(scenario(report, "small").trend).toBeUndefined();
+    const line =
+      /📈 hold, peak heap over the last 20 commits of master: `[▁▂▃▄▅▆▇█]{21}` [\d.]+ MiB → [\d.]+ MiB \(\+\d+\.\d%\); this pull request 30\.\d MiB/;
+    expect(comment()).toMatch(line);
+    expect(comment()).not.toContain("peak heap at each commit");
+    expect(run.summary).toMatch(line);
+    expect(run.summary).toContain("hold: peak heap at each commit");
+    expect(run.summary).toContain(
+      `| [\`${(24).toString(16).padStart(40, "c").slice(0, 7)}\`](https://github.com/${REPOSITORY}/actions/runs/423) |`,
+    );
+    // Two listings of runs (the base commit's, the branch's), and one artifact listing and download per report.
+    const runListings = github.requests.filter((r) => r.path.endsWith("/runs"));
+    expect(runListings.map((r) => r.query["branch"] ?? r.query["head_sha"])).toEqual([
+      repo.baseSha,
+      "master",
+    ]);
+    expect(github.requests.filter((r) => r.path.endsWith("/zip"))).toHaveLength(21);
+  });
+
   it("an expired artifact: measures the base, and says why once", async () => {
     const repo = repoWith({ "NOTES.md": "A change.\n" });
     store(repo, await pushRunOfBase(repo), true);
