@@ -895,10 +895,10 @@ section("## Cost side by side", () => {
     { run: () => membudget(passScenario, 1) },
     { run: () => mustRun(process.execPath, ["-e", "0"]) },
     { run: () => mustRun(py, ["-c", "pass"], { env: probeEnv }) },
-    // A first start: no code cache (a second command on a machine whose helpers are built).
+    // A first start: no compile cache (a second command on a machine whose helpers are built).
     { run: () => membudget(passScenario, 1, { ...BASE_ENV, NODE_DISABLE_COMPILE_CACHE: "1" }) },
     // A fresh machine, as a hosted runner is in every job: an empty cache, so the native helpers
-    // are compiled (both at once) and no code cache exists.
+    // are compiled (both at once) and no compile cache is used.
     {
       run: () =>
         membudget(passScenario, 1, {
@@ -936,11 +936,11 @@ section("## Cost side by side", () => {
         `${secs(scenarioMed - floorMed)} = ${times((scenarioMed - floorMed) / nodeMed)} \`node -e 0\``,
       ],
       [
-        "the same scenario at a first start (no code cache, `NODE_DISABLE_COMPILE_CACHE=1`)",
+        "the same scenario at a first start (no compile cache, `NODE_DISABLE_COMPILE_CACHE=1`)",
         `${secs(coldMed)}: fixed cost ${secs(coldMed - bareMed)} = ${times((coldMed - bareMed) / nodeMed)} \`node -e 0\``,
       ],
       [
-        "the same scenario on a fresh machine (an empty cache: the native helpers compiled, no code cache; a hosted runner's every job)",
+        "the same scenario on a fresh machine (an empty cache: the native helpers compiled, no compile cache; a hosted runner's every job)",
         `${secs(freshMed)}: fixed cost ${secs(freshMed - bareMed)}`,
       ],
     ],
@@ -952,7 +952,7 @@ section("## Cost side by side", () => {
     const { name, ...pass } = passScenario[0];
     writeFileSync(file, JSON.stringify({ scenarios: { [name]: { ...pass, repeat: 1 } } }));
     const cliArgs = [CLI, "run", "--budgets", file, "--report", join(TMP, "report-pass-callgrind.json")];
-    mustRun(process.execPath, cliArgs); // the code cache of `run`, as a second start finds it
+    mustRun(process.execPath, cliArgs); // Node's compile cache of the CLI, as a second start finds it
     const cliI = instructions(process.execPath, cliArgs, { env: BASE_ENV });
     const nodeI = instructions(process.execPath, ["-e", "0"], { env: BASE_ENV });
     const floorI = instructions(process.execPath, floorArgs, { env: floorEnv });

@@ -2,6 +2,7 @@
 // reused scenario by scenario, the rest measured in a worktree.
 import { relative, resolve } from "node:path";
 import * as core from "@actions/core";
+import type { Selection } from "../config/select.js";
 import type { Plan } from "../config/types.js";
 import { attributeSites, runPlan, scenariosWithSites } from "../engine/engine.js";
 import { storedReportOf } from "../github/artifacts.js";
@@ -12,7 +13,6 @@ import { withSiteDiffs } from "../verdict/judge.js";
 import { type Reuse, reuseStored } from "../verdict/reuse.js";
 import { prepareBaseWorktree } from "./base-worktree.js";
 import type { PullRequestInfo, Settings } from "./inputs.js";
-import { shardOptions } from "./shard-options.js";
 import { workspacePath } from "./workspace.js";
 
 export interface BaseResult {
@@ -54,7 +54,7 @@ export class BaseAssembly {
 
   constructor(
     private readonly settings: Settings,
-    private readonly plan: Plan,
+    private readonly selection: Selection,
     private readonly pr: PullRequestInfo,
   ) {
     this.result = { source: `base ${pr.baseSha.slice(0, 7)}` };
@@ -85,7 +85,7 @@ export class BaseAssembly {
         `membudget: measuring ${reuse.measure.size === 1 ? "1 scenario" : `${reuse.measure.size} scenarios`} at the base (${pr.baseRef || "base"} at ${short})`,
       );
       try {
-        measured = await measureBase(settings, this.plan, [...reuse.measure.keys()]);
+        measured = await measureBase(settings, this.selection, [...reuse.measure.keys()]);
       } finally {
         core.endGroup();
       }
@@ -110,7 +110,7 @@ export class BaseAssembly {
       origins.set(h.name, { from: "measured", ...(why ? { why } : {}) });
     }
     // The stored report's scenarios that the head's budget file no longer has: shown as removed.
-    const names = new Set(this.plan.scenarios.map((s) => s.name));
+    const names = new Set([...this.selection.plan.scenarios.map((s) => s.name), ...this.selection.elsewhere]);
     if ("report" in stored) scenarios.push(...stored.report.scenarios.filter((s) => !names.has(s.name)));
     this.result.origins = origins;
     const report: Report = { ...skeleton, commit: pr.baseSha, scenarios };
@@ -163,8 +163,8 @@ async function storedBase(settings: Settings, sha: string): Promise<Stored> {
   return { report, where: `run ${found.runId}`, runUrl: found.runUrl };
 }
 
-/** Measures the base commit in a worktree: every selected scenario, or only those named. */
-async function measureBase(settings: Settings, plan: Plan, names: string[] | undefined): Promise<BaseResult> {
+/** Measures the named scenarios of the selection at the base commit, in a worktree. */
+async function measureBase(settings: Settings, selection: Selection, names: string[]): Promise<BaseResult> {
   const pr = settings.github.pullRequest!;
   let worktree: Awaited<ReturnType<typeof prepareBaseWorktree>> | undefined;
   try {
@@ -176,19 +176,19 @@ async function measureBase(settings: Settings, plan: Plan, names: string[] | und
     const where = worktree;
     // The budget file as it is at the head; each scenario runs in the same place of the base tree.
     const basePlan: Plan = {
-      ...plan,
-      scenarios: plan.scenarios
-        .filter((s) => !names || names.includes(s.name))
+      ...selection.plan,
+      scenarios: selection.plan.scenarios
+        .filter((s) => names.includes(s.name))
         .map((s) => ({
           ...s,
           cwd: resolve(where.dir, relative(where.headRoot, s.cwd)),
         })),
     };
-    const report = await runPlan(basePlan, {
-      ...(names ? {} : { only: settings.only, ...shardOptions(settings) }),
+    const report = await runPlan({
+      selection: { ...selection, plan: basePlan },
+      provenance: { commit: pr.baseSha },
+      hooks: progressPrinter(process.stdout, false),
       jobs: settings.jobs,
-      commit: pr.baseSha,
-      ...progressPrinter(process.stdout, false),
     });
     const cleanup = () => where.cleanup();
     return { report, source: `base ${pr.baseSha.slice(0, 7)}`, plan: basePlan, cleanup };
@@ -209,7 +209,7 @@ export async function attributeBase(head: Report, base: Report, basePlan: Plan):
   try {
     const withSites = await attributeSites(basePlan, base, {
       scenarios: wanted,
-      ...progressPrinter(process.stdout, false),
+      hooks: progressPrinter(process.stdout, false),
     });
     return withSiteDiffs(head, withSites);
   } catch (err) {

@@ -1,16 +1,17 @@
 // The second half of the fork pull request pattern: post the comment a pull_request job could not.
 import * as core from "@actions/core";
 import { pullRequestHeadSha } from "../github/comment.js";
-import { BudgetFileError } from "../model/errors.js";
+import { ReportFileError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
 import { readReport } from "../report/io.js";
 import type { Settings } from "./inputs.js";
+import { trustedLinks } from "./provenance.js";
 import { postComment, setOutputs, writeSummary } from "./publish.js";
 
 export async function commentFromReport(settings: Settings): Promise<void> {
-  const report = readReport(settings.reportPath);
+  // The report's own links are its (untrusted) author's: the comment gets membudget's own.
+  const report = { ...readReport(settings.reportPath), links: trustedLinks(settings) };
   const { pr, owner, repo } = await trustedPullRequest(settings, report, settings.reportPath);
-  report.links = trustedLinks(settings);
   const url = await postComment(
     { ...settings, github: { ...settings.github, owner, repo } },
     report,
@@ -34,7 +35,7 @@ export async function trustedPullRequest(
 ): Promise<{ pr: NonNullable<Report["pullRequest"]>; owner: string; repo: string }> {
   const pr = report.pullRequest;
   if (!pr) {
-    throw new BudgetFileError(file, [
+    throw new ReportFileError(file, [
       {
         pointer: "/pullRequest",
         line: 1,
@@ -86,18 +87,6 @@ export async function trustedPullRequest(
     );
   }
   return { pr, owner: owner!, repo: repo! };
-}
-
-/**
- * The links of a comment posted from untrusted reports: the report's own are its author's, so the
- * comment gets the ones membudget builds from this workflow's context (the repository, and the
- * run that made the report).
- */
-export function trustedLinks(settings: Settings): NonNullable<Report["links"]> {
-  const repository = `${settings.github.serverUrl}/${settings.github.owner}/${settings.github.repo}`;
-  const id = settings.github.workflowRun?.id ?? 0;
-  const runPage = id > 0 ? `${repository}/actions/runs/${id}` : undefined;
-  return { repository, ...(runPage ? { run: runPage, summary: runPage } : {}) };
 }
 
 /** A value from the report, shown as at most 12 characters of plain text. */

@@ -1,67 +1,41 @@
-// The files a glob names (`shards/**/*.json`), found by walking from its literal part: the `merge`
-// input's patterns, without a dependency (fs.globSync needs Node.js 22).
-import { readdirSync } from "node:fs";
+// The files the `merge` input names: its lines are globs (`shards/**/*.json`, or absolute such as
+// `${{ runner.temp }}/shards/*.json`), matched by the toolkit's @actions/glob, the one actions use.
 import path from "node:path";
 
-/** Every file matching one of `patterns` (relative to `cwd`, `/`-separated), sorted, each once. */
-export function globFiles(patterns: readonly string[], cwd: string): string[] {
-  const found = new Set<string>();
-  for (const pattern of patterns) {
-    const segments = pattern.split("/").filter((s, i) => s !== "" && !(s === "." && i === 0));
-    const wild = segments.findIndex((s) => /[*?[]/.test(s));
-    const literal = wild < 0 ? segments : segments.slice(0, wild);
-    const root = path.resolve(cwd, ...literal);
-    if (wild < 0) {
-      if (isFile(root)) found.add(root);
-      continue;
-    }
-    const matcher = globRegExp(segments.slice(wild));
-    for (const file of walk(root)) {
-      if (matcher.test(path.relative(root, file).split(path.sep).join("/"))) found.add(file);
-    }
-  }
-  return [...found].sort();
-}
-
-/** `**` any number of directories, `*` any name part, `?` one character, `[…]` a class. */
-function globRegExp(segments: string[]): RegExp {
-  let source = "";
-  segments.forEach((segment, i) => {
-    const last = i === segments.length - 1;
-    if (segment === "**") {
-      source += last ? ".*" : "(?:[^/]+/)*";
-      return;
-    }
-    source += segment
-      .replace(/[.+^${}()|\\]/g, "\\$&")
-      .replace(/\*/g, "[^/]*")
-      .replace(/\?/g, "[^/]");
-    if (!last) source += "/";
+/**
+ * Every file matching `patterns` (one per line as the input gives them; `!` excludes, `#` comments),
+ * relative ones taken from `cwd`, sorted, each once. Throws the glob's own message for a pattern it
+ * rejects (the caller names the input).
+ */
+export async function globFiles(patterns: readonly string[], cwd: string): Promise<string[]> {
+  // Loaded only by a merging job: a measuring job does not need the glob's code.
+  const { create } = await import("@actions/glob");
+  const globber = await create(patterns.map((p) => rooted(p, cwd)).join("\n"), {
+    matchDirectories: false,
+    // A symbolic link to a directory is not walked: a loop cannot hang the step.
+    followSymbolicLinks: false,
   });
-  return new RegExp(`^${source}$`);
+  return [...new Set(await globber.glob())].sort();
 }
 
-function* walk(dir: string): Generator<string> {
-  let entries: import("node:fs").Dirent[];
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    // Symbolic links to directories are not followed: a loop cannot hang the step.
-    if (entry.isDirectory()) yield* walk(full);
-    else if (entry.isFile() || entry.isSymbolicLink()) yield full;
-  }
+/**
+ * The pattern with its literal leading directories resolved from `cwd` and escaped: @actions/glob
+ * would take a relative pattern from the process's directory (the workspace, not the input's
+ * `working-directory`) and refuses `..`, which a resolved prefix no longer has.
+ */
+function rooted(pattern: string, cwd: string): string {
+  const negate = pattern.match(/^!*/)![0];
+  const body = pattern.slice(negate.length);
+  if (body === "" || body.startsWith("#")) return pattern;
+  const segments = body.split("/");
+  const wild = segments.findIndex((s) => /[*?[\\]/.test(s));
+  const literal = wild < 0 ? segments : segments.slice(0, wild);
+  const root = path.resolve(body.startsWith("/") ? "/" : cwd, ...literal.filter(Boolean));
+  const rest = wild < 0 ? [] : segments.slice(wild);
+  return negate + [escapeGlob(root), ...rest].join("/");
 }
 
-function isFile(file: string): boolean {
-  try {
-    return readdirSync(path.dirname(file), { withFileTypes: true }).some(
-      (e) => e.name === path.basename(file) && !e.isDirectory(),
-    );
-  } catch {
-    return false;
-  }
+/** A literal path as @actions/glob reads it: its glob characters and `\` escaped. */
+function escapeGlob(literal: string): string {
+  return literal.replace(/\\/g, "\\\\").replace(/\[/g, "[[]").replace(/\?/g, "[?]").replace(/\*/g, "[*]");
 }

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as core from "@actions/core";
-import { parseShard, type Shard } from "../config/shard.js";
+import { parseShard, type Shard } from "../config/select.js";
 import { defaultJobs } from "../engine/schedule.js";
 import { UsageError } from "../model/errors.js";
 import { FAIL_ON, type FailOn } from "../model/status.js";

@@ -1,17 +1,18 @@
 // The Action's `merge` path: the shards' reports in, one judged report out, published exactly as a
 // single job publishes it (comment, summary, annotations, outputs, failed step). Nothing is measured.
+
 import * as core from "@actions/core";
 import { UsageError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
+import { plural } from "../model/units.js";
 import { readReport } from "../report/io.js";
 import { mergeReports, type ReportFile } from "../report/merge.js";
-import { carriedBase } from "../verdict/carried.js";
-import { judge } from "../verdict/judge.js";
-import { trustedLinks, trustedPullRequest } from "./from-report.js";
+import { trustedPullRequest } from "./from-report.js";
 import { globFiles } from "./glob.js";
 import { InputError, type Settings } from "./inputs.js";
+import { mergeProvenance } from "./provenance.js";
 import { publish } from "./publish.js";
-import { pullRequestRecord, workspacePath } from "./workspace.js";
+import { workspacePath } from "./workspace.js";
 
 export async function mergeShards(settings: Settings): Promise<void> {
   const patterns = settings
@@ -19,7 +20,13 @@ export async function mergeShards(settings: Settings): Promise<void> {
     .map((p) => p.trim())
     .filter(Boolean);
   // The merged report may be written inside the glob (a re-run): it is not a shard.
-  const files = globFiles(patterns, settings.workingDirectory).filter((f) => f !== settings.reportPath);
+  let found: string[];
+  try {
+    found = await globFiles(patterns, settings.workingDirectory);
+  } catch (err) {
+    throw new InputError(`Input \`merge\` is "${settings.merge}": ${(err as Error).message}`);
+  }
+  const files = found.filter((f) => f !== settings.reportPath);
   if (files.length === 0) {
     throw new InputError(
       `Input \`merge\` is "${settings.merge}": no file matches it in ${settings.workingDirectory}. Download the shards' artifacts there first (actions/download-artifact with a \`pattern\`).`,
@@ -29,9 +36,7 @@ export async function mergeShards(settings: Settings): Promise<void> {
     file: workspacePath(settings, f),
     report: readReport(f),
   }));
-  core.info(
-    `membudget: merging ${inputs.length === 1 ? "1 report" : `${inputs.length} reports`}: ${inputs.map((i) => i.file).join(", ")}`,
-  );
+  core.info(`membudget: merging ${plural(inputs.length, "report")}: ${inputs.map((i) => i.file).join(", ")}`);
   let target = settings;
   if (settings.comment === "from-report") {
     // The fork pattern: every shard came from an untrusted job, so each is checked on its own.
@@ -40,30 +45,18 @@ export async function mergeShards(settings: Settings): Promise<void> {
   }
   let report: Report;
   try {
-    const merged = mergeReports(inputs);
-    const base = carriedBase(merged);
-    report = judge(merged, base ? { base } : {});
+    report = mergeReports(inputs, mergeProvenance(settings));
   } catch (err) {
     core.setOutput("status", "error");
     throw err;
   }
   const pr = settings.github.pullRequest;
-  if (settings.comment !== "from-report") {
-    if (pr && report.commit && report.commit !== pr.headSha) {
-      core.setOutput("status", "error");
-      throw new UsageError(
-        `the shard reports are of commit ${report.commit.slice(0, 7)}, but this pull request's head is ${pr.headSha.slice(0, 7)}: were another run's artifacts downloaded?`,
-      );
-    }
-    // This job's summary holds the whole table; the shards' summaries hold only their part.
-    if (settings.github.runUrl)
-      report.links = { ...report.links, run: settings.github.runUrl, summary: settings.github.runUrl };
-    if (pr) {
-      report.pullRequest = pullRequestRecord(settings, pr);
-    }
+  if (settings.comment !== "from-report" && pr && report.commit && report.commit !== pr.headSha) {
+    core.setOutput("status", "error");
+    throw new UsageError(
+      `the shard reports are of commit ${report.commit.slice(0, 7)}, but this pull request's head is ${pr.headSha.slice(0, 7)}: were another run's artifacts downloaded?`,
+    );
   }
-  // The shards' links are their (untrusted) authors': the comment gets membudget's own.
-  if (settings.comment === "from-report") report.links = trustedLinks(settings);
   if (report.error) core.error(report.error, { title: "membudget: a shard is missing" });
   await publish(target, report);
 }

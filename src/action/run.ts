@@ -1,21 +1,24 @@
 // The Action: a thin adapter that reads the settings, runs the engine (head, and base in a worktree),
 // and publishes the report (file, job summary, annotations, outputs, sticky comment, exit status).
+
 import * as core from "@actions/core";
-import { loadPlan } from "../config/load.js";
+import { loadPlan } from "../config/plan.js";
+import { type Selection, select } from "../config/select.js";
 import type { Plan } from "../config/types.js";
 import { runPlan } from "../engine/engine.js";
 import { BudgetFileError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
+import { plural } from "../model/units.js";
 import { progressPrinter } from "../render/progress.js";
 import { withTrend } from "../verdict/trend.js";
 import { attributeBase, BaseAssembly, type BaseResult, fixedBase, withBaseOrigins } from "./base.js";
 import { commentFromReport } from "./from-report.js";
 import { readSettings, type Settings } from "./inputs.js";
 import { mergeShards } from "./merge.js";
+import { choicesOf, headProvenance } from "./provenance.js";
 import { publish } from "./publish.js";
-import { shardOptions } from "./shard-options.js";
 import { branchReports } from "./trend.js";
-import { pullRequestRecord, workspacePath } from "./workspace.js";
+import { workspacePath } from "./workspace.js";
 
 export async function run(): Promise<void> {
   const settings = readSettings();
@@ -45,11 +48,13 @@ export async function run(): Promise<void> {
     throw err;
   }
 
+  const selection = select(plan, choicesOf(settings));
   const pr = settings.github.pullRequest;
-  const assembly = settings.compare.kind === "base" && pr ? new BaseAssembly(settings, plan, pr) : undefined;
+  const assembly =
+    settings.compare.kind === "base" && pr ? new BaseAssembly(settings, selection, pr) : undefined;
   const base = assembly?.result ?? fixedBase(settings);
   try {
-    await measureHead(settings, plan, base, assembly);
+    await measureHead(settings, selection, base, assembly);
   } finally {
     // The base worktree stays until the head is judged: the base's allocation sites are taken
     // afterwards, for the scenarios whose head turned out to need them.
@@ -59,50 +64,40 @@ export async function run(): Promise<void> {
 
 async function measureHead(
   settings: Settings,
-  plan: Plan,
+  selection: Selection,
   base: BaseResult | undefined,
   assembly: BaseAssembly | undefined,
 ): Promise<void> {
   const pr = settings.github.pullRequest;
+  const n = selection.plan.scenarios.length;
   core.startGroup(
-    `membudget: measuring ${settings.shard ? `shard ${settings.shard.index} of ${settings.shard.total} of ` : ""}${plan.scenarios.length === 1 ? "1 scenario" : `${plan.scenarios.length} scenarios`}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`,
+    `membudget: measuring ${settings.shard ? `shard ${settings.shard.index} of ${settings.shard.total}: ` : ""}${plural(n, "scenario")}${pr ? ` at the head (${pr.headSha.slice(0, 7)})` : ""}`,
   );
   let report: Report;
   try {
-    report = await runPlan(plan, {
-      only: settings.only,
-      jobs: settings.jobs,
-      ...shardOptions(settings),
+    report = await runPlan({
+      selection,
       ...(assembly
         ? { resolveBase: (head: Report) => assembly.resolve(head) }
         : base?.report
-          ? { base: base.report, baseSource: base.source }
+          ? { base: base.report }
           : {}),
-      commit: pr?.headSha ?? settings.github.sha,
-      budgetFileLabel: workspacePath(settings, settings.budgets),
-      ...progressPrinter(process.stdout, false),
+      // The assembled base's source and note are known once it is resolved (below).
+      provenance: headProvenance(settings, assembly ? undefined : base),
+      hooks: progressPrinter(process.stdout, false),
+      jobs: settings.jobs,
     });
   } finally {
     core.endGroup();
   }
   if (base?.report && base.plan) report = await attributeBase(report, base.report, base.plan);
-  if (base?.note) report.notes = [...(report.notes ?? []), base.note];
+  if (assembly && base?.note) report.notes = [...(report.notes ?? []), base.note];
   if (base?.origins) report = withBaseOrigins(report, base.origins);
   // Only when something regressed or is over budget: the stored reports cost the job token's
   // requests (two per report), which a busy repository's pull requests would use up.
   if (pr && report.scenarios.some((s) => s.status === "over" || s.status === "regressed")) {
     const { stored, branch } = await branchReports(settings);
     report = withTrend(report, stored, branch);
-  }
-  if (settings.github.runUrl) report.links = { run: settings.github.runUrl, summary: settings.github.runUrl };
-  // Lets the comment link each allocation site to its file and line at the measured commit.
-  if (settings.github.owner && settings.github.repo)
-    report.links = {
-      ...report.links,
-      repository: `${settings.github.serverUrl}/${settings.github.owner}/${settings.github.repo}`,
-    };
-  if (pr) {
-    report.pullRequest = pullRequestRecord(settings, pr);
   }
   await publish(settings, report);
 }

@@ -1,17 +1,14 @@
 #!/usr/bin/env node
-// The `membudget` executable: runs the CLI's bundle (dist/chunks/cli-<hash>.cjs, whose name the build
-// writes here) with the code cache of the command it runs (code-cache.ts).
+// The `membudget` executable: Node's compile cache (as the Action's entry), then the CLI's bundle
+// (dist/chunks/cli-<hash>.cjs, whose name the build writes here).
+import module from "node:module";
 import { join } from "node:path";
-import { loadBundle } from "./code-cache.js";
-import { COMMAND_NAMES } from "./command-names.js";
 
 declare const MEMBUDGET_CLI_BUNDLE: string;
 
-const command = process.argv[2] ?? "";
-const variant = (COMMAND_NAMES as readonly string[]).includes(command) ? command : "other";
+module.enableCompileCache?.();
 // dist/cli.js is CommonJS (dist/package.json): __dirname is dist/.
-const bundle = join(__dirname, MEMBUDGET_CLI_BUNDLE);
-const { main } = loadBundle<{ main(args: string[]): Promise<number> }>(bundle, variant);
+const { main } = require(join(__dirname, MEMBUDGET_CLI_BUNDLE)) as { main(args: string[]): Promise<number> };
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

@@ -1,8 +1,10 @@
 // What every judging command does with its report: the terminal table, then the files asked for.
+
 import { join } from "node:path";
 import { WriteError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
 import type { FailOn } from "../model/status.js";
+import { plural } from "../model/units.js";
 import { renderTerminal, wantsColour } from "../render/terminal.js";
 import { writeReport, writeTextFile } from "../report/write.js";
 
@@ -48,7 +50,7 @@ export async function publish(report: Report, argv: PublishOptions): Promise<voi
     ).length;
     const without = report.scenarios.length - files.length;
     process.stderr.write(
-      `membudget: ${written === 1 ? "1 chart" : `${written} charts`} written to ${argv.chart}${without > 0 ? ` (${without} ${without === 1 ? "scenario has" : "scenarios have"} no timeline)` : ""}\n`,
+      `membudget: ${plural(written, "chart")} written to ${argv.chart}${without > 0 ? ` (${without} ${without === 1 ? "scenario has" : "scenarios have"} no timeline)` : ""}\n`,
     );
   }
   // Every failed file is named; the first is the error (exit 2).

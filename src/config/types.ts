@@ -1,8 +1,10 @@
 // The Plan: a validated budget file, with every unit parsed and every default filled in.
 
 import type { MetricKey, Runtime } from "../model/metrics.js";
+import type { TestRule } from "../model/pytest.js";
 import type { SitesMode } from "../model/sites.js";
-import type { TestMetricKey } from "../model/tests.js";
+
+export type { TestRule };
 
 export interface Scenario {
   name: string;
@@ -36,16 +38,6 @@ export interface Plan {
   /** "sha256:<hex>" of the budget file's bytes. */
   digest?: string;
   scenarios: Scenario[];
-}
-
-/** Budgets for the tests whose node id matches `pattern` (`*` any run of characters, `?` one). */
-export interface TestRule {
-  pattern: string;
-  /** The pattern is a node id, not a glob (budgets carried over from a stored report). */
-  exact?: boolean;
-  budget: Partial<Record<TestMetricKey, number>>;
-  /** Line of the pattern in the budget file. */
-  line: number;
 }
 
 /** A load scenario's `load` block resolved: {port} is still in the strings (substituted per run). */

@@ -1,94 +1,64 @@
-// The engine both adapters share: a Plan in, a judged Report out (measure → summarise → judge).
+// The engine both adapters share: a Selection in, a judged Report out (measure → summarise → judge).
 import { arch, cpus, platform, release, totalmem } from "node:os";
 import { dirname } from "node:path";
-import { type Shard, splitScenarios } from "../config/shard.js";
+import type { Selection } from "../config/select.js";
 import type { Plan, Scenario } from "../config/types.js";
 import { prepareNativeTools } from "../measure/native.js";
 import { attributionRun, type MeasureHooks, nativeHelpers } from "../measure/scenario.js";
 import { relativeSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
 import type { Run } from "../measure/types.js";
-import { UsageError } from "../model/errors.js";
 import { LOAD_METRICS, METRIC_KEYS, METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
 import {
+  type Provenance,
   REPORT_VERSION,
   type Report,
   type RunRecord,
   type ScenarioReport,
-  type ShardInfo,
 } from "../model/report.js";
 import { VERSION } from "../model/version.js";
 import { budgetsOfPlan } from "../verdict/budgets.js";
 import { judge, withSiteDiffs } from "../verdict/judge.js";
+import { summariseTests } from "../verdict/pytest.js";
 import { summarise } from "../verdict/summarise.js";
-import { summariseTests } from "../verdict/tests.js";
 import { attributeLoad, isLoad, loadSummary, measureLoad, wantsLoadSites } from "./load.js";
 import { measureScenarios } from "./schedule.js";
 import { scenarioSetup } from "./setup.js";
 
-export interface RunOptions extends MeasureHooks {
-  /** Only these scenarios (by name); all when empty. */
-  only?: string[];
+export interface RunOptions {
+  /** The Plan this job runs (config/select.ts). */
+  selection: Selection;
+  /** The report to compare with: deltas, regressions, the base's timeline and the site diff. */
   base?: Report;
-  baseSource?: string;
-  /** The commit measured, or how to look it up (the CLI's git), which runs while the first workload does. */
-  commit?: string | (() => Promise<string | undefined>);
-  /**
-   * The base, worked out once the head is measured (and before it is judged): the Action reuses a
-   * stored report's figures where the head's setups match and measures the rest. Wins over `base`.
-   */
-  resolveBase?: (head: Report) => Promise<{ report: Report; source: string } | undefined>;
+  /** Where the report comes from (commit, budget file, links...), as the adapter knows it. */
+  provenance?: Provenance;
+  hooks?: MeasureHooks;
   /** Probed runs measured side by side (engine/schedule.ts); 1, the default, measures one run at a time. */
   jobs?: number;
-  /** Path of the budget file as the user named it (for the report and annotations). */
-  budgetFileLabel?: string;
-  /** Measure only this shard of the selected scenarios. */
-  shard?: Shard;
-  /** Seconds each scenario took before (`costsOf` an earlier report): balances the shards. */
-  balance?: ReadonlyMap<string, number>;
-  /** The balance report as the user named it (recorded in the shard identity). */
-  balanceSource?: string;
+  /**
+   * The base, worked out once the head is measured (and before it is judged): the Action reuses a
+   * stored report's figures where the head's setups match and measures the rest. Wins over `base`
+   * and `provenance.baseSource`.
+   */
+  resolveBase?: (head: Report) => Promise<{ report: Report; source: string } | undefined>;
 }
 
-export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Report> {
-  const { scenarios, shard } = shardOfPlan(plan, options);
+export async function runPlan({
+  selection,
+  base: given,
+  provenance = {},
+  hooks = {},
+  jobs = 1,
+  resolveBase,
+}: RunOptions): Promise<Report> {
+  const { plan, shard } = selection;
   const reports: ScenarioReport[] = [];
   const notes = new Set<string>();
   let python: string | undefined;
-  // What the report needs and no workload does is worked out while the first workload runs
-  // (a spawn of git is ~3 ms of this thread, node:crypto ~4 ms to load), or at the end if none ran.
-  let lookup: Promise<string | undefined> | undefined;
-  const commitOf = () => {
-    const { commit } = options;
-    lookup ??= typeof commit === "function" ? commit() : Promise.resolve(commit);
-    return lookup;
-  };
-  let machine: Report["environment"] | undefined;
-  const machineOf = () => {
-    machine ??= machineFacts();
-    return machine;
-  };
-  let idle = false;
-  // A load scenario starts no onStarted: with only those, HEAD is read before they run.
-  if (!scenarios.some((s) => !isLoad(s))) void commitOf();
-  const hooks: RunOptions = {
-    ...options,
-    onStarted: (name) => {
-      options.onStarted?.(name);
-      if (idle) return;
-      idle = true;
-      // What the report needs besides the figures, while the workload runs (not after it).
-      setImmediate(() => {
-        void commitOf();
-        void plan.digest;
-        machineOf();
-      });
-    },
-  };
-  await prepareNativeTools(nativeHelpers(scenarios));
-  const measurements = await measureScenarios(scenarios, hooks, options.jobs ?? 1, (s) =>
-    isLoad(s) ? measureLoad(s, options) : undefined,
+  await prepareNativeTools(nativeHelpers(plan.scenarios));
+  const measurements = await measureScenarios(plan.scenarios, hooks, jobs, (s) =>
+    isLoad(s) ? measureLoad(s, hooks) : undefined,
   );
-  for (const [i, scenario] of scenarios.entries()) {
+  for (const [i, scenario] of plan.scenarios.entries()) {
     const measured = measurements[i]!;
     python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
@@ -96,68 +66,41 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Rep
     const load = isLoad(scenario) ? loadSummary(scenario, measured.runs) : undefined;
     reports.push(load ? { ...report, load } : report);
   }
-  const commit = await commitOf();
+  for (const n of provenance.notes ?? []) notes.add(n);
   const measured: Report = {
     version: REPORT_VERSION,
     tool: { name: "membudget", version: VERSION },
     createdAt: new Date().toISOString(),
-    budgetFile: options.budgetFileLabel ?? plan.file,
+    budgetFile: provenance.budgetFile ?? plan.file,
     ...(plan.digest ? { budgetDigest: plan.digest } : {}),
-    ...(commit ? { commit } : {}),
+    ...(provenance.commit ? { commit: provenance.commit } : {}),
     ...(shard ? { shard } : {}),
-    environment: { ...machineOf(), ...(python ? { python } : {}) },
+    ...(provenance.pullRequest ? { pullRequest: provenance.pullRequest } : {}),
+    environment: { ...machineFacts(), ...(python ? { python } : {}) },
     status: "pass",
     summary: "",
+    ...(provenance.links ? { links: provenance.links } : {}),
     scenarios: reports,
     ...(notes.size > 0 ? { notes: [...notes] } : {}),
   };
-  const resolved = options.resolveBase
-    ? await options.resolveBase(measured)
-    : options.base && { report: options.base, source: options.baseSource ?? "base report" };
+  const resolved = resolveBase
+    ? await resolveBase(measured)
+    : given && { report: given, source: provenance.baseSource ?? "base report" };
   // A shard judged against a whole base must not call the other shards' scenarios removed.
-  const base =
-    resolved && shard
-      ? {
-          ...resolved.report,
-          scenarios: resolved.report.scenarios.filter(
-            (b) => scenarios.some((s) => s.name === b.name) || !plan.scenarios.some((s) => s.name === b.name),
-          ),
-        }
+  const elsewhere = new Set(selection.elsewhere);
+  const baseHere =
+    resolved && elsewhere.size > 0
+      ? { ...resolved.report, scenarios: resolved.report.scenarios.filter((b) => !elsewhere.has(b.name)) }
       : resolved?.report;
   const report: Report = resolved ? { ...measured, base: { source: resolved.source } } : measured;
   const judged = judge(report, {
     budgets: budgetsOfPlan(plan),
-    ...(base ? { base } : {}),
+    ...(baseHere ? { base: baseHere } : {}),
   });
-  return attributeSites(plan, judged, { ...options, ...(base ? { base } : {}) });
+  return attributeSites(plan, judged, { hooks, ...(baseHere ? { base: baseHere } : {}) });
 }
 
-/** The scenarios to measure: the selection, or this shard's part of it, with the shard's identity. */
-export function shardOfPlan(
-  plan: Plan,
-  options: Pick<RunOptions, "only" | "shard" | "balance" | "balanceSource">,
-): { scenarios: Scenario[]; shard?: ShardInfo } {
-  const selected = selectScenarios(plan, options.only);
-  if (!options.shard) return { scenarios: selected };
-  const { index, total } = options.shard;
-  const names = selected.map((s) => s.name);
-  const split = splitScenarios(names, total, options.balance);
-  const assigned = new Map(
-    split.flatMap((shardNames, i) => shardNames.map((n): [string, number] => [n, i + 1])),
-  );
-  return {
-    scenarios: selected.filter((s) => assigned.get(s.name) === index),
-    shard: {
-      index,
-      total,
-      selected: names,
-      assigned: names.map((n) => assigned.get(n)!),
-      ...(options.balanceSource ? { balance: options.balanceSource } : {}),
-    },
-  };
-}
-
-export interface AttributeOptions extends MeasureHooks {
+export interface AttributeOptions {
   /**
    * Scenarios to attribute, by name. Default: those whose `sites` setting asks for it given their
    * status ("always": all; "auto": over budget or regressed). A scenario set to "never", absent
@@ -168,6 +111,7 @@ export interface AttributeOptions extends MeasureHooks {
   base?: Report;
   /** Sites kept per list (default 10). */
   limit?: number;
+  hooks?: MeasureHooks;
 }
 
 /**
@@ -204,7 +148,13 @@ export async function attributeSites(
     }
     if (isLoad(scenario)) {
       scenarios.push(
-        await attributeLoad(scenario, s, dirname(plan.file), options, options.limit ?? SITE_LIMIT),
+        await attributeLoad(
+          scenario,
+          s,
+          dirname(plan.file),
+          options.hooks ?? {},
+          options.limit ?? SITE_LIMIT,
+        ),
       );
       changed = true;
       continue;
@@ -212,7 +162,10 @@ export async function attributeSites(
     const wall = s.metrics.wallTime?.value ?? 0;
     // tracemalloc with stacks runs several times slower than the normal run: allow for it.
     const timeoutMs = Math.max(scenario.timeout, wall * 12 + 30) * 1000;
-    const found = await attributionRun(scenario, options, { limit: options.limit ?? SITE_LIMIT, timeoutMs });
+    const found = await attributionRun(scenario, options.hooks ?? {}, {
+      limit: options.limit ?? SITE_LIMIT,
+      timeoutMs,
+    });
     const out: ScenarioReport = { ...s };
     if (found.error) {
       out.notes = [...(s.notes ?? []), `allocation sites unavailable: ${found.error}`];
@@ -235,25 +188,6 @@ export function scenariosWithSites(report: Report): string[] {
   return report.scenarios
     .filter((s) => s.sites?.peak || s.sites?.allocated || s.sites?.retained)
     .map((s) => s.name);
-}
-
-export function selectScenarios(plan: Plan, only: string[] | undefined): Scenario[] {
-  if (!only || only.length === 0) return plan.scenarios;
-  const names = new Set(plan.scenarios.map((s) => s.name));
-  const unknown = only.filter((n) => !names.has(n));
-  if (unknown.length > 0) {
-    throw new UnknownScenarioError(unknown, [...names]);
-  }
-  return plan.scenarios.filter((s) => only.includes(s.name));
-}
-
-export class UnknownScenarioError extends UsageError {
-  constructor(unknown: string[], known: string[]) {
-    super(
-      `no scenario named ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the budget file has: ${known.join(", ")}`,
-    );
-    this.name = "UnknownScenarioError";
-  }
 }
 
 /** The measured scenario: figures and runs, no budget (the judge puts those on). */

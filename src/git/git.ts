@@ -48,17 +48,6 @@ export function headCommit(dir: string): string | undefined {
   return sha && /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
 }
 
-/** headCommit without blocking the thread: git runs while membudget gets on with other work. */
-export function headCommitAsync(dir: string): Promise<string | undefined> {
-  return git(dir, ["rev-parse", "--verify", "--quiet", "HEAD"], "").then(
-    (out) => {
-      const sha = out.trim();
-      return /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
-    },
-    () => undefined,
-  );
-}
-
 /** The top of the work tree that holds `dir` (a worktree is its own top). */
 export function workTreeTop(dir: string): string | undefined {
   return gitQuiet(dir, ["rev-parse", "--show-toplevel"]);

@@ -2,7 +2,7 @@
 // (and xdist worker) of a Python run, and its per-process files read back into one run's tests.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TestMetricKey, TestOutcome } from "../model/tests.js";
+import type { TestMetricKey, TestOutcome } from "../model/pytest.js";
 import type { ProcessFigures } from "./types.js";
 
 export const PYTEST_PLUGIN = "membudget_pytest";

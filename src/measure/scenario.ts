@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Scenario } from "../config/types.js";
 import { epochMs } from "../model/clock.js";
 import { CancelledError } from "../model/errors.js";
-import { CLEAN_RUN_METRICS, type MetricKey } from "../model/metrics.js";
+import { CLEAN_RUN_METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
 import type { Site, TimelinePoint } from "../model/report.js";
 import type { NativeKind } from "./native.js";
 import { nodeProbeEnv } from "./node-probe.js";
@@ -23,6 +23,17 @@ import {
 import type { Run } from "./types.js";
 import { unavailableOf } from "./unavailable.js";
 
+/** The figures the in-process probes give: all withdrawn when a process hid from them. */
+const PROBE_METRICS: readonly MetricKey[] = [
+  "peakHeap",
+  "allocated",
+  "allocations",
+  "allocationRate",
+  "peakExternal",
+  "gcPause",
+  "gcCollections",
+];
+
 export interface MeasureHooks {
   /** Called before each run starts and after it ends, for progress lines. */
   onRun?(event: {
@@ -34,8 +45,6 @@ export interface MeasureHooks {
     /** Other runs may be going on at the same time (a progress line must be whole). */
     parallel?: boolean;
   }): void;
-  /** Called each time a run's command has been spawned: the caller's moment for work of its own. */
-  onStarted?(scenario: string): void;
   /** Streams the workload's output (only with --verbose). */
   onOutput?(scenario: string, stream: "stdout" | "stderr", chunk: Buffer): void;
   /** A note said once per distinct text (e.g. "allocation totals unavailable: no C compiler"). */
@@ -110,13 +119,14 @@ export async function measureRun(
         timeoutMs: scenario.timeout * 1000,
         // The allocation probe publishes each process's live heap there (<pid>.live).
         liveDir: outDir,
+        // Every process is checked for its figures (a workload must not hide one from the probes).
+        ...(probe.env["MEMBUDGET_OUT_DIR"] ? { probes: { dir: outDir, runtime: scenario.runtime } } : {}),
         ...(hooks.signal ? { signal: hooks.signal } : {}),
       },
       {
         ...(hooks.onOutput
           ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) }
           : {}),
-        ...(hooks.onStarted ? { onStarted: () => hooks.onStarted?.(scenario.name) } : {}),
       },
     );
     if (hooks.signal?.aborted) throw new CancelledError();
@@ -132,6 +142,9 @@ export async function measureRun(
       merged.processes = peaks.processes;
       if (peaks.peakHeap !== undefined) merged.figures.peakHeap = peaks.peakHeap;
     }
+    // A process that hid from the probes, or figures changed after their process ended: the
+    // probes' figures are not the workload's, so none of them is given.
+    if (outcome.probeGaps) for (const key of PROBE_METRICS) delete merged.figures[key];
     const figures: Run["figures"] = { ...merged.figures, wallTime: outcome.wallTime };
     // The largest single process's exact peak; the tree as a whole is peakPss (shared pages once).
     if (outcome.peakRss !== undefined) figures.peakRss = outcome.peakRss;
@@ -151,6 +164,12 @@ export async function measureRun(
       figures,
       withoutCleanRun: count === 1 && scenario.runtime !== "node",
     });
+    if (outcome.probeGaps) {
+      for (const key of PROBE_METRICS) {
+        if (NEVER_MEASURED[scenario.runtime][key] === undefined) unavailable[key] = outcome.probeGaps;
+      }
+      delete run.tests;
+    }
     if (Object.keys(unavailable).length > 0) run.unavailable = unavailable;
     const error =
       outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);

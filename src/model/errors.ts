@@ -5,8 +5,10 @@
  * (src/cli/exit.ts), the Action to a failed step with the message.
  */
 export type ErrorCode =
-  /** The budget file or a report file cannot be read or is not valid (exit 2). */
+  /** The budget file cannot be read or is not valid (exit 2). */
   | "budget-file"
+  /** A report file cannot be read or is not a membudget report (exit 2). */
+  | "report-file"
   /** The command line or an Action input is wrong (exit 2). */
   | "usage"
   /** A file membudget writes could not be written (exit 2): the disk, not the workload. */
@@ -30,7 +32,7 @@ export interface Problem {
   fix?: string;
 }
 
-/** The budget file (or a report file) cannot be read or is not valid: exit code 2. */
+/** The budget file cannot be read or is not valid: exit code 2. */
 export class BudgetFileError extends MembudgetError {
   readonly code = "budget-file";
   constructor(
@@ -39,6 +41,21 @@ export class BudgetFileError extends MembudgetError {
   ) {
     super(formatProblems(file, problems));
     this.name = "BudgetFileError";
+  }
+}
+
+/**
+ * A report file (`--base`, `--balance`, `check`, `merge`, the Action's `from-report`) cannot be read
+ * or is not a membudget report: exit code 2.
+ */
+export class ReportFileError extends MembudgetError {
+  readonly code = "report-file";
+  constructor(
+    readonly file: string,
+    readonly problems: Problem[],
+  ) {
+    super(formatProblems(file, problems));
+    this.name = "ReportFileError";
   }
 }
 

@@ -1,7 +1,7 @@
 // The Report: the one versioned document every renderer, `compare` and `merge` read.
 import type { FigureKind, MetricKey, Runtime } from "./metrics.js";
+import type { TestReport, TestRule, TestSummary } from "./pytest.js";
 import type { Status } from "./status.js";
-import type { TestReport, TestSummary } from "./tests.js";
 
 export const REPORT_VERSION = 1;
 
@@ -160,6 +160,12 @@ export interface ScenarioReport {
   trend?: { branch: string; metrics: Partial<Record<MetricKey, TrendPoint[]>> };
   /** Where the base figures came from, when the base was assembled scenario by scenario. */
   baseOrigin?: BaseOrigin;
+  /**
+   * The budgets the judgement applied (absent in reports of versions before 0.2: judging one again
+   * reads its metrics' `budget`). Judging again (`compare`, `check` without a budget file's change)
+   * reads these, so a budget whose metric has no figure, and every per-test rule, is kept.
+   */
+  applied?: AppliedBudgets;
   /** Where in the budget file the scenario and its budgets are (for annotations). */
   source?: { line: number; budgetLines: Partial<Record<MetricKey, number>> };
   /** RSS of the tree (and heap, where a probe gives it) over the run: t in seconds from the start. */
@@ -187,6 +193,14 @@ export interface ScenarioReport {
   testSummary?: TestSummary;
 }
 
+/** A scenario's budgets as the judgement applied them (base units). */
+export interface AppliedBudgets {
+  /** Every budget of the scenario, those on a metric without a figure included. */
+  budget: Partial<Record<MetricKey, number>>;
+  /** pytest: the budget file's per-test rules, in its order (a test's own marker is in its entry). */
+  tests?: TestRule[];
+}
+
 /** Which part of a sharded run a report is (`run --shard i/n`). */
 export interface ShardInfo {
   index: number;
@@ -197,6 +211,23 @@ export interface ShardInfo {
   assigned: number[];
   /** The report whose wall times balanced the split (`--balance`), as the user named it. */
   balance?: string;
+}
+
+/**
+ * Where a report comes from, as the adapter that makes it knows it (the CLI, the Action, a merge):
+ * built in one place by each and put in the report as it is made.
+ */
+export interface Provenance {
+  /** The budget file as the user named it. */
+  budgetFile?: string;
+  /** The commit measured. */
+  commit?: string;
+  /** The base report as the user named it ("main-report.json", "base 1a2b3c4"). */
+  baseSource?: string;
+  links?: Report["links"];
+  pullRequest?: Report["pullRequest"];
+  /** Said in the report besides the measurement's own notes (e.g. why there is no base). */
+  notes?: string[];
 }
 
 export interface Report {

@@ -1,5 +1,7 @@
 // Statuses and how they combine: the words every stage uses for a verdict, in one place.
+
 import type { Report, ScenarioReport } from "./report.js";
+import { plural } from "./units.js";
 
 export type Status = "pass" | "over" | "regressed" | "error" | "new" | "removed" | "unbudgeted";
 
@@ -13,6 +15,12 @@ export const STATUS_ORDER: readonly Status[] = [
   "pass",
   "unbudgeted",
 ];
+
+/**
+ * What a reader must look at: a figure that failed, broke its budget or regressed (the head of
+ * STATUS_ORDER). The tables list these first, the comment shows their sites, a test list keeps them.
+ */
+export const NEEDS_ATTENTION: ReadonlySet<Status> = new Set(["error", "over", "regressed"]);
 
 /** The worst of several statuses (`empty` when there are none). */
 export function worst(statuses: Iterable<Status>, empty: Status = "pass"): Status {
@@ -55,7 +63,7 @@ export function verdictSentence(scenarios: Pick<ScenarioReport, "status">[]): st
   const errors = count("error");
   const over = count("over");
   const regressed = count("regressed");
-  const of = `of ${total} ${plural(total, "scenario")}`;
+  const of = `of ${plural(total, "scenario")}`;
   if (errors) parts.push(`${errors} ${of} failed to run`);
   if (over) parts.push(`${parts.length ? `${over}` : `${over} ${of}`} over budget`);
   if (regressed) parts.push(`${parts.length ? `${regressed}` : `${regressed} ${of}`} regressed`);
@@ -64,8 +72,4 @@ export function verdictSentence(scenarios: Pick<ScenarioReport, "status">[]): st
     return total === 1 ? "1 scenario within budget" : `All ${total} scenarios within budget`;
   }
   return parts.join(", ");
-}
-
-function plural(n: number, word: string): string {
-  return n === 1 ? word : `${word}s`;
 }

@@ -214,3 +214,8 @@ const FORMAT: Record<Unit, (value: number) => string> = {
 export function formatValue(unit: Unit, value: number): string {
   return FORMAT[unit](value);
 }
+
+/** "1 scenario", "3 scenarios": a count and its noun, for every sentence that says how many. */
+export function plural(n: number, word: string, words = `${word}s`): string {
+  return `${n} ${n === 1 ? word : words}`;
+}

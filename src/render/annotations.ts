@@ -1,6 +1,7 @@
 // Report → workflow-command annotations on the budget file, one per broken budget or failed scenario.
 import { METRICS, type MetricKey } from "../model/metrics.js";
 import type { Report } from "../model/report.js";
+import { showable } from "../model/text.js";
 
 export interface Annotation {
   level: "error" | "warning";
@@ -19,8 +20,8 @@ export function annotationsOf(report: Report, budgetFile: string): Annotation[] 
         level: "error",
         file: budgetFile,
         line,
-        title: `membudget: ${s.name} failed`,
-        message: s.reason ?? "the workload failed",
+        title: `membudget: ${showable(s.name)} failed`,
+        message: showable(s.reason ?? "the workload failed"),
       });
       continue;
     }
@@ -30,8 +31,8 @@ export function annotationsOf(report: Report, budgetFile: string): Annotation[] 
         level: m.status === "over" ? "error" : "warning",
         file: budgetFile,
         line: s.source?.budgetLines[key as MetricKey] ?? line,
-        title: `membudget: ${s.name} ${m.status === "over" ? "over budget" : "regressed"} (${METRICS[key as MetricKey].label})`,
-        message: m.reason ?? m.status,
+        title: `membudget: ${showable(s.name)} ${m.status === "over" ? "over budget" : "regressed"} (${METRICS[key as MetricKey].label})`,
+        message: showable(m.reason ?? m.status),
       });
     }
   }

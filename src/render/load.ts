@@ -1,8 +1,10 @@
 // A load scenario's rounds → markdown: the table of what the service retained after each round,
 // and a Mermaid chart of retained heap against requests served (docs/load.md).
+
+import { largest } from "../model/numbers.js";
 import type { ScenarioReport } from "../model/report.js";
 import { formatDuration, formatSize } from "../model/units.js";
-import { chartTitle, niceCeil } from "./chart.js";
+import { chartTitle, niceCeil } from "./mermaid.js";
 
 const MiB = 1024 * 1024;
 
@@ -10,7 +12,7 @@ const MiB = 1024 * 1024;
 export function loadChart(s: ScenarioReport): string | undefined {
   const rounds = (s.load?.perRound ?? []).filter((r) => r.retained !== undefined);
   if (rounds.length < 2) return undefined;
-  const top = niceCeil((Math.max(...rounds.map((r) => r.retained!)) / MiB) * 1.05);
+  const top = niceCeil((largest(rounds.map((r) => r.retained!)) / MiB) * 1.05);
   const digits = top <= 10 ? 2 : 1;
   return [
     "```mermaid",

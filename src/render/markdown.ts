@@ -5,13 +5,14 @@ import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
 import { splitLocation } from "../model/sites.js";
 import { type Status, shownStatus } from "../model/status.js";
-import { formatSize, formatValue } from "../model/units.js";
-import { mermaidChart } from "./chart.js";
+import { showable } from "../model/text.js";
+import { formatSize, formatValue, plural } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { fullCommit, repositoryUrl, runUrl } from "./links.js";
 import { loadBlock } from "./load.js";
+import { mermaidChart } from "./mermaid.js";
+import { markdownTests } from "./pytest.js";
 import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
-import { markdownTests } from "./tests.js";
 import { trendBlock } from "./trend.js";
 
 /** GitHub refuses issue comments longer than this. */
@@ -32,10 +33,17 @@ const ICON: Record<Status, string> = {
  * issue or @-mention anyone.
  */
 export function escapeMarkdown(text: string): string {
-  // Backslashes first: the entities added after (&#124;, &#8203;) hold a `#` that must stay as it is.
+  // Line breaks of every kind first (a lone CR ends a line too: "ok\r===" would be a heading), and
+  // no control, bidirectional or invisible character (showable). Then backslashes: the entities
+  // added after (&#124;, &#8203;) hold a `#` that must stay as it is.
   return (
-    text
+    showable(text)
+      // No space at either end (emphasis around a name needs none there; four at the start of a
+      // note would be code), and where the text starts a line (a note's "> "), no list or rule.
+      .trim()
       .replace(/([\\`*_[\]()#!~])/g, "\\$1")
+      .replace(/^[-+=]/, "\\$&")
+      .replace(/^(\d+)([.)])/, "$1\\$2")
       .replace(/&/g, "&amp;")
       .replace(/</g, "&lt;")
       .replace(/>/g, "&gt;")
@@ -45,8 +53,11 @@ export function escapeMarkdown(text: string): string {
       // space keeps them text.
       .replace(/\\#(?=\d)/g, "#&#8203;")
       .replace(/:\/\//g, ":&#8203;//")
-      .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`)
-      .replace(/\r?\n/g, " ")
+      .replace(/www\./gi, (m) => `${m.slice(0, 3)}&#8203;.`)
+      // GH-1 links issue 1; a word of 7 to 40 hex digits links the commit it abbreviates: a
+      // zero-width space after every sixth digit leaves no run GitHub takes for a SHA.
+      .replace(/\b(GH\\?-)(?=\d)/gi, "$1&#8203;")
+      .replace(/\b[0-9a-f]{7,}\b/gi, (m) => m.replace(/[0-9a-f]{6}(?=[0-9a-f])/gi, "$&&#8203;"))
   );
 }
 
@@ -195,15 +206,14 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
       out.push(`${what} left out to fit GitHub's size limit: ${seeElsewhere(report)}.`, "");
     }
   }
-  for (const note of report.notes ?? []) out.push(`> ${escapeMarkdown(note)}`, "");
+  for (const note of report.notes ?? []) {
+    const text = escapeMarkdown(note);
+    if (text) out.push(`> ${text}`, "");
+  }
   out.push(
     `<sub>membudget ${escapeMarkdown(report.tool.version)} · ${escapeMarkdown(environmentLine(report))}</sub>`,
   );
   return `${out.join("\n")}\n`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function seeElsewhere(report: Report): string {
@@ -338,7 +348,7 @@ function scenarioDetails(s: ScenarioReport): string | undefined {
   if (tail) {
     // A fence longer than any run of backticks in the text keeps the text inside the block.
     const fence = "`".repeat(Math.max(3, ...Array.from(tail.matchAll(/`+/g), (m) => m[0].length + 1)));
-    lines.push(`${fence}text`, tail.replace(/\r/g, ""), fence);
+    lines.push(`${fence}text`, showable(tail, true), fence);
   }
   lines.push("", "</details>");
   return lines.join("\n");

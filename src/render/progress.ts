@@ -1,6 +1,7 @@
 // Progress lines while scenarios run, one per run, shared by the CLI (stderr) and the Action (log).
 
 import type { MeasureHooks } from "../measure/scenario.js";
+import { showable } from "../model/text.js";
 import { formatDuration, formatSize } from "../model/units.js";
 
 export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): MeasureHooks {
@@ -9,8 +10,9 @@ export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): M
     onRun(e) {
       if (e.phase === "start") {
         // A run beside others gets whole lines: another's line would land inside this one.
-        if (verbose || !stream.isTTY || e.parallel) stream.write(`▸ ${e.scenario}: run ${e.index}/${e.of}\n`);
-        else stream.write(`▸ ${e.scenario}: run ${e.index}/${e.of} …`);
+        if (verbose || !stream.isTTY || e.parallel)
+          stream.write(`▸ ${showable(e.scenario)}: run ${e.index}/${e.of}\n`);
+        else stream.write(`▸ ${showable(e.scenario)}: run ${e.index}/${e.of} …`);
         return;
       }
       const f = e.run?.figures ?? {};
@@ -22,20 +24,21 @@ export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): M
         f.peakHeap !== undefined ? `peak heap ${formatSize(f.peakHeap)}` : undefined,
         f.peakRss !== undefined ? `peak RSS ${formatSize(f.peakRss)}${probed}` : undefined,
       ].filter(Boolean);
-      const text = e.run?.error ? `error: ${e.run.error}` : parts.join(", ");
+      const text = e.run?.error ? `error: ${showable(e.run.error)}` : parts.join(", ");
       if (verbose || !stream.isTTY || e.parallel)
-        stream.write(`  ${e.scenario}: run ${e.index}/${e.of} done: ${text}\n`);
-      else stream.write(`\r\x1b[2K▸ ${e.scenario}: run ${e.index}/${e.of}: ${text}\n`);
+        stream.write(`  ${showable(e.scenario)}: run ${e.index}/${e.of} done: ${text}\n`);
+      else stream.write(`\r\x1b[2K▸ ${showable(e.scenario)}: run ${e.index}/${e.of}: ${text}\n`);
     },
     onAttribution(e) {
       if (e.phase === "start")
-        stream.write(`▸ ${e.scenario}: finding the allocation sites (one more run, traced)\n`);
-      else if (e.error) stream.write(`  ${e.scenario}: allocation sites unavailable: ${e.error}\n`);
+        stream.write(`▸ ${showable(e.scenario)}: finding the allocation sites (one more run, traced)\n`);
+      else if (e.error)
+        stream.write(`  ${showable(e.scenario)}: allocation sites unavailable: ${showable(e.error)}\n`);
     },
     onNote(note) {
       if (said.has(note)) return;
       said.add(note);
-      stream.write(`note: ${note}\n`);
+      stream.write(`note: ${showable(note)}\n`);
     },
   };
   if (verbose) {

@@ -1,7 +1,7 @@
 // Which rows a table shows: the metrics of a scenario worth a line, worst first.
 import { METRIC_KEYS, type MetricKey, NEVER_MEASURED, NO_CLEAN_RUN } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport, Site } from "../model/report.js";
-import { STATUS_ORDER, type Status } from "../model/status.js";
+import { NEEDS_ATTENTION, STATUS_ORDER, type Status } from "../model/status.js";
 
 export interface Row {
   scenario: ScenarioReport;
@@ -11,10 +11,8 @@ export interface Row {
   unavailable?: string;
 }
 
-const ATTENTION: ReadonlySet<Status> = new Set(["error", "over", "regressed"]);
-
 export function needsAttention(s: ScenarioReport): boolean {
-  return ATTENTION.has(s.status);
+  return NEEDS_ATTENTION.has(s.status);
 }
 
 /**
@@ -26,7 +24,7 @@ export function rowsOf(s: ScenarioReport, all = false): Row[] {
   for (const metric of METRIC_KEYS) {
     const summary = s.metrics[metric];
     if (!summary) continue;
-    if (all || summary.budget !== undefined || ATTENTION.has(summary.status))
+    if (all || summary.budget !== undefined || NEEDS_ATTENTION.has(summary.status))
       rows.push({ scenario: s, metric, summary });
   }
   // A scenario with no budget (measured only) still shows its headline figures.
@@ -57,17 +55,17 @@ export function unavailableRows(s: ScenarioReport, all = false): Row[] {
   return rows;
 }
 
-/** A budget on a metric without a figure leaves its trace in the source lines and the reason. */
+/** Whether the judgement applied a budget to the metric (an older report: its budget file's line for it). */
 function isBudgeted(s: ScenarioReport, metric: MetricKey): boolean {
-  return s.source?.budgetLines[metric] !== undefined || (s.reason?.includes(`${metric} (`) ?? false);
+  return s.applied ? s.applied.budget[metric] !== undefined : s.source?.budgetLines[metric] !== undefined;
 }
 
 const HEADLINE: readonly MetricKey[] = ["peakHeap", "allocated", "peakRss"];
 
 /** Rows that need attention first (error, over, regressed: the head of STATUS_ORDER), the rest as they come. */
 function rank(r: Row): number {
-  if (r.unavailable !== undefined) return isBudgeted(r.scenario, r.metric!) ? 0 : ATTENTION.size;
-  return Math.min(order(r.summary?.status ?? "pass"), ATTENTION.size);
+  if (r.unavailable !== undefined) return isBudgeted(r.scenario, r.metric!) ? 0 : NEEDS_ATTENTION.size;
+  return Math.min(order(r.summary?.status ?? "pass"), NEEDS_ATTENTION.size);
 }
 
 const order = (status: Status) => STATUS_ORDER.indexOf(status);

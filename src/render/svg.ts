@@ -1,8 +1,9 @@
 // A scenario's memory timeline → a self-contained SVG chart (what `--chart DIR` writes), pure.
 
+import { largest } from "../model/numbers.js";
 import type { ScenarioReport, TimelinePoint } from "../model/report.js";
 import { formatSize } from "../model/units.js";
-import { niceCeil } from "./chart.js";
+import { niceCeil } from "./mermaid.js";
 
 const MiB = 1024 * 1024;
 
@@ -44,8 +45,8 @@ export function renderSvg(s: ScenarioReport): string | undefined {
   const { width, height, left, right, top, bottom } = SVG_LAYOUT;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const tMax = niceCeil(Math.max(...drawn.flatMap((x) => x.points.map((p) => p.t))));
-  const yMaxMiB = niceCeil((Math.max(...drawn.flatMap((x) => x.points.map((p) => p.v))) / MiB) * 1.05);
+  const tMax = niceCeil(largest(drawn.flatMap((x) => x.points.map((p) => p.t))));
+  const yMaxMiB = niceCeil((largest(drawn.flatMap((x) => x.points.map((p) => p.v))) / MiB) * 1.05);
   const px = (t: number) => left + (t / tMax) * plotW;
   const py = (bytes: number) => top + plotH - (bytes / MiB / yMaxMiB) * plotH;
   const r = (n: number) => String(Math.round(n * 10) / 10);
@@ -101,7 +102,7 @@ function tick(n: number): string {
 function peakLine(drawn: { id: string; points: { v: number }[] }[]): string {
   const peak = (id: string) => {
     const x = drawn.find((d) => d.id === id);
-    return x ? formatSize(Math.max(...x.points.map((p) => p.v))) : undefined;
+    return x ? formatSize(largest(x.points.map((p) => p.v))) : undefined;
   };
   const head = peak("head-rss");
   const base = peak("base-rss");

@@ -3,10 +3,11 @@
 import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
 import { type Status, shownStatus } from "../model/status.js";
+import { showable } from "../model/text.js";
 import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
+import { terminalTestLines } from "./pytest.js";
 import { headlineSites, needsAttention, rowsOf, sortScenarios, unavailableGroups } from "./select.js";
-import { terminalTestLines } from "./tests.js";
 
 /** How many sites the terminal lists under a failing scenario. */
 const TERMINAL_SITES = 5;
@@ -48,7 +49,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   for (const s of sortScenarios(report.scenarios)) {
     let first = true;
     for (const row of rowsOf(s, options.all)) {
-      const name = first ? s.name : "";
+      const name = first ? plain(s.name) : "";
       first = false;
       if (row.metric && row.unavailable !== undefined) {
         const label = METRICS[row.metric].label;
@@ -114,15 +115,18 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   }
   out.push("");
   for (const s of report.scenarios.filter((x) => x.status === "error")) out.push(...errorBlock(s), "");
-  out.push(paint(shownStatus(report.status), report.summary));
-  for (const note of report.notes ?? []) out.push(`note: ${note}`);
+  out.push(paint(shownStatus(report.status), plain(report.summary)));
+  for (const note of report.notes ?? []) out.push(`note: ${plain(note)}`);
   return `${out.join("\n")}\n`;
 }
 
 function errorBlock(s: ScenarioReport): string[] {
-  const lines = [`${s.name}: ${s.reason ?? "error"}`];
+  const lines = [`${plain(s.name)}: ${plain(s.reason ?? "error")}`];
   const run = s.runs.find((r) => r.error);
-  const tail = (run?.stderrTail || run?.stdoutTail || "").trimEnd().split("\n").slice(-15);
+  const tail = showable(run?.stderrTail || run?.stdoutTail || "", true)
+    .trimEnd()
+    .split("\n")
+    .slice(-15);
   if (tail.length > 0 && tail[0] !== "") lines.push(...tail.map((l) => `  │ ${l}`));
   return lines;
 }
@@ -174,7 +178,13 @@ function siteLines(s: ScenarioReport): string[] {
   ];
 }
 
-/** Workload-provided text without control characters (no escape sequences reach the terminal). */
+/**
+ * Text from a workload or a report on one line, without control, bidirectional or invisible
+ * characters, and cut to a length a terminal line can show (a report's node id can be 60k long).
+ */
 function plain(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+  const line = showable(text);
+  return line.length > PLAIN_LIMIT ? `${line.slice(0, PLAIN_LIMIT - 1)}…` : line;
 }
+
+const PLAIN_LIMIT = 500;

@@ -2,7 +2,7 @@
 // shard 1…n exactly once, all of one run (same n, split, budget file, commits); a missing shard is
 // said in the merged report's `error`, never left to look green.
 import { UsageError } from "../model/errors.js";
-import type { Report, ScenarioReport } from "../model/report.js";
+import type { Provenance, Report, ScenarioReport } from "../model/report.js";
 import { overallStatus, verdictSentence } from "../model/status.js";
 import { withError } from "../verdict/judge.js";
 
@@ -21,19 +21,26 @@ export class ShardMismatchError extends UsageError {
 }
 
 /**
- * One report from several. Each scenario keeps the verdict its own job gave it; the totals are
- * computed anew (the adapters then judge the merged report as one). Without shard identities the
- * reports are simply combined, a later one winning a name clash.
+ * One report from several. Each scenario keeps the verdict its own job gave it, against that job's
+ * base; the totals are computed anew. Without shard identities the reports are combined when they
+ * are of one commit and name each scenario once; an error one of them carries (a missing shard)
+ * stays.
  */
-export function mergeReports(inputs: readonly ReportFile[]): Report {
+export function mergeReports(
+  inputs: readonly ReportFile[],
+  provenance: Pick<Provenance, "links" | "pullRequest"> = {},
+): Report {
   const first = inputs[0];
   if (!first) throw new UsageError("nothing to merge: no report files");
   const sharded = inputs.filter((i) => i.report.shard);
-  if (sharded.length === 0)
+  if (sharded.length === 0) {
+    checkPlainReports(inputs);
     return combine(
       inputs.map((i) => i.report),
       undefined,
+      provenance,
     );
+  }
   const plain = inputs.find((i) => !i.report.shard);
   if (plain) {
     throw new ShardMismatchError(
@@ -57,9 +64,12 @@ export function mergeReports(inputs: readonly ReportFile[]): Report {
   const missing: number[] = [];
   for (let i = 1; i <= shard.total; i++) if (!byIndex.has(i)) missing.push(i);
   const ordered = [...byIndex.keys()].sort((a, b) => a - b).map((i) => byIndex.get(i)!.report);
-  const merged = combine(ordered, shard.selected);
+  const merged = combine(ordered, shard.selected, provenance);
   const { shard: _one, ...rest } = merged;
-  const error = missing.map((i) => `shard ${i} of ${shard.total}: no report`).join("; ");
+  const error = [
+    ...missing.map((i) => `shard ${i} of ${shard.total}: no report`),
+    ...(merged.error ? [merged.error] : []),
+  ].join("; ");
   const notes = missing.map(
     (i) =>
       `shard ${i} of ${shard.total} sent no report, so these scenarios were not measured: ${namesOf(shard, i).join(", ") || "(none)"}`,
@@ -67,18 +77,23 @@ export function mergeReports(inputs: readonly ReportFile[]): Report {
   return {
     ...rest,
     shards: { total: shard.total, merged: [...byIndex.keys()].sort((a, b) => a - b) },
-    ...(missing.length > 0
+    ...(error
       ? {
           error,
           status: "error",
-          summary: withError(error, merged.summary),
+          summary: withError(error, verdictSentence(merged.scenarios)),
           notes: [...notes, ...(merged.notes ?? [])],
         }
       : {}),
   };
 }
 
-function combine(reports: Report[], order: string[] | undefined): Report {
+/** The merging job's links and pull request win over the first report's. */
+function combine(
+  reports: Report[],
+  order: string[] | undefined,
+  provenance: Pick<Provenance, "links" | "pullRequest">,
+): Report {
   const first = reports[0]!;
   const byName = new Map<string, ScenarioReport>();
   const removed = new Map<string, ScenarioReport>();
@@ -95,14 +110,59 @@ function combine(reports: Report[], order: string[] | undefined): Report {
   const scenarios = [...measured, ...[...removed.values()].filter((s) => !byName.has(s.name))];
   const notes = [...new Set(reports.flatMap((r) => r.notes ?? []))];
   const { notes: _n, error: _e, ...rest } = first;
+  // A merged report that said a shard was missing says so again: merging it once more must not
+  // turn the lost shard green.
+  const error = [...new Set(reports.flatMap((r) => (r.error ? [r.error] : [])))].join("; ");
+  const summary = verdictSentence(scenarios);
   return {
     ...rest,
     createdAt: new Date().toISOString(),
     scenarios,
-    status: overallStatus(scenarios),
-    summary: verdictSentence(scenarios),
+    status: error ? "error" : overallStatus(scenarios),
+    summary: error ? withError(error, summary) : summary,
     ...(notes.length ? { notes } : {}),
+    ...(provenance.links ? { links: provenance.links } : {}),
+    ...(provenance.pullRequest ? { pullRequest: provenance.pullRequest } : {}),
+    ...(error ? { error } : {}),
   };
+}
+
+/**
+ * Reports without shard identities (a matrix of jobs, or merged reports) are of one run: the same
+ * head commit and budget file, and no scenario in two of them (a later file must not silently
+ * replace an over-budget verdict with a stale one).
+ */
+function checkPlainReports(inputs: readonly ReportFile[]): void {
+  const first = inputs[0]!;
+  const seen = new Map<string, string>();
+  for (const input of inputs) {
+    const { report } = input;
+    if (input !== first) {
+      const differ = (what: string, x: unknown, y: unknown) => {
+        throw new ShardMismatchError(
+          `${input.file} and ${first.file} are not of one run: ${what} differ (${String(y)} and ${String(x)}); merge the reports of one commit only`,
+        );
+      };
+      if (report.commit !== first.report.commit)
+        differ("the head commits", first.report.commit ?? "none", report.commit ?? "none");
+      if (
+        report.budgetDigest &&
+        first.report.budgetDigest &&
+        report.budgetDigest !== first.report.budgetDigest
+      )
+        differ("the budget files' digests", first.report.budgetDigest, report.budgetDigest);
+    }
+    for (const s of report.scenarios) {
+      if (s.status === "removed") continue;
+      const other = seen.get(s.name);
+      if (other !== undefined) {
+        throw new ShardMismatchError(
+          `the scenario ${JSON.stringify(s.name)} is in both ${other} and ${input.file}: merge reports of separate scenarios (a job's report uploaded twice, or a stale one? keep one)`,
+        );
+      }
+      seen.set(s.name, input.file);
+    }
+  }
 }
 
 /** Same n, split, budget file, head and base commits and pull request as the first shard. */

@@ -1,12 +1,11 @@
 // Figures + budgets + an optional base → the judged report: every status, the site diff and the
 // verdict sentence, in one pass. The only place a budget is put on a figure.
-import type { TestRule } from "../config/types.js";
 import type { MetricKey } from "../model/metrics.js";
-import type { MetricSummary, Report, ScenarioReport } from "../model/report.js";
+import type { TestRule } from "../model/pytest.js";
+import type { AppliedBudgets, Report, ScenarioReport } from "../model/report.js";
 import { overallStatus, verdictSentence, worst } from "../model/status.js";
+import { judgeTests } from "./pytest.js";
 import { scenarioSiteDiff } from "./sites.js";
-import type { Summary } from "./summarise.js";
-import { judgeTests } from "./tests.js";
 import { judgeMetric, scenarioStatus } from "./verdict.js";
 
 /** What a scenario may use, and where the budget file says so. */
@@ -22,30 +21,21 @@ export interface ScenarioBudget {
 /** Budgets by scenario name. A scenario that has none here keeps the budgets its report carries. */
 export type Budgets = ReadonlyMap<string, ScenarioBudget>;
 
-/** The budgets a (judged) report already carries, per scenario. */
+/**
+ * The budgets a judged report applied to a scenario, as it keeps them. A report of an older version
+ * kept only each metric's `budget`: those are read, and its per-test budgets are not re-applied.
+ */
 export function budgetsOfScenario(s: ScenarioReport): ScenarioBudget {
-  const budget: ScenarioBudget["budget"] = {};
-  for (const [key, m] of Object.entries(s.metrics)) {
-    if (m.budget !== undefined) budget[key as MetricKey] = m.budget;
-  }
-  // A budget whose metric could not be measured survives in `unavailable`'s keys only when the
-  // judge put it there; its value is gone with the figure, so it cannot be re-applied.
-  // A test's budget survives as an exact rule for its node id (its marker is in the entry itself).
-  const tests: TestRule[] = [];
-  for (const t of s.tests ?? []) {
-    const own: TestRule["budget"] = {};
-    for (const [key, m] of Object.entries(t.metrics)) {
-      if (m.budget !== undefined && !(key === "peakHeap" && t.marker?.bytes === m.budget)) {
-        own[key as keyof TestRule["budget"]] = m.budget;
-      }
-    }
-    if (Object.keys(own).length > 0) tests.push({ pattern: t.id, exact: true, budget: own, line: 0 });
-  }
+  const applied: AppliedBudgets = s.applied ?? {
+    budget: Object.fromEntries(
+      Object.entries(s.metrics).flatMap(([key, m]) => (m.budget !== undefined ? [[key, m.budget]] : [])),
+    ),
+  };
   return {
-    budget,
+    budget: applied.budget,
     tolerance: s.tolerance,
     ...(s.source ? { source: s.source } : {}),
-    ...(tests.length > 0 ? { tests } : {}),
+    ...(applied.tests ? { tests: applied.tests } : {}),
   };
 }
 
@@ -140,7 +130,7 @@ function judgeScenario(
     const b = base?.metrics[metric];
     const budget = budgets.budget[metric];
     metrics[metric] = judgeMetric({
-      summary: figuresOf(m),
+      summary: m,
       metric,
       ...(budget !== undefined ? { budget } : {}),
       ...(b ? { base: { value: b.value, min: b.min, max: b.max, runs: b.runs } } : {}),
@@ -153,6 +143,7 @@ function judgeScenario(
     ...withBaseAttachments(kept, base),
     metrics,
     tolerance: budgets.tolerance,
+    applied: { budget: budgets.budget, ...(budgets.tests ? { tests: [...budgets.tests] } : {}) },
     ...(budgets.source ? { source: budgets.source } : {}),
   };
   const tests = judgeTests(s, budgets.tests ?? [], budgets.tolerance, base);
@@ -181,12 +172,6 @@ function judgeScenario(
     if (tests.reason) judged.reason = tests.reason;
   }
   return judged;
-}
-
-/** The measured part of a metric: what the runs gave, without any earlier judgement. */
-function figuresOf(m: MetricSummary): Summary {
-  const { budget: _b, base: _base, delta: _d, status: _s, reason: _r, ...figures } = m;
-  return figures;
 }
 
 /**

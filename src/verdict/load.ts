@@ -2,8 +2,8 @@
 // the leak rule — a leak only when the heap grew in every round after warm-up (CPython's `-R`
 // rule) and the slope is above a small floor.
 import type { LoadRound, LoadSummary } from "../model/report.js";
+import { median } from "../model/stats.js";
 import { formatSize } from "../model/units.js";
-import { median } from "./summarise.js";
 
 /**
  * Bytes per request below which a slope is never a leak: an interpreter's own bookkeeping (a

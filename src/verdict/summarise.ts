@@ -6,13 +6,9 @@ import {
   type MetricKey,
   type Runtime,
 } from "../model/metrics.js";
+import { largest, smallest } from "../model/numbers.js";
 import type { MetricSummary } from "../model/report.js";
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+import { median } from "../model/stats.js";
 
 export type Summary = Omit<MetricSummary, "status">;
 
@@ -42,8 +38,8 @@ export function summarise(runtime: Runtime, runs: RunFigures[]): Partial<Record<
     if (values.length === 0) continue;
     const info = figureInfo(runtime, metric);
     const value = median(values);
-    const min = Math.min(...values);
-    const max = Math.max(...values);
+    const min = smallest(values);
+    const max = largest(values);
     out[metric] = {
       value,
       min,

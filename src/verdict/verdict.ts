@@ -25,7 +25,9 @@ export interface JudgeInput {
  * (which a deterministic figure does not have: there min = max) cannot flake a pull request.
  */
 export function judgeMetric({ summary, metric, budget, base, tolerance, leak }: JudgeInput): MetricSummary {
-  const judged: MetricSummary = { ...summary, status: "pass" };
+  // The figures by name: a summary read from a judged report brings its earlier judgement along.
+  const { value, min, max, spread, runs, kind, deterministic } = summary;
+  const judged: MetricSummary = { value, min, max, spread, runs, kind, deterministic, status: "pass" };
   if (budget !== undefined) judged.budget = budget;
   if (base) {
     judged.base = {

@@ -148,6 +148,11 @@ describe("run --shard i/n and merge", () => {
     expect(two.code).toBe(3);
     expect(two.stdout).toContain("Shard 2 of 3: no report");
     expect(readReport(join(dir, "two.json")).error).toBe("shard 2 of 3: no report");
+    // Merged again (the issue's `merge m1.json`), the lost shard stays an error, never green.
+    const again = membudget(dir, "merge", "two.json", "-o", "again.json");
+    expect(again.code).toBe(3);
+    expect(again.stdout).toContain("Shard 2 of 3: no report");
+    expect(readReport(join(dir, "again.json")).error).toBe("shard 2 of 3: no report");
 
     const twice = membudget(
       dir,

@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { exitCodeForError } from "../../src/cli/exit.js";
-import { parsePlan } from "../../src/config/load.js";
+import { parsePlan } from "../../src/config/plan.js";
 import { BudgetFileError } from "../../src/model/errors.js";
 import { BUDGET_KEYS } from "../../src/model/metrics.js";
 import { SYNTAX } from "../../src/model/units.js";

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadPlan } from "../../src/config/load.js";
+import { loadPlan } from "../../src/config/plan.js";
 import { BudgetFileError } from "../../src/model/errors.js";
 
 function plan(scenario: object) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePlan } from "../../src/config/load.js";
+import { parsePlan } from "../../src/config/plan.js";
 import { applyBudgetUpdates, budgetUpdates } from "../../src/config/update.js";
 import { MiB, report } from "../helpers/reports.js";
 

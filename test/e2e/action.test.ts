@@ -1,5 +1,5 @@
 // The Action end to end: dist/index.js run as a runner runs it, against a loopback GitHub API and real git repositories.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -523,6 +523,34 @@ describe("shards: a matrix of `shard` legs and one `merge` job", () => {
     const report = readReport(merged.outputs["report"]!);
     expect(report.shards).toEqual({ total: 3, merged: [1, 2, 3] });
     expect(report.scenarios.map((s) => s.name)).toEqual(SEVEN);
+
+    // The same shards where download-artifact puts them with `path: ${{ runner.temp }}/shards`:
+    // an absolute glob, outside the workspace.
+    const runnerTemp = path.join(tmp, "runner-temp");
+    cpSync(path.join(repo.workspace, "shards"), path.join(runnerTemp, "shards"), { recursive: true });
+    const absolute = await onPullRequest(
+      repo,
+      { merge: `${runnerTemp}/shards/*/*.json`, comment: "never", "report-path": "out/absolute.json" },
+      { runId: 800, job: "report" },
+    );
+    expect(absolute.exitCode, describeRun(absolute)).toBe(1);
+    expect(absolute.stdout).toContain(`${runnerTemp}/shards/membudget-shard-2/membudget-report.json`);
+    expect(readReport(absolute.outputs["report"]!).shards).toEqual({ total: 3, merged: [1, 2, 3] });
+    // Relative to `working-directory`, not to the workspace, with a `!` line that leaves one out.
+    mkdirSync(path.join(repo.workspace, "sub"));
+    const relative = await onPullRequest(
+      repo,
+      {
+        "working-directory": "sub",
+        merge: "../shards/**/*.json\n!../shards/membudget-shard-3/*",
+        comment: "never",
+      },
+      { runId: 800, job: "report" },
+    );
+    expect(relative.exitCode, describeRun(relative)).toBe(1);
+    expect(relative.summary).toContain("Shard 3 of 3: no report");
+    expect(readReport(relative.outputs["report"]!).shards).toMatchObject({ total: 3, merged: [1, 2] });
+    expect(comments()).toHaveLength(1);
 
     // A leg that crashed or was cancelled uploads nothing: the merge must not look green.
     rmSync(path.join(repo.workspace, "shards", "membudget-shard-2"), { recursive: true });

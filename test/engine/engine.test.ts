@@ -4,17 +4,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadPlan } from "../../src/config/load.js";
-import { runPlan, selectScenarios, UnknownScenarioError } from "../../src/engine/engine.js";
+import { loadPlan } from "../../src/config/plan.js";
+import { select } from "../../src/config/select.js";
+import { runPlan } from "../../src/engine/engine.js";
 
 const MiB = 1024 * 1024;
 const HOLD = fileURLToPath(new URL("../fixtures/workloads/cli/hold.py", import.meta.url));
 
+/** The budget file, one key a line (so that a line number in the report can be wrong), and its Plan. */
 function plan(scenarios: Record<string, unknown>) {
   const dir = mkdtempSync(join(tmpdir(), "membudget-engine-"));
-  writeFileSync(join(dir, "membudget.json"), JSON.stringify({ scenarios }));
-  return loadPlan(join(dir, "membudget.json"));
+  const text = JSON.stringify({ scenarios }, null, 2);
+  writeFileSync(join(dir, "membudget.json"), text);
+  return { ...loadPlan(join(dir, "membudget.json")), text };
 }
+
+const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split("\n").length;
 
 describe("runPlan", () => {
   it("measures each scenario once per repeat and judges it against the budget file's budgets", async () => {
@@ -22,7 +27,7 @@ describe("runPlan", () => {
       small: { run: `python3 ${HOLD} 8`, repeat: 1, budget: { peakHeap: "16 MiB" } },
       large: { run: `python3 ${HOLD} 24`, repeat: 2, budget: { peakHeap: "16 MiB" } },
     });
-    const report = await runPlan(p, { commit: "a".repeat(40) });
+    const report = await runPlan({ selection: select(p), provenance: { commit: "a".repeat(40) } });
     const [small, large] = report.scenarios;
     expect(small?.status).toBe("pass");
     expect(large?.status).toBe("over");
@@ -33,12 +38,17 @@ describe("runPlan", () => {
     expect(report.status).toBe("over");
     expect(report.summary).toBe("1 of 2 scenarios over budget");
     expect(report.commit).toBe("a".repeat(40));
-    expect(small?.source?.budgetLines.peakHeap).toBeGreaterThan(0);
+    // Annotations point at the budget's own line: small's "peakHeap", not large's or the scenario's.
+    expect(small?.source?.budgetLines.peakHeap).toBe(lineOf(p.text, '"peakHeap"'));
+    expect(large?.source?.budgetLines.peakHeap).toBe(
+      lineOf(p.text, '"large"') + lineOf(p.text.slice(p.text.indexOf('"large"')), '"peakHeap"') - 1,
+    );
+    expect(report.budgetDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
   it("says why a metric the runtime's probes cannot give is missing, and errors when it is budgeted", async () => {
     const p = plan({ ext: { run: `python3 ${HOLD} 1`, repeat: 1, budget: { peakExternal: "1 MiB" } } });
-    const [s] = (await runPlan(p)).scenarios;
+    const [s] = (await runPlan({ selection: select(p) })).scenarios;
     expect(s?.unavailable?.peakExternal).toBe("only Node.js has an external heap");
     expect(s?.status).toBe("error");
     expect(s?.reason).toBe(
@@ -51,19 +61,9 @@ describe("runPlan", () => {
       crash: { run: "python3 -c 'raise SystemExit(4)'", repeat: 1 },
       fine: { run: `python3 ${HOLD} 1`, repeat: 1 },
     });
-    const report = await runPlan(p);
+    const report = await runPlan({ selection: select(p) });
     expect(report.scenarios.map((s) => s.status)).toEqual(["error", "pass"]);
     expect(report.scenarios[0]?.reason).toBe("exited with code 4");
     expect(report.summary).toBe("1 of 2 scenarios failed to run");
-  });
-});
-
-describe("selectScenarios", () => {
-  it("keeps the budget file's order and refuses a name it does not have", () => {
-    const p = plan({ a: { run: "true" }, b: { run: "true" }, c: { run: "true" } });
-    expect(selectScenarios(p, ["c", "a"]).map((s) => s.name)).toEqual(["a", "c"]);
-    expect(selectScenarios(p, []).map((s) => s.name)).toEqual(["a", "b", "c"]);
-    expect(() => selectScenarios(p, ["d"])).toThrow(UnknownScenarioError);
-    expect(() => selectScenarios(p, ["d"])).toThrow('no scenario named "d"; the budget file has: a, b, c');
   });
 });

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadPlan } from "../../src/config/load.js";
+import { loadPlan } from "../../src/config/plan.js";
+import { select } from "../../src/config/select.js";
 import type { Plan } from "../../src/config/types.js";
 import { runPlan } from "../../src/engine/engine.js";
 import type { Report } from "../../src/model/report.js";
@@ -42,10 +43,13 @@ type Event = { scenario: string; index: number; phase: "start" | "end"; parallel
 
 async function measured(p: Plan, jobs: number): Promise<{ report: Report; events: Event[] }> {
   const events: Event[] = [];
-  const report = await runPlan(p, {
+  const report = await runPlan({
+    selection: select(p),
     jobs,
-    onRun: (e) =>
-      events.push({ scenario: e.scenario, index: e.index, phase: e.phase, parallel: e.parallel === true }),
+    hooks: {
+      onRun: (e) =>
+        events.push({ scenario: e.scenario, index: e.index, phase: e.phase, parallel: e.parallel === true }),
+    },
   });
   return { report, events };
 }

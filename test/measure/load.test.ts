@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parsePlan } from "../../src/config/load.js";
+import { parsePlan } from "../../src/config/plan.js";
+import { select } from "../../src/config/select.js";
 import { runPlan } from "../../src/engine/engine.js";
 import type { ScenarioReport } from "../../src/model/report.js";
 
@@ -24,7 +25,7 @@ function lineOf(file: string, marker: string): number {
 async function measure(scenario: Record<string, unknown>): Promise<ScenarioReport> {
   const text = JSON.stringify({ scenarios: { api: { repeat: 1, timeout: "60s", ...scenario } } });
   const plan = parsePlan(text, "membudget.json", join(FIXTURES, "membudget.json"));
-  const report = await runPlan(plan);
+  const report = await runPlan({ selection: select(plan) });
   return report.scenarios[0]!;
 }
 

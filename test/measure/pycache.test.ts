@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadPlan } from "../../src/config/load.js";
+import { loadPlan } from "../../src/config/plan.js";
+import { select } from "../../src/config/select.js";
 import { runPlan } from "../../src/engine/engine.js";
 import type { Report } from "../../src/model/report.js";
 
@@ -72,11 +73,11 @@ describe("the bytecode cache", () => {
     rmSync(other, { recursive: true, force: true });
     const dir = repository();
     const plan = loadPlan(budgets(dir));
-    const cold = await runPlan(plan);
+    const cold = await runPlan({ selection: select(plan) });
     // membudget itself wrote no bytecode for the repository's files.
     expect(existsSync(join(dir, "__pycache__"))).toBe(false);
     warm(dir);
-    const warmed = await runPlan(plan);
+    const warmed = await runPlan({ selection: select(plan) });
     for (const name of ["script", "tests"]) {
       for (const metric of ["allocated", "allocations"] as const) {
         const a = figure(cold, name, metric);
@@ -94,9 +95,9 @@ describe("the bytecode cache", () => {
     const dir = repository();
     const plan = loadPlan(budgets(dir, { MEMBUDGET_SOURCE_ROOT: "" }));
     rmSync(join(dir, "__pycache__"), { recursive: true, force: true });
-    const withoutCache = await runPlan(plan);
+    const withoutCache = await runPlan({ selection: select(plan) });
     warm(dir);
-    const withCache = await runPlan(plan);
+    const withCache = await runPlan({ selection: select(plan) });
     expect(
       gap(figure(withoutCache, "script", "allocated"), figure(withCache, "script", "allocated")),
     ).toBeGreaterThan(0.05);

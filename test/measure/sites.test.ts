@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { parsePlan } from "../../src/config/load.js";
+import { parsePlan } from "../../src/config/plan.js";
+import { select } from "../../src/config/select.js";
 import type { Scenario } from "../../src/config/types.js";
 import { runPlan } from "../../src/engine/engine.js";
 import { probeDir, probeFile } from "../../src/measure/probe-files.js";
@@ -118,7 +119,7 @@ describe("the sites setting in the engine", () => {
         },
       }),
     );
-    const report = await runPlan(p);
+    const report = await runPlan({ selection: select(p) });
     const [o, s] = report.scenarios;
     expect(o?.status).toBe("over");
     expect(s?.status).toBe("pass");
@@ -165,7 +166,7 @@ describe("the sites setting in the engine", () => {
       }),
     );
     expect(p.scenarios[0]?.sites).toBe("never");
-    const report = await runPlan(p);
+    const report = await runPlan({ selection: select(p) });
     expect(report.scenarios[0]?.status).toBe("over");
     expect(runs(counter)).toBe(1); // the instrumented run: no attribution run (nor a clean run)
     expect(report.scenarios[0]?.sites).toBeUndefined();
@@ -178,7 +179,7 @@ describe("the sites setting in the engine", () => {
         scenarios: { js: { run: "node culprit.js", cwd: WORKLOADS } },
       }),
     );
-    const report = await runPlan(p);
+    const report = await runPlan({ selection: select(p) });
     const timeline = report.scenarios[0]?.timeline ?? [];
     const heaps = timeline.flatMap((pt) => (pt.heap !== undefined ? [pt.heap] : []));
     expect(heaps.length).toBeGreaterThan(1);

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parsePlan } from "../../src/config/load.js";
+import { parsePlan } from "../../src/config/plan.js";
+import { select } from "../../src/config/select.js";
 import { runPlan } from "../../src/engine/engine.js";
 import type { Report } from "../../src/model/report.js";
 import { renderMarkdown } from "../../src/render/markdown.js";
@@ -45,12 +46,14 @@ describe("without a C compiler", () => {
     // Read when the helpers are first built: this file's module instance has built none yet.
     process.env["CC"] = join(scratch, "no-such-cc");
     process.env["MEMBUDGET_CACHE_DIR"] = join(scratch, "cache");
-    report = await runPlan(
-      plan({
-        loop: { run: `"${python}" churn.py 20000`, cwd: WORKLOADS, cleanRun: "always" },
-        gated: { run: `"${python}" churn.py 20000`, cwd: WORKLOADS, budget: { allocated: "100MiB" } },
-      }),
-    );
+    report = await runPlan({
+      selection: select(
+        plan({
+          loop: { run: `"${python}" churn.py 20000`, cwd: WORKLOADS, cleanRun: "always" },
+          gated: { run: `"${python}" churn.py 20000`, cwd: WORKLOADS, budget: { allocated: "100MiB" } },
+        }),
+      ),
+    });
   }, 120_000);
 
   it("records allocated, allocations and allocationRate as unavailable, with the compiler's absence as why", () => {

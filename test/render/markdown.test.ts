@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { COMMENT_LIMIT } from "../../src/model/limits.js";
 import { escapeMarkdown, renderMarkdown } from "../../src/render/markdown.js";
-import { renderTerminal } from "../../src/render/terminal.js";
 import { MiB, report } from "../helpers/reports.js";
 
 describe("markdown report", () => {
@@ -55,7 +54,7 @@ describe("markdown report", () => {
     expect(escapeMarkdown("[x](javascript:1)")).toBe("\\[x\\]\\(javascript:1\\)");
   });
 
-  it("stays within GitHub's comment limit for 100 failing scenarios with long names", () => {
+  it("stays within GitHub's comment limit for 400 failing scenarios with long names", () => {
     const many = report(
       Array.from({ length: 400 }, (_, i) => ({
         name: `scenario-${i}-${"x".repeat(80)}`,
@@ -69,15 +68,5 @@ describe("markdown report", () => {
       true,
     );
     expect(md).toMatch(/more scenarios need attention: see the job summary/);
-  });
-
-  it("renders the terminal table without colour codes when colour is off", () => {
-    const text = renderTerminal(head, { colour: false });
-    expect(text).not.toContain("\x1b[");
-    expect(text).toMatch(
-      /load-catalog\s+peak heap\s+48\.0 MiB\s+66\.2 MiB\s+\+38\.0%\s+64\.0 MiB\s+over budget/,
-    );
-    expect(text.trimEnd().split("\n").at(-1)).toBe("1 of 2 scenarios over budget");
-    expect(renderTerminal(head, { colour: true })).toContain("\x1b[31mover budget\x1b[0m");
   });
 });

@@ -1,6 +1,6 @@
 // Reports of separate jobs merged into one: every scenario once, the totals computed anew.
 import { describe, expect, it } from "vitest";
-import { splitScenarios } from "../../src/config/shard.js";
+import { splitScenarios } from "../../src/config/select.js";
 import type { Report } from "../../src/model/report.js";
 import { mergeReports } from "../../src/report/merge.js";
 import { MiB, report } from "../helpers/reports.js";
@@ -27,13 +27,41 @@ describe("mergeReports", () => {
     expect(merged.notes).toEqual(["same note"]);
   });
 
-  it("lets a later report win when two name the same scenario", () => {
+  it("refuses two reports that name the same scenario, naming both files (no later-file-wins)", () => {
     const early = report([{ name: "a", runs: [{ peakHeap: 20 * MiB }], budget: { peakHeap: 16 * MiB } }]);
     const late = report([{ name: "a", runs: [{ peakHeap: 10 * MiB }], budget: { peakHeap: 16 * MiB } }]);
-    const merged = mergeReports(files(early, late));
-    expect(merged.scenarios).toHaveLength(1);
-    expect(merged.scenarios[0]?.metrics.peakHeap?.value).toBe(10 * MiB);
-    expect(merged.status).toBe("pass");
+    expect(() => mergeReports(files(early, late))).toThrow(
+      /^the scenario "a" is in both r1\.json and r2\.json: merge reports of separate scenarios/,
+    );
+  });
+
+  it("refuses reports of other commits or budget files: a stale report cannot hide a newer one", () => {
+    const head = report([{ name: "a", runs: [{ peakHeap: 20 * MiB }] }], undefined, {
+      commit: "1".repeat(40),
+    });
+    const stale = report([{ name: "b", runs: [{ peakHeap: 1 }] }], undefined, { commit: "2".repeat(40) });
+    expect(() => mergeReports(files(head, stale))).toThrow(
+      `r2.json and r1.json are not of one run: the head commits differ (${"2".repeat(40)} and ${"1".repeat(40)})`,
+    );
+    const other = report([{ name: "b", runs: [{ peakHeap: 1 }] }], undefined, {
+      commit: "1".repeat(40),
+      budgetDigest: `sha256:${"cd".repeat(32)}`,
+    });
+    const own = { ...head, budgetDigest: `sha256:${"ab".repeat(32)}` };
+    expect(() => mergeReports(files(own, other))).toThrow("the budget files' digests differ");
+  });
+
+  it("keeps the error of a merged report merged again (a lost shard never turns green)", () => {
+    const lost = report([{ name: "a", runs: [{ peakHeap: MiB }] }], undefined, {
+      error: "shard 2 of 2: no report",
+      status: "error",
+    });
+    const again = mergeReports(files(lost));
+    expect(again.error).toBe("shard 2 of 2: no report");
+    expect(again.status).toBe("error");
+    expect(again.summary).toMatch(/^Shard 2 of 2: no report; /);
+    const more = report([{ name: "b", runs: [{ peakHeap: MiB }] }]);
+    expect(mergeReports(files(more, lost)).error).toBe("shard 2 of 2: no report");
   });
 
   it("refuses to merge nothing", () => {

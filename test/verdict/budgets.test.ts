@@ -60,4 +60,55 @@ describe("budgets of a plan, applied by the judge", () => {
     expect(judge(once, { budgets })).toEqual(once);
     expect(judge(once)).toEqual(once);
   });
+
+  it("keeps what it applied: judged again alone, a budget without a figure and every per-test rule hold", () => {
+    const plan = planOf({ a: { peakHeap: 64 * MiB } });
+    plan.scenarios[0]!.budget = { peakHeap: 64 * MiB, peakPss: 100 * MiB };
+    plan.scenarios[0]!.tests = [{ pattern: "tests/test_a.py::*", budget: { peakHeap: 2 * MiB }, line: 12 }];
+    const withTests = report([{ name: "a", runs: [{ peakHeap: 20 * MiB }] }]);
+    const heap = (value: number) => ({
+      value,
+      min: value,
+      max: value,
+      spread: 0,
+      runs: 1,
+      kind: "exact" as const,
+      deterministic: true,
+      status: "unbudgeted" as const,
+    });
+    withTests.scenarios[0]!.tests = [
+      // Its own marker says 3 MiB, the glob 2 MiB: the marker wins, and the glob stays a rule.
+      {
+        id: "tests/test_a.py::test_one",
+        outcome: "passed",
+        status: "pass",
+        metrics: { peakHeap: heap(3 * MiB) },
+        marker: { text: "3 MiB", bytes: 3 * MiB },
+      },
+      {
+        id: "tests/test_a.py::test_two",
+        outcome: "passed",
+        status: "pass",
+        metrics: { peakHeap: heap(MiB) },
+      },
+    ];
+    withTests.scenarios[0]!.testSummary = { total: 2, over: 0, regressed: 0, new: 0, removed: 0 };
+    const once = judge(withTests, { budgets: budgetsOfPlan(plan) });
+    expect(once.scenarios[0]!.applied).toEqual({
+      budget: { peakHeap: 64 * MiB, peakPss: 100 * MiB },
+      tests: plan.scenarios[0]!.tests,
+    });
+    expect(once.scenarios[0]!.unavailable?.peakPss).toBe("not in the report");
+    // The rule's budget is applied again on re-judging, so a test that grew past it is over.
+    const grown = structuredClone(once);
+    grown.scenarios[0]!.tests![1]!.metrics.peakHeap = heap(5 * MiB);
+    const again = judge(grown);
+    expect(again.scenarios[0]!.status).toBe("error");
+    expect(again.scenarios[0]!.unavailable?.peakPss).toBe("not in the report");
+    expect(again.scenarios[0]!.tests?.find((t) => t.id.endsWith("two"))).toMatchObject({
+      status: "over",
+      budgetFrom: ["tests/test_a.py::*"],
+    });
+    expect(judge(once)).toEqual(once);
+  });
 });

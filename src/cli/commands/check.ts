@@ -1,19 +1,26 @@
-// `membudget check`: judge a report (e.g. merged from shards) against the budget file's current budgets.
-import { defineCommand } from "../command.js";
-import { budgetsOption, outputOptions } from "../options.js";
+// The work of `membudget check` (main.ts imports it when the command runs).
+import { loadPlan } from "../../config/plan.js";
+import { readReport } from "../../report/io.js";
+import { budgetsOfPlan } from "../../verdict/budgets.js";
+import { judge } from "../../verdict/judge.js";
+import { exitCodeFor } from "../exit.js";
+import { type OutputArgs, publish } from "../publish.js";
 
-export const check = defineCommand({
-  command: "check <file>",
-  describe: "Judge a report (e.g. merged from several jobs) against the budget file's current budgets",
-  builder: (y) =>
-    budgetsOption(outputOptions(y))
-      .positional("file", { type: "string", demandOption: true, describe: "The report to check" })
-      .option("base", { type: "string", describe: "A report of the base, for deltas and regressions" })
-      .example("$0 check report.json", "Are the figures within today's budgets?")
-      .example(
-        "$0 merge shard-*.json -o all.json --fail-on never && $0 check all.json --base main.json",
-        "Shards, then one verdict",
-      ),
-  handler: async (argv) =>
-    (await import("../handlers/check.js")).checkCommand({ ...argv, file: argv.file as string }),
-});
+export interface CheckArgs extends OutputArgs {
+  budgets: string;
+  file: string;
+  base?: string;
+}
+
+export async function checkCommand(argv: CheckArgs): Promise<number> {
+  const plan = loadPlan(argv.budgets);
+  const measured = readReport(argv.file);
+  const base = argv.base ? readReport(argv.base) : undefined;
+  const report = judge(base ? { ...measured, base: { source: argv.base! } } : measured, {
+    budgets: budgetsOfPlan(plan),
+    figuresFrom: "report",
+    ...(base ? { base } : {}),
+  });
+  await publish(report, argv);
+  return exitCodeFor(report, argv["fail-on"]);
+}

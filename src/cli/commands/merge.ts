@@ -1,23 +1,27 @@
-// `membudget merge`: one report from the reports of several jobs (shards of a matrix), judged as one.
-import { defineCommand } from "../command.js";
-import { outputOptions } from "../options.js";
+// The work of `membudget merge` (main.ts imports it when the command runs).
 
-export const merge = defineCommand({
-  command: "merge <reports..>",
-  describe: "Merge reports of separate jobs (e.g. the shards of a matrix) into one, and judge it",
-  builder: (y) =>
-    outputOptions(y)
-      .positional("reports", { type: "string", array: true, demandOption: true, describe: "Report files" })
-      .option("output", {
-        alias: "o",
-        type: "string",
-        describe: "The merged report file (same as --report)",
-      })
-      .example("$0 merge shard-*.json -o report.json", "One report from several jobs")
-      .example(
-        "$0 merge shards/*/membudget-report.json -o report.json --markdown comment.md",
-        "Shards of `run --shard i/n`: every shard must be there (exit 3 names a missing one)",
-      ),
-  handler: async (argv) =>
-    (await import("../handlers/merge.js")).mergeCommand({ ...argv, reports: argv.reports as string[] }),
-});
+import { readReport } from "../../report/io.js";
+import { mergeReports } from "../../report/merge.js";
+import { writeReport } from "../../report/write.js";
+import { exitCodeFor } from "../exit.js";
+import { type OutputArgs, publish } from "../publish.js";
+
+export interface MergeArgs extends OutputArgs {
+  reports: string[];
+  output?: string;
+}
+
+export async function mergeCommand(argv: MergeArgs): Promise<number> {
+  const files = argv.reports;
+  const reports = [];
+  for (const file of files) reports.push({ file, report: readReport(file) });
+  // Each scenario keeps the judgement its own job gave it (against that job's base).
+  const report = mergeReports(reports);
+  const out = argv.output ?? argv.report;
+  if (out && out !== argv.report) writeReport(out, report);
+  await publish(report, argv);
+  process.stderr.write(
+    `${out ?? "merged"}: ${report.scenarios.length} scenarios from ${files.length} reports; ${report.summary}\n`,
+  );
+  return exitCodeFor(report, argv["fail-on"]);
+}

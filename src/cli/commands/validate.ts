@@ -1,13 +1,15 @@
-// `membudget validate`: check a budget file without running anything.
-import { defineCommand } from "../command.js";
+// The work of `membudget validate` (main.ts imports it when the command runs).
 
-export const validate = defineCommand({
-  command: "validate [file]",
-  describe: "Check a budget file without running anything",
-  builder: (y) =>
-    y
-      .positional("file", { type: "string", default: "membudget.json", describe: "The budget file" })
-      .example("$0 validate", "Check membudget.json")
-      .example("$0 validate ci/budgets.json", "Check another file"),
-  handler: async (argv) => (await import("../handlers/validate.js")).validateCommand(argv),
-});
+import { loadPlan } from "../../config/plan.js";
+import { displayPath } from "../../model/paths.js";
+import { plural } from "../../model/units.js";
+import { EXIT } from "../exit.js";
+
+export function validateCommand(argv: { file: string }): number {
+  const plan = loadPlan(argv.file);
+  const n = plan.scenarios.length;
+  process.stdout.write(
+    `${displayPath(plan.file, process.cwd())}: valid, ${plural(n, "scenario")} (${plan.scenarios.map((s) => `${s.name} [${s.runtime}]`).join(", ")})\n`,
+  );
+  return EXIT.ok;
+}

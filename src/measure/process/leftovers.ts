@@ -1,5 +1,6 @@
 // What a command left running when it ended (a background job, a double-forked or setsid daemon):
 // found, named, and said in a run note; rsswrap finds and stops them, or run.ts without it.
+import { plural } from "../../model/units.js";
 import { commandLine, readProcStats } from "./procfs.js";
 
 /** A process the command left running when it ended. */
@@ -19,7 +20,7 @@ export function leftoverNote(
 ): string {
   const names = left.named.map((p) => `pid ${p.pid} \`${p.command.replace(/`/g, "'") || "?"}\``);
   if (left.count > left.named.length) names.push(`${left.count - left.named.length} more`);
-  const what = left.count === 1 ? "1 process" : `${left.count} processes`;
+  const what = plural(left.count, "process", "processes");
   const them = left.count === 1 ? "it" : "them";
   const how = left.killed
     ? `SIGTERM, then SIGKILL after the ${graceMs >= 1000 ? `${Number((graceMs / 1000).toFixed(3))}s` : `${graceMs}ms`} grace`

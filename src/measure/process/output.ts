@@ -33,14 +33,14 @@ export class RunOutput {
   /**
    * rsswrap makes the output FIFOs in `dir` and writes "R" on fd 3 (`channel`) once they exist
    * (rsswrap.c, --fifos): their read ends are opened then, which lets it open the write ends and
-   * start the command (`started`). Until then the channel stands for the streams; "E" and a reason
+   * start the command. Until then the channel stands for the streams; "E" and a reason
    * means they could not be made, and rsswrap exits (`failed`, as when they cannot be opened here:
    * `stopWrapper` then, as rsswrap waits for a reader that will not come).
    */
   fromWrapper(
     channel: Readable,
     dir: string,
-    on: { started(): void; failed(reason: string, stopWrapper: boolean): void },
+    on: { failed(reason: string, stopWrapper: boolean): void },
   ): void {
     let said = "";
     this.channel = channel;
@@ -62,7 +62,6 @@ export class RunOutput {
       }
       this.streams = [this.readFifo(fds[0]!, "stdout"), this.readFifo(fds[1]!, "stderr")];
       channel.destroy();
-      on.started();
     });
   }
 

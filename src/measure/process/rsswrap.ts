@@ -1,5 +1,6 @@
 // rsswrap, the native wrapper that reaps every process of a workload and writes each one's exact peak RSS.
 import { nativeTool } from "../native.js";
+import type { WrapperExited } from "./ledger.js";
 import type { Leftover } from "./leftovers.js";
 
 /** What rsswrap writes to its result file when the workload's tree is gone. */
@@ -13,6 +14,11 @@ export interface WrapperResult {
   leftovers?: Leftover[];
   /** Some of them outlived SIGTERM and the grace, and were killed. */
   leftoversKilled?: boolean;
+  /** With --probe-dir: the processes it reaped that ran Python or Node.js or left figure files. */
+  exited?: WrapperExited[];
+  /** How many it could not list (past its bound, or out of memory). */
+  exitedDropped?: number;
+  exitedLost?: boolean;
   /** Why rsswrap could not adopt orphaned processes (PR_SET_CHILD_SUBREAPER), if it could not. */
   notSubreaper?: string;
 }

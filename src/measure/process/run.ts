@@ -7,68 +7,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { monotonicMs } from "../../model/clock.js";
-import type { TimelinePoint } from "../../model/report.js";
 import { downsample } from "../timeline.js";
 import { openFifos, prepareFifos } from "./fifos.js";
+import { gapReason, ProcessLedger } from "./ledger.js";
 import { groupMembers, type Leftover, leftoverNote } from "./leftovers.js";
 import { RunOutput } from "./output.js";
 import { groupAlive } from "./procfs.js";
 import { type WrapperResult, wrapper } from "./rsswrap.js";
 import { signalGroup, signalName, signalPid } from "./signals.js";
+import type { RunHooks, RunOutcome, RunSpec } from "./spec.js";
 import { TreeSampler } from "./tree-sampler.js";
 
-export interface RunSpec {
-  /** Run through `/bin/sh -c`. */
-  command: string;
-  cwd: string;
-  /** The complete environment of the workload (nothing is inherited implicitly). */
-  env: NodeJS.ProcessEnv;
-  timeoutMs: number;
-  /** Time between SIGTERM and SIGKILL on timeout (default 5000). */
-  graceMs?: number;
-  /** Bytes kept of each stream's end (default 64 KiB); byte counts are always total. */
-  outputLimit?: number;
-  /** Timeline sampling period (default 20 ms). */
-  sampleIntervalMs?: number;
-  /** Stops the workload like a timeout does (SIGTERM, grace, SIGKILL); error says "cancelled". */
-  signal?: AbortSignal;
-  /** Where the allocation probe publishes live heaps (`<pid>.live`): sampled into the timeline. */
-  liveDir?: string;
-  /** A service is done with (load scenarios): stopped as on a timeout, but exiting in the grace is no error. */
-  stop?: AbortSignal;
-  /** false runs the command without rsswrap (peakRss then comes from sampling); for tests. */
-  useRsswrap?: boolean;
-}
-
-export interface RunOutcome {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  /** Seconds from start to the command's exit (rsswrap's monotonic clock when available). */
-  wallTime: number;
-  /** Bytes: the largest single process's peak RSS (ru_maxrss from rsswrap; sampled otherwise). */
-  peakRss?: number;
-  /** Bytes: the largest sum of VmRSS over the tree seen by sampling (counts shared pages twice). */
-  peakRssTree?: number;
-  /** Bytes: the largest sum of PSS over the tree seen by sampling (a shared page counted once). */
-  peakPss?: number;
-  /** At most TIMELINE_POINTS points, evenly spread in time, each its bucket's highest sample. */
-  timeline: TimelinePoint[];
-  stdoutTail: string;
-  stderrTail: string;
-  stdoutBytes: number;
-  stderrBytes: number;
-  notes: string[];
-  /** Why the run cannot be trusted: non-zero exit, signal, timeout, failure to start. */
-  error?: string;
-}
-
-export interface RunHooks {
-  /** Called with each piece of output as it arrives; the chunk is the hook's to keep. */
-  onOutput?(stream: "stdout" | "stderr", chunk: Buffer): void;
-  /** Called once the command has been started (not when it failed to start). */
-  onStarted?(): void;
-}
+export type { RunHooks, RunOutcome, RunSpec } from "./spec.js";
 
 const TIMELINE_POINTS = 200;
 /** How long the pipes may stay open after the command is gone (a grandchild may hold them). */
@@ -112,12 +62,14 @@ class Execution {
   private leftovers: { count: number; named: Leftover[]; killed: boolean } | undefined;
   private onAbort = (): void => this.stop("cancelled");
   private onStop = (): void => this.stop("stopped");
+  private readonly ledger: ProcessLedger | undefined;
 
   constructor(
     private readonly spec: RunSpec,
-    private readonly hooks: RunHooks,
+    hooks: RunHooks,
   ) {
     this.graceMs = spec.graceMs ?? 5000;
+    this.ledger = spec.probes ? new ProcessLedger(spec.probes.dir) : undefined;
     const limit = spec.outputLimit ?? 64 * 1024;
     this.output = new RunOutput(limit, hooks.onOutput, this.notes);
     const interval = spec.sampleIntervalMs ?? 20;
@@ -157,6 +109,7 @@ class Execution {
         join(this.workDir, "rsswrap.json"),
         `--grace-ms=${this.graceMs}`,
         ...(wrapperFifos ? [`--fifos=${this.workDir}`] : []),
+        ...(spec.probes ? [`--probe-dir=${spec.probes.dir}`] : []),
         "--",
         "/bin/sh",
         ...args,
@@ -192,7 +145,6 @@ class Execution {
     this.child = child;
     if (wrapperFifos) {
       this.output.fromWrapper(child.stdio[3] as Readable, this.workDir, {
-        started: () => this.hooks.onStarted?.(),
         failed: (reason, stopWrapper) => {
           // rsswrap could not make FIFOs here (a file system without them, a sandbox): it ran
           // nothing, and the run starts again with our own, or plain pipes (finish).
@@ -218,8 +170,6 @@ class Execution {
     });
     if (child.pid === undefined) return; // the 'error' event follows
     child.once("exit", (code, signal) => this.onExit(code, signal));
-    // Through rsswrap's FIFOs the command starts once they are open (fromWrapper).
-    if (!wrapperFifos) this.hooks.onStarted?.();
 
     this.sampler = new TreeSampler(
       child.pid,
@@ -227,6 +177,7 @@ class Execution {
       spec.sampleIntervalMs ?? 20,
       this.started,
       spec.liveDir,
+      this.ledger,
     );
     this.sampler.start();
     this.later(spec.timeoutMs, () => this.stop("timeout"));
@@ -426,6 +377,13 @@ class Execution {
     if (left) this.notes.push(leftoverNote(left, this.graceMs));
     const error = this.describeError(exitCode, signal);
     if (error) outcome.error = error;
+    if (this.ledger && this.spec.probes) {
+      if (result?.exited) this.ledger.addWrapper(result.exited);
+      const gaps = this.ledger.gaps(this.spec.probes.runtime);
+      const overflow =
+        this.ledger.overflow || (result?.exitedDropped ?? 0) > 0 || result?.exitedLost === true;
+      if (gaps.length > 0 || overflow) outcome.probeGaps = gapReason(gaps, overflow);
+    }
     return outcome;
   }
 

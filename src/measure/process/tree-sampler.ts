@@ -5,6 +5,7 @@ import { existsSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { monotonicMs } from "../../model/clock.js";
 import type { TimelinePoint } from "../../model/report.js";
+import type { ProcessLedger } from "./ledger.js";
 import { CHILDREN_FILES, childrenOf, closeQuietly, PAGE_SIZE, readProcStats } from "./procfs.js";
 
 const DISCOVER_MS = 100;
@@ -62,6 +63,8 @@ export class TreeSampler {
     private readonly t0: number,
     /** Where the allocation probe publishes each process's live heap (the run's out dir). */
     private readonly liveDir?: string,
+    /** Told of every process tracked (on each discovery round) and of its end. */
+    private readonly ledger?: ProcessLedger,
   ) {}
 
   start(): void {
@@ -73,6 +76,8 @@ export class TreeSampler {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    // The run is over: whatever is still tracked has ended (or is being given up on).
+    for (const pid of this.fds.keys()) this.ledger?.gone(pid);
     for (const fd of this.fds.values()) closeQuietly(fd);
     this.fds.clear();
     for (const fd of this.liveFds.values()) closeQuietly(fd);
@@ -91,6 +96,8 @@ export class TreeSampler {
     if (now >= this.nextDiscovery || now - this.t0 < EARLY_MS) {
       const begun = monotonicMs();
       for (const pid of this.discover()) this.track(pid);
+      // Every round, not only at discovery: an exec (sh -c, a shim) changes what a pid runs.
+      if (this.ledger) for (const pid of this.fds.keys()) this.ledger.look(pid);
       if (this.liveDir) this.trackLive(this.liveDir);
       // Keep discovery to about 2 % of a core however many processes the machine runs.
       const cost = monotonicMs() - begun;
@@ -105,6 +112,7 @@ export class TreeSampler {
         closeQuietly(fd);
         this.fds.delete(pid);
         this.untrackLive(pid);
+        this.ledger?.gone(pid);
       } else {
         sum += pages * PAGE_SIZE;
         if (pages * PAGE_SIZE > this.peakProcess) this.peakProcess = pages * PAGE_SIZE;

@@ -1,13 +1,21 @@
 // Per-test figures and verdicts (pytest): the runs' tests summarised, then each test judged
 // against its most specific budget (its own limit_memory marker, else the budget file's globs)
 // and against the base by node id. Pure: no I/O.
-import type { TestRule } from "../config/types.js";
+
 import type { TestRun } from "../measure/pytest-probe.js";
-import { figureInfo, METRICS } from "../model/metrics.js";
+import { figureInfo } from "../model/metrics.js";
+import { largest, smallest } from "../model/numbers.js";
+import {
+  type TestMetricKey,
+  type TestReport,
+  type TestRule,
+  type TestSummary,
+  TOP_TESTS,
+} from "../model/pytest.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
-import { type Status, shownStatus, worst } from "../model/status.js";
-import { type TestMetricKey, type TestReport, type TestSummary, TOP_TESTS } from "../model/tests.js";
-import { median } from "./summarise.js";
+import { median } from "../model/stats.js";
+import { NEEDS_ATTENTION, type Status, shownStatus, worst } from "../model/status.js";
+import { plural } from "../model/units.js";
 import { judgeMetric } from "./verdict.js";
 
 type RunTests = { tests?: TestRun; error?: string; instrumented?: boolean };
@@ -41,8 +49,8 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
       if (list.length === 0) continue;
       const info = figureInfo("python", key);
       const value = median(list);
-      const min = Math.min(...list);
-      const max = Math.max(...list);
+      const min = smallest(list);
+      const max = largest(list);
       metrics[key] = {
         value,
         min,
@@ -85,22 +93,77 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
   return { tests, summary };
 }
 
-/** `*` is any run of characters, `?` one; everything else (brackets, `::`) is literal. */
-export function globMatcher(pattern: string): RegExp {
-  const body = [...pattern]
-    .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[.+^${}()|[\]\\/-]/g, "\\$&")))
-    .join("");
-  return new RegExp(`^${body}$`, "s");
+/**
+ * `*` is any run of characters, `?` one; everything else (brackets, `::`) is literal. Matched
+ * without a regular expression (a report can carry a node id or pattern of 60,000 characters):
+ * the part before the first `*` anchored at the start, the part after the last at the end, and
+ * each part between at its leftmost place after the one before (which leaves the most room for
+ * the rest, so it is never wrong), found by indexOf when it has no `?`.
+ */
+export function globMatches(pattern: string, text: string): boolean {
+  const parts = pattern.split("*");
+  if (parts.length === 1) return matchHere(pattern, text, 0) === text.length;
+  const from = matchHere(parts[0]!, text, 0);
+  const last = parts.at(-1)!;
+  const to = last.includes("?")
+    ? matchBack(last, text)
+    : text.endsWith(last)
+      ? text.length - last.length
+      : -1;
+  if (from < 0 || to < from) return false;
+  let at = from;
+  for (const part of parts.slice(1, -1)) {
+    if (!part.includes("?")) {
+      const found = text.indexOf(part, at);
+      if (found < 0 || found + part.length > to) return false;
+      at = found + part.length;
+      continue;
+    }
+    let end = -1;
+    for (let start = at; start <= to && end < 0; start += codePointLength(text, start)) {
+      const e = matchHere(part, text, start);
+      if (e >= 0 && e <= to) end = e;
+    }
+    if (end < 0) return false;
+    at = end;
+  }
+  return true;
 }
 
-function exactMatcher(id: string): RegExp {
-  return new RegExp(`^${id.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")}$`, "s");
+function codePointLength(text: string, at: number): number {
+  return (text.codePointAt(at) ?? 0) > 0xffff ? 2 : 1;
+}
+
+/** Where `part` (no `*`) ends when it matches `text` at `at`, or -1. */
+function matchHere(part: string, text: string, at: number): number {
+  let i = at;
+  for (const ch of part) {
+    if (i >= text.length) return -1;
+    const n = codePointLength(text, i);
+    if (ch !== "?" && text.slice(i, i + n) !== ch) return -1;
+    i += n;
+  }
+  return i;
+}
+
+/** Where `part` (no `*`) starts when it matches the end of `text`, or -1. */
+function matchBack(part: string, text: string): number {
+  let i = text.length;
+  for (const ch of [...part].reverse()) {
+    if (i <= 0) return -1;
+    const n = i >= 2 && (text.codePointAt(i - 2) ?? 0) > 0xffff ? 2 : 1;
+    if (ch !== "?" && text.slice(i - n, i) !== ch) return -1;
+    i -= n;
+  }
+  return i;
 }
 
 /** A pattern without wildcards beats any glob; among globs, more literal characters win. */
 function specificity(pattern: string): number {
   return /[*?]/.test(pattern) ? pattern.replace(/[*?]/g, "").length : Number.MAX_SAFE_INTEGER;
 }
+
+type Ranked = TestRule & { literal: boolean; rank: number; order: number };
 
 export interface JudgedTests {
   tests: TestReport[];
@@ -133,12 +196,16 @@ export function judgeTests(
   }
   const head = (s.tests ?? []).filter((t) => t.status !== "removed");
   const headComplete = head.length === s.testSummary.total;
-  const compiled = rules.map((r, order) => ({
-    ...r,
-    re: r.exact ? exactMatcher(r.pattern) : globMatcher(r.pattern),
-    rank: r.exact ? Number.MAX_SAFE_INTEGER : specificity(r.pattern),
-    order,
-  }));
+  // A rule without wildcards names one node id: looked up by it, so that judging n tests against
+  // n such rules stays linear.
+  const byId = new Map<string, Ranked[]>();
+  const globs: Ranked[] = [];
+  rules.forEach((r, order) => {
+    const literal = !/[*?]/.test(r.pattern);
+    const ranked = { ...r, literal, rank: literal ? Number.MAX_SAFE_INTEGER : specificity(r.pattern), order };
+    if (!literal) globs.push(ranked);
+    else byId.set(r.pattern, [...(byId.get(r.pattern) ?? []), ranked]);
+  });
   const matched = new Set<string>();
   const baseTests = (base?.tests ?? []).filter((t) => t.status !== "removed");
   const baseById = new Map(baseTests.map((t) => [t.id, t]));
@@ -147,8 +214,10 @@ export function judgeTests(
   const judged = head.map((t): TestReport => {
     const budget: Partial<Record<TestMetricKey, number>> = {};
     const source: Partial<Record<TestMetricKey, { pattern: string; rank: number }>> = {};
-    for (const rule of compiled) {
-      if (!rule.re.test(t.id)) continue;
+    const own = byId.get(t.id) ?? [];
+    const candidates = own.length > 0 ? [...own, ...globs].sort((a, b) => a.order - b.order) : globs;
+    for (const rule of candidates) {
+      if (!rule.literal && !globMatches(rule.pattern, t.id)) continue;
       matched.add(rule.pattern);
       // Rules come in file order: on equal specificity the first one stays.
       for (const [key, value] of Object.entries(rule.budget) as [TestMetricKey, number][]) {
@@ -170,15 +239,7 @@ export function judgeTests(
       const bm = b?.metrics[key];
       const limit = budget[key];
       metrics[key] = judgeMetric({
-        summary: {
-          value: m.value,
-          min: m.min,
-          max: m.max,
-          spread: m.spread,
-          runs: m.runs,
-          kind: m.kind,
-          deterministic: m.deterministic,
-        },
+        summary: m,
         metric: key,
         ...(limit !== undefined ? { budget: limit } : {}),
         ...(bm ? { base: { value: bm.value, min: bm.min, max: bm.max, runs: bm.runs } } : {}),
@@ -203,10 +264,11 @@ export function judgeTests(
     }
     return out;
   });
+  const headIds = new Set(judged.map((t) => t.id));
   const removed: TestReport[] =
     base && headComplete
       ? baseTests
-          .filter((t) => !judged.some((h) => h.id === t.id))
+          .filter((t) => !headIds.has(t.id))
           .map((t) => ({
             id: t.id,
             outcome: t.outcome,
@@ -216,25 +278,24 @@ export function judgeTests(
           }))
       : [];
   const count = (st: Status) => judged.filter((t) => t.status === st).length;
-  const warnings = [...(s.testSummary.warnings ?? []).filter((w) => !w.startsWith("no test matches"))];
-  if (headComplete) {
-    for (const r of rules) {
-      if (!r.exact && !matched.has(r.pattern))
-        warnings.push(`no test matches "${r.pattern}" (line ${r.line} of the budget file)`);
-    }
-  }
+  // A glob can be said to match nothing only when every test was measured.
+  const unmatched = headComplete
+    ? rules.filter((r) => !matched.has(r.pattern)).map((r) => ({ pattern: r.pattern, line: r.line }))
+    : [];
+  // The measurement's part by name: a summary read from a judged report brings its counts along.
+  const { total, heapSource, heapUnavailable, warnings } = s.testSummary;
   const testSummary: TestSummary = {
-    ...s.testSummary,
+    total,
     over: count("over"),
     regressed: count("regressed"),
     new: count("new"),
     removed: removed.length,
+    ...(heapSource ? { heapSource } : {}),
+    ...(heapUnavailable ? { heapUnavailable } : {}),
+    ...(warnings ? { warnings } : {}),
+    ...(unmatched.length > 0 ? { unmatched } : {}),
   };
-  if (warnings.length > 0) testSummary.warnings = warnings;
-  else delete testSummary.warnings;
-  const failing = judged.filter(
-    (t) => t.status === "error" || t.status === "over" || t.status === "regressed",
-  );
+  const failing = judged.filter((t) => NEEDS_ATTENTION.has(t.status));
   const status = shownStatus(
     worst(
       failing.map((t) => t.status),
@@ -253,7 +314,7 @@ export function judgeTests(
     const first = failing.find((t) => t.status === status)!;
     const n = failing.filter((t) => t.status === status).length;
     const word = status === "over" ? "over budget" : status === "regressed" ? "regressed" : "not measurable";
-    result.reason = `${n} ${n === 1 ? "test" : "tests"} ${word}: ${first.id}: ${first.reason ?? status}`;
+    result.reason = `${plural(n, "test")} ${word}: ${first.id}: ${first.reason ?? status}`;
   }
   return result;
 }
@@ -261,8 +322,7 @@ export function judgeTests(
 /** Every failing or regressed test, up to 20 new and 20 removed ones, and the top 20 by peak heap. */
 function bounded(judged: TestReport[], removed: TestReport[]): TestReport[] {
   const keep = new Set<TestReport>();
-  for (const t of judged)
-    if (t.status === "error" || t.status === "over" || t.status === "regressed") keep.add(t);
+  for (const t of judged) if (NEEDS_ATTENTION.has(t.status)) keep.add(t);
   for (const t of byPeak(judged).slice(0, TOP_TESTS)) keep.add(t);
   for (const t of judged.filter((t) => t.status === "new").slice(0, TOP_TESTS)) keep.add(t);
   const order: Status[] = ["error", "over", "regressed", "new", "pass", "unbudgeted"];
@@ -272,9 +332,4 @@ function bounded(judged: TestReport[], removed: TestReport[]): TestReport[] {
 
 export function byPeak<T extends Pick<TestReport, "metrics">>(tests: T[]): T[] {
   return [...tests].sort((a, b) => (b.metrics.peakHeap?.value ?? -1) - (a.metrics.peakHeap?.value ?? -1));
-}
-
-/** The label of a test metric, for reasons and renderers. */
-export function testMetricLabel(key: TestMetricKey): string {
-  return METRICS[key].label;
 }

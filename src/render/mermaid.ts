@@ -1,4 +1,6 @@
 // A scenario's memory timeline → a Mermaid `xychart-beta` line chart that GitHub renders in comments and summaries.
+
+import { largest } from "../model/numbers.js";
 import type { ScenarioReport, TimelinePoint } from "../model/report.js";
 import { formatValue } from "../model/units.js";
 
@@ -49,8 +51,7 @@ export function resample(
     .sort((a, b) => a.t - b.t);
   if (samples.length === 0 || points < 1) return undefined;
   const end = samples.at(-1)!.t;
-  if (points === 1 || end <= 0)
-    return Array.from({ length: points }, () => Math.max(...samples.map((s) => s.v)));
+  if (points === 1 || end <= 0) return Array.from({ length: points }, () => largest(samples.map((s) => s.v)));
   const step = 1 / (points - 1);
   const out: number[] = [];
   for (let i = 0; i < points; i++) {
@@ -117,7 +118,7 @@ export interface MermaidChart {
 export function mermaidChart(s: ScenarioReport): MermaidChart | undefined {
   const series = chartSeries(s);
   if (series.length === 0) return undefined;
-  const top = niceCeil((Math.max(...series.flatMap((x) => x.values)) / MiB) * 1.05);
+  const top = niceCeil((largest(series.flatMap((x) => x.values)) / MiB) * 1.05);
   const digits = top <= 10 ? 2 : 1;
   const number = (bytes: number) => String(Number((bytes / MiB).toFixed(digits)));
   const heap = series.some((x) => x.key === "headHeap");
@@ -154,6 +155,6 @@ function highest(values: readonly number[]): string {
 }
 
 function seconds(timeline: readonly TimelinePoint[]): string {
-  const end = Math.max(0, ...timeline.map((p) => p.t));
+  const end = Math.max(0, largest(timeline.map((p) => p.t)));
   return end >= 10 ? `${end.toFixed(0)} s` : `${end.toFixed(end >= 1 ? 1 : 2)} s`;
 }

@@ -29,6 +29,14 @@ export interface TestReport {
   budgetFrom?: string[];
 }
 
+/** Budgets for the tests whose node id matches `pattern` (`*` any run of characters, `?` one). */
+export interface TestRule {
+  pattern: string;
+  budget: Partial<Record<TestMetricKey, number>>;
+  /** Line of the pattern in the budget file. */
+  line: number;
+}
+
 /** Counts and notes over all the scenario's tests (the `tests` list itself is bounded). */
 export interface TestSummary {
   /** Tests measured in the head run. */
@@ -40,8 +48,20 @@ export interface TestSummary {
   /** Where the heap figures came from ("interposer", "tracemalloc"), or why they are missing. */
   heapSource?: string;
   heapUnavailable?: string;
-  /** Budget-file globs that matched no test, node ids recorded twice, unparsable markers. */
+  /** What the measurement found amiss: node ids recorded twice, markers that are not a size. */
   warnings?: string[];
+  /** The budget file's globs that matched no test (set by the judgement, from the rules it applied). */
+  unmatched?: { pattern: string; line: number }[];
+}
+
+/** Every warning about a scenario's tests, in words: the measurement's, then the globs that matched none. */
+export function testWarnings(summary: TestSummary): string[] {
+  return [
+    ...(summary.warnings ?? []),
+    ...(summary.unmatched ?? []).map(
+      (u) => `no test matches "${u.pattern}" (line ${u.line} of the budget file)`,
+    ),
+  ];
 }
 
 /** Tests listed besides the failing and regressed ones: the top N by peak heap. */

@@ -1,10 +1,10 @@
 // A scenario's tests (pytest) for the renderers: which rows need attention, the top tests by peak
 // heap, and their lines for the terminal and the markdown (the caller escapes nothing else).
 import { METRICS } from "../model/metrics.js";
+import { type TestMetricKey, type TestReport, testWarnings } from "../model/pytest.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
-import type { Status } from "../model/status.js";
-import type { TestMetricKey, TestReport } from "../model/tests.js";
-import { formatValue } from "../model/units.js";
+import { NEEDS_ATTENTION, type Status } from "../model/status.js";
+import { formatValue, plural } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 
 /** Tests listed by peak heap under each scenario. */
@@ -20,15 +20,13 @@ export interface TestRow {
   reason?: string;
 }
 
-const FAILING: ReadonlySet<Status> = new Set(["error", "over", "regressed"]);
-
 /** One row per failing metric of each failing or regressed test, then new and removed tests. */
 export function failingTestRows(s: ScenarioReport): TestRow[] {
   const rows: TestRow[] = [];
   for (const t of s.tests ?? []) {
-    if (!FAILING.has(t.status)) continue;
+    if (!NEEDS_ATTENTION.has(t.status)) continue;
     const bad = (Object.entries(t.metrics) as [TestMetricKey, MetricSummary][]).filter(([, m]) =>
-      FAILING.has(m.status),
+      NEEDS_ATTENTION.has(m.status),
     );
     if (bad.length === 0)
       rows.push({ id: t.id, status: t.status, ...(t.reason ? { reason: t.reason } : {}) });
@@ -54,7 +52,7 @@ export function testsLine(s: ScenarioReport): string | undefined {
     sum.new ? `${sum.new} new` : "",
     sum.removed ? `${sum.removed} removed` : "",
   ].filter(Boolean);
-  const head = `${sum.total} ${sum.total === 1 ? "test" : "tests"}`;
+  const head = plural(sum.total, "test");
   return parts.length > 0 ? `${head}: ${parts.join(", ")}` : head;
 }
 
@@ -95,7 +93,7 @@ export function terminalTestLines(s: ScenarioReport, plain: (text: string) => st
     out.push(`  top ${top.length} by peak heap:`);
     out.push(...grid(["test", "peak heap", "budget"], top, "    "));
   }
-  for (const w of s.testSummary?.warnings ?? []) out.push(`  warning: ${plain(w)}`);
+  for (const w of s.testSummary ? testWarnings(s.testSummary) : []) out.push(`  warning: ${plain(w)}`);
   return out;
 }
 
@@ -169,6 +167,6 @@ export function markdownTests(
         "",
       );
   }
-  for (const w of s.testSummary?.warnings ?? []) out.push(`> ⚠️ ${esc(w)}`, "");
+  for (const w of s.testSummary ? testWarnings(s.testSummary) : []) out.push(`> ⚠️ ${esc(w)}`, "");
   return out.join("\n").trimEnd();
 }

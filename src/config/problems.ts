@@ -1,223 +1,11 @@
-// Loads a budget file: parse (comments allowed), validate against the JSON Schema, resolve units
-// and defaults into a Plan. Every problem names the file, the JSON pointer, the line and the fix.
-import { dirname, resolve } from "node:path";
+// What is wrong with a budget file, in words a person can act on: each schema error as a problem
+// with its JSON pointer, line and column, the value as written, the accepted forms and the fix.
 import type { ErrorObject } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
-import {
-  findNodeAtLocation,
-  getNodeValue,
-  type Node as JsonNode,
-  type ParseError,
-  parseTree,
-  printParseErrorCode,
-} from "jsonc-parser";
-import { BudgetFileError, type Problem } from "../model/errors.js";
-import { sha256Hex } from "../model/hash.js";
+import { findNodeAtLocation, type Node as JsonNode } from "jsonc-parser";
+import type { Problem } from "../model/errors.js";
 import { BUDGET_KEYS, METRICS, type MetricKey } from "../model/metrics.js";
-import { displayPath } from "../model/paths.js";
-import type { SitesMode } from "../model/sites.js";
-import type { TestMetricKey } from "../model/tests.js";
-import { parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
-import { type LoadInput, loadPlanOf } from "./load-block.js";
-import { duplicateKeys, readBudgetText, tooDeep, type Unplaced } from "./read.js";
-import { inferRuntime } from "./runtime.js";
-import type { Plan, Scenario, TestRule } from "./types.js";
-import { budgetValidator, type Validator } from "./validator.js";
-
-export const DEFAULTS = {
-  repeat: 3,
-  timeout: 300,
-  tolerance: 0.02,
-  sites: "auto",
-  cleanRun: "auto",
-} as const;
-
-let validator: Validator | undefined;
-function validate(data: unknown): ErrorObject[] {
-  validator ??= budgetValidator();
-  const ok = validator(data);
-  return ok ? [] : (validator.errors ?? []);
-}
-
-/** Reads and validates a budget file; throws BudgetFileError listing every problem. */
-export function loadPlan(file: string, cwd = process.cwd()): Plan {
-  const absolute = resolve(cwd, file);
-  const display = displayPath(absolute, cwd);
-  const read = readBudgetText(absolute);
-  if (!("text" in read)) {
-    throw new BudgetFileError(display, [
-      {
-        pointer: "",
-        line: 1,
-        column: 1,
-        message: `cannot read the budget file (${read.code})`,
-        fix: read.fix,
-      },
-    ]);
-  }
-  // The digest lets the shards of one run prove they measured the same budget file. It is worked
-  // out when first read (runPlan does so while the first workload runs): node:crypto costs a start
-  // ~4 ms to load.
-  const plan = parsePlan(read.text, display, absolute);
-  let digest: string | undefined;
-  Object.defineProperty(plan, "digest", {
-    enumerable: true,
-    get: () => (digest ??= `sha256:${sha256Hex([read.bytes])}`),
-  });
-  return plan;
-}
-
-/** Validates budget-file text; `absolute` anchors relative cwd paths. */
-export function parsePlan(text: string, display: string, absolute: string): Plan {
-  const lines = lineStarts(text);
-  const place = (p: Unplaced): Problem => {
-    const { offset, ...rest } = p;
-    return { ...rest, ...position(lines, offset) };
-  };
-  const deep = tooDeep(text);
-  if (deep) throw new BudgetFileError(display, [place(deep)]);
-  const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length > 0 || !root) {
-    const found: { offset: number; what: string }[] = errors.map((e) => ({
-      offset: e.offset,
-      what: printParseErrorCode(e.error),
-    }));
-    if (found.length === 0) found.push({ offset: 0, what: "the file is empty" });
-    throw new BudgetFileError(
-      display,
-      found.map((e) => ({
-        pointer: "",
-        ...position(lines, e.offset),
-        message: `not valid JSON: ${e.what}`,
-        fix: "budget files are JSON (comments and trailing commas are allowed)",
-      })),
-    );
-  }
-  const twice = duplicateKeys(root, pointerOf, (offset) => {
-    const { line, column } = position(lines, offset);
-    return `line ${line}, column ${column}`;
-  });
-  if (twice.length > 0) throw new BudgetFileError(display, twice.map(place));
-  const data = getNodeValue(root) as unknown;
-  const problems = schemaProblems(validate(data), root, lines, text);
-  if (problems.length > 0) throw new BudgetFileError(display, problems);
-  return toPlan(data as BudgetFile, root, lines, absolute, display);
-}
-
-interface BudgetFile {
-  defaults?: Partial<ScenarioInput>;
-  scenarios: Record<string, ScenarioInput>;
-}
-interface ScenarioInput {
-  description?: string;
-  run: string;
-  runtime?: Scenario["runtime"];
-  cwd?: string;
-  env?: Record<string, string>;
-  timeout?: number | string;
-  repeat?: number;
-  tolerance?: number | string;
-  sites?: SitesMode | boolean;
-  cleanRun?: Scenario["cleanRun"];
-  budget?: Partial<Record<MetricKey, number | string>>;
-  tests?: Record<string, Partial<Record<TestMetricKey, number | string>>>;
-  load?: LoadInput;
-}
-
-function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: string, display: string): Plan {
-  const defaults = data.defaults ?? {};
-  const problems: Problem[] = [];
-  /** A unit value in its base unit; a value past the unit's bound is a problem (and NaN stands in). */
-  const valueAt = (path: string[], raw: number | string, syntax: Syntax): number => {
-    const value = parseIn(syntax, raw);
-    const { max, maxText, what } = SYNTAX[syntax];
-    if (value !== undefined && value <= max) return syntax === "percent" ? value / 100 : value;
-    const shown = JSON.stringify(raw);
-    problems.push({
-      pointer: pointerOf(path),
-      ...locate(root, path, lines),
-      message: `${shown.length > 60 ? `${shown.slice(0, 40)}…" (${shown.length} characters)` : shown} is more than the largest ${what.replace(/^an? /, "")} membudget accepts here, ${maxText}`,
-      fix: `write ${what} of at most ${maxText}`,
-    });
-    return Number.NaN;
-  };
-  const setting = (name: string, key: "timeout" | "tolerance", syntax: Syntax, fallback: number | string) => {
-    const own = data.scenarios[name]?.[key];
-    if (own !== undefined) return valueAt(["scenarios", name, key], own, syntax);
-    const inherited = defaults[key];
-    if (inherited !== undefined) return valueAt(["defaults", key], inherited, syntax);
-    return valueAt([], fallback, syntax);
-  };
-  const scenarios = Object.entries(data.scenarios).map(([name, s]): Scenario => {
-    const path = ["scenarios", name];
-    const budget: Scenario["budget"] = {};
-    const budgetLines: Scenario["source"]["budgetLines"] = {};
-    for (const [key, raw] of Object.entries(s.budget ?? {})) {
-      const metric = key as MetricKey;
-      const value = valueAt([...path, "budget", key], raw!, SYNTAX_OF_UNIT[METRICS[metric].unit]);
-      budget[metric] = value;
-      budgetLines[metric] = locate(root, [...path, "budget", key], lines).line;
-    }
-    const tests = Object.entries(s.tests ?? {}).map(([pattern, rule]): TestRule => {
-      const budget: TestRule["budget"] = {};
-      for (const [key, raw] of Object.entries(rule)) {
-        const metric = key as TestMetricKey;
-        budget[metric] = valueAt(
-          [...path, "tests", pattern, key],
-          raw!,
-          SYNTAX_OF_UNIT[METRICS[metric].unit],
-        );
-      }
-      return { pattern, budget, line: locate(root, [...path, "tests", pattern], lines).line };
-    });
-    const cwd = resolve(dirname(absolute), s.cwd ?? ".");
-    if (s.load?.readyTimeout !== undefined)
-      valueAt([...path, "load", "readyTimeout"], s.load.readyTimeout, "duration");
-    if (s.load?.grace !== undefined) valueAt([...path, "load", "grace"], s.load.grace, "duration");
-    const load = loadPlanOf(s.load, s.budget ?? {}, (at, p) =>
-      problems.push({ pointer: pointerOf([...path, ...at]), ...locate(root, [...path, ...at], lines), ...p }),
-    );
-    return {
-      name,
-      ...(s.description !== undefined ? { description: s.description } : {}),
-      run: s.run,
-      runtime: s.runtime ?? inferRuntime(s.run),
-      cwd,
-      env: { ...defaults.env, ...s.env },
-      timeout: setting(name, "timeout", "duration", DEFAULTS.timeout),
-      repeat: s.repeat ?? defaults.repeat ?? DEFAULTS.repeat,
-      tolerance: setting(name, "tolerance", "percent", "2%"),
-      sites: sitesMode(s.sites ?? defaults.sites ?? DEFAULTS.sites),
-      cleanRun: s.cleanRun ?? defaults.cleanRun ?? DEFAULTS.cleanRun,
-      budget,
-      ...(tests.length > 0 ? { tests } : {}),
-      ...(load ? { load } : {}),
-      source: { line: locate(root, path, lines, true).line, budgetLines },
-    };
-  });
-  for (const s of scenarios) {
-    // NaN: past its bound, already a problem.
-    if (s.timeout <= 0) {
-      const at = locate(root, ["scenarios", s.name, "timeout"], lines);
-      problems.push({
-        pointer: pointerOf(["scenarios", s.name, "timeout"]),
-        ...at,
-        message: "timeout must be above 0",
-        fix: 'e.g. "timeout": "5m"',
-      });
-    }
-  }
-  if (problems.length > 0) throw new BudgetFileError(display, problems);
-  return { file: absolute, scenarios };
-}
-
-/** true and false are the short forms of "always" and "never". */
-function sitesMode(value: SitesMode | boolean): SitesMode {
-  if (value === true) return "always";
-  if (value === false) return "never";
-  return value;
-}
+import { SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
 
 /** The syntax of the value at a JSON path of the budget file, when it is one of the units. */
 function syntaxAt(path: string[]): Syntax | undefined {
@@ -238,7 +26,12 @@ function formsFor(path: string[]): { what: string; forms: string } | undefined {
   return syntax ? SYNTAX[syntax] : undefined;
 }
 
-function schemaProblems(errors: ErrorObject[], root: JsonNode, lines: number[], text: string): Problem[] {
+export function schemaProblems(
+  errors: ErrorObject[],
+  root: JsonNode,
+  lines: number[],
+  text: string,
+): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<string>();
   // anyOf branches produce one error each; the anyOf error itself carries the whole story.
@@ -427,7 +220,7 @@ export function pointerOf(path: string[]): string {
   return path.map((p) => `/${p.replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
 }
 
-function locate(
+export function locate(
   root: JsonNode,
   path: string[],
   lines: number[],
@@ -440,13 +233,13 @@ function locate(
   return position(lines, node?.offset ?? 0);
 }
 
-function lineStarts(text: string): number[] {
+export function lineStarts(text: string): number[] {
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
   return starts;
 }
 
-function position(starts: number[], offset: number): { line: number; column: number } {
+export function position(starts: number[], offset: number): { line: number; column: number } {
   let lo = 0;
   let hi = starts.length - 1;
   while (lo < hi) {

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMENT_LIMIT } from "../../src/model/limits.js";
 import type { Report, TimelinePoint } from "../../src/model/report.js";
+import { renderMarkdown } from "../../src/render/markdown.js";
 import {
   CHART_POINTS,
   COLOURS,
@@ -15,8 +16,7 @@ import {
   mermaidChart,
   niceCeil,
   resample,
-} from "../../src/render/chart.js";
-import { renderMarkdown } from "../../src/render/markdown.js";
+} from "../../src/render/mermaid.js";
 import { judge } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
 

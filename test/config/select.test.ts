@@ -1,6 +1,14 @@
-// The split of scenarios into shards: disjoint, complete, none empty, and the same wherever it is computed.
+// Which scenarios a job runs: the choices applied to a Plan as pure functions, and the split into
+// shards (disjoint, complete, none empty, and the same wherever it is computed).
 import { describe, expect, it } from "vitest";
-import { costsOf, parseShard, splitScenarios } from "../../src/config/shard.js";
+import {
+  costsOf,
+  parseShard,
+  select,
+  splitScenarios,
+  UnknownScenarioError,
+} from "../../src/config/select.js";
+import type { Plan, Scenario } from "../../src/config/types.js";
 import { report } from "../helpers/reports.js";
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `scenario-${String(i).padStart(3, "0")}`);
@@ -94,6 +102,77 @@ describe("costsOf", () => {
     expect([...costsOf(r)]).toEqual([
       ["slow", 5],
       ["fast", 0.5],
+    ]);
+  });
+});
+
+describe("select", () => {
+  const scenario = (name: string): Scenario => ({
+    name,
+    run: "true",
+    runtime: "python",
+    cwd: "/repo",
+    env: {},
+    timeout: 300,
+    repeat: 3,
+    tolerance: 0.02,
+    sites: "auto",
+    cleanRun: "auto",
+    budget: {},
+    source: { line: 1, budgetLines: {} },
+  });
+  const plan = (): Plan => ({ file: "/repo/membudget.json", scenarios: ["a", "b", "c", "d"].map(scenario) });
+
+  it("without choices is the whole plan, nothing elsewhere", () => {
+    const p = plan();
+    expect(select(p)).toEqual({ plan: p, elsewhere: [] });
+  });
+
+  it("applies the overrides to a new plan and leaves the given one as it was", () => {
+    const p = plan();
+    const before = structuredClone(p);
+    const { plan: chosen } = select(p, { repeat: 1, cleanRun: true });
+    expect(chosen.scenarios.map((s) => [s.repeat, s.cleanRun])).toEqual(
+      Array.from({ length: 4 }, () => [1, "always"]),
+    );
+    expect(p).toEqual(before);
+    expect(() => select(p, { repeat: 0 })).toThrow("--repeat takes a whole number ≥ 1");
+    expect(() => select(p, { repeat: 1.5 })).toThrow("--repeat takes a whole number ≥ 1");
+  });
+
+  it("keeps the budget file's order for `only` and refuses a name it does not have", () => {
+    const p = plan();
+    expect(select(p, { only: ["c", "a"] }).plan.scenarios.map((s) => s.name)).toEqual(["a", "c"]);
+    expect(select(p, { only: [] }).plan.scenarios.map((s) => s.name)).toEqual(["a", "b", "c", "d"]);
+    expect(() => select(p, { only: ["e"] })).toThrow(UnknownScenarioError);
+    expect(() => select(p, { only: ["e"] })).toThrow(
+      'no scenario named "e"; the budget file has: a, b, c, d',
+    );
+  });
+
+  it("gives a shard its part of the selection, its identity, and the budget file's other scenarios", () => {
+    const p = plan();
+    const parts = [1, 2].map((index) =>
+      select(p, {
+        only: ["a", "b", "d"],
+        shard: { index, total: 2 },
+        balance: { costs: new Map([["a", 10]]), source: "last.json" },
+      }),
+    );
+    // b and d weigh the median of the known costs, 10 s like a: a and b fill the two shards, d ties and goes to the first.
+    expect(parts.map((x) => x.plan.scenarios.map((s) => s.name))).toEqual([["a", "d"], ["b"]]);
+    expect(parts[0]!.shard).toEqual({
+      index: 1,
+      total: 2,
+      selected: ["a", "b", "d"],
+      assigned: [1, 2, 1],
+      balance: "last.json",
+    });
+    expect(parts[1]!.shard?.assigned).toEqual(parts[0]!.shard?.assigned);
+    // c is not selected: no shard measures it, and neither judges a base's figures for it.
+    expect(parts.map((x) => x.elsewhere)).toEqual([
+      ["b", "c"],
+      ["a", "c", "d"],
     ]);
   });
 });
