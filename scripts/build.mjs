@@ -279,7 +279,10 @@ const probeFiles = [...walk("src/measure/probes")]
   .sort();
 const probeHash = createHash("sha256");
 for (const f of probeFiles) probeHash.update(f).update(readFileSync(join("src/measure/probes", f)));
-writeFileSync("dist/probes/version.json", `${JSON.stringify({ digest: probeHash.digest("hex") }, null, 2)}\n`);
+writeFileSync(
+  "dist/probes/version.json",
+  `${JSON.stringify({ digest: probeHash.digest("hex") }, null, 2)}\n`,
+);
 keep.add(join("probes", "version.json"));
 
 // Whatever an earlier build left that this one did not write goes (old chunks, removed probes).
