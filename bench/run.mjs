@@ -844,6 +844,8 @@ section("## Cost side by side", () => {
     const counted = (args, env) => instructions(py, args, { env: seeded(env) });
     const bareI = counted(churnArgs, BASE_ENV);
     const probeI = counted(churnArgs, probeEnv);
+    // Issue 25: the measured run samples allocation sites (mean 512 KiB), no second run.
+    const sampledI = counted(churnArgs, { ...probeEnv, MEMBUDGET_SITES_SAMPLE: String(512 * 1024) });
     const malloc = counted(churnArgs, { ...BASE_ENV, PYTHONMALLOC: "malloc" });
     table(
       ["`churn.py 100,000` under callgrind", "instructions", "÷ bare"],
@@ -851,6 +853,11 @@ section("## Cost side by side", () => {
         ["bare", int(bareI), "1.000×"],
         ["`PYTHONMALLOC=malloc` (the referees' setting)", int(malloc), `${(malloc / bareI).toFixed(3)}×`],
         ["membudget's probe alone", int(probeI), `${(probeI / bareI).toFixed(3)}×`],
+        [
+          `membudget's probe, sites sampled ${atMost("probe with sampled sites ÷ bare (churn loop, instructions)", sampledI / bareI, 1.15)}`,
+          int(sampledI),
+          `${(sampledI / bareI).toFixed(3)}×`,
+        ],
       ],
     );
     // The probe's start-up, paid by every Python process of a workload: on the Python on PATH and
@@ -1462,6 +1469,23 @@ section("## pytest plugin (per-test figures)", () => {
     "pytest plugin bookkeeping ≤ 5 % of a 2,000-test suite",
     recorded === 2000 && cost <= 0.05,
     `${pct(cost)} of the suite's instructions, ${recorded} tests recorded (target ≤ 5 %)`,
+  );
+  // Issue 25: the instrumented run with sites sampled (and a peak window per test) against the
+  // bare suite, no probe at all: the whole of what membudget adds to a pytest run.
+  progress("pytest: callgrind on 2,000 trivial tests, bare and instrumented with sites sampled");
+  const bareSuite = counted({ ...BASE_ENV, MB_TRIVIAL: "2000", PYTHONHASHSEED: "0" });
+  const sampledSuite = counted({ ...plugin(2000), MEMBUDGET_SITES_SAMPLE: String(512 * 1024) });
+  table(
+    ["2,000 trivial tests under callgrind", "instructions", "÷ bare"],
+    [
+      ["bare (no probe)", int(bareSuite), "1.000×"],
+      ["probe + plugin + sites sampled", int(sampledSuite), `${(sampledSuite / bareSuite).toFixed(3)}×`],
+    ],
+  );
+  verdict(
+    "pytest suite instrumented with sites sampled ≤ 1.15× bare (instructions)",
+    sampledSuite / bareSuite <= 1.15,
+    `${(sampledSuite / bareSuite).toFixed(3)}× on 2,000 trivial tests`,
   );
 });
 // The load-scenario section is asynchronous (an HTTP driver): its own script, run here as a child.

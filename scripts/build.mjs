@@ -53,7 +53,7 @@ const precompiledValidators = {
 
 /**
  * yargs imports cliui and string-width only to lay out help text, and string-width 8 builds three
- * large Unicode regular expressions as it loads (15–30 ms of CPU on every start, help or not). The
+ * large Unicode regular expressions as it loads (CPU on every start, help or not). The
  * bundle gets each as a stub that loads the module on its first call (esbuild wraps a module that is
  * `require`d so that it runs then); a `run` never calls them. Both are called as their default
  * export, which is all yargs, cliui and wrap-ansi use.
@@ -83,7 +83,7 @@ const lazyModules = {
 
 /**
  * Two start-up costs of yargs' ESM platform shim, patched in the bundle (the build fails if the shim
- * changes shape): it loads node:assert (~7 ms) for two invariant checks, here plain functions that
+ * changes shape): it loads node:assert for two invariant checks, here plain functions that
  * throw the same way; and it guesses a version (before ours replaces it) from the package.json it
  * finds walking up from its own path cut at "node_modules", which in a bundle is no path at all, so
  * it lists every directory from the working directory up (all of /tmp, for one). From the bundle's
@@ -117,7 +117,7 @@ const yargsShim = {
 /**
  * Node's built-in modules through `require` rather than `import`: an ESM import of a built-in
  * builds its ESM facade, which reads every export, and for node:fs and node:util that loads
- * fs/promises, readline, worker_threads and more (~10 ms on every start). `require` hands over the
+ * fs/promises, readline, worker_threads and more on every start. `require` hands over the
  * module object and loads nothing else. node:util's lazy exports load their modules even when only
  * looked at (which esbuild's interop does to every export of a module it imports by name), so util
  * is handed over as an object of getters, each reading util only when used. `require` calls inside
@@ -209,8 +209,8 @@ const actionMain = Object.keys(actionBundle.metafile.outputs).find((f) =>
 
 /**
  * dist/cli.js and dist/index.js are CommonJS (dist/package.json says so): an ES module as the
- * entry point starts Node's ESM loader, 16 M instructions (~4 ms) of every start that the CLI's
- * CommonJS bundle does not otherwise need. They are small and do one thing each.
+ * entry point starts Node's ESM loader at every start, which the CLI's CommonJS bundle does not
+ * otherwise need. They are small and do one thing each.
  */
 const entry = { ...options, format: "cjs", splitting: false, banner: {}, define: {}, plugins: [] };
 const results = await Promise.all([

@@ -189,6 +189,8 @@ async function measureBase(settings: Settings, selection: Selection, names: stri
       provenance: { commit: pr.baseSha },
       hooks: progressPrinter(process.stdout, false),
       jobs: settings.jobs,
+      // Sampled sites cost nothing more: kept for every scenario, the head's diff needs no base run.
+      keepSites: true,
     });
     const cleanup = () => where.cleanup();
     return { report, source: `base ${pr.baseSha.slice(0, 7)}`, plan: basePlan, cleanup };

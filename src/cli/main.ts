@@ -30,7 +30,7 @@ export async function main(args: string[]): Promise<number> {
     })
     .help()
     .alias("h", "help")
-    // Help is laid out only when asked: yargs caches it on every command, and wrapping costs ~50 ms.
+    // Help is laid out only when asked: yargs caches it on every command, and wrapping is slow.
     .wrap(helpAsked ? Math.min(110, process.stdout.columns || 100) : null);
   if (!helpAsked) skipHelpCache(cli);
   try {
@@ -44,7 +44,7 @@ export async function main(args: string[]): Promise<number> {
 /**
  * yargs lays out a command's whole help text as its handler starts, to have it ready should the
  * handler call showHelp(), which ours never do (a failure is an error message and an exit code):
- * that is ~15 ms of text layout on every run, and it loads string-width and cliui. The cache is
+ * text layout on every run, for nothing, and it loads string-width and cliui. The cache is
  * yargs' internal method; if a later yargs has none, nothing changes.
  */
 function skipHelpCache(cli: Argv): void {

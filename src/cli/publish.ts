@@ -23,7 +23,7 @@ export interface OutputArgs extends PublishOptions {
 export async function publish(report: Report, argv: PublishOptions): Promise<void> {
   // The table first: a file that cannot be written (a full disk) must not lose the measurement.
   process.stdout.write(
-    renderTerminal(report, { colour: wantsColour(process.stdout), all: argv.all ?? false }),
+    renderTerminal(report, { colour: wantsColour(process.stdout, process.env), all: argv.all ?? false }),
   );
   const failed: WriteError[] = [];
   const attempt = (write: () => void): boolean => {

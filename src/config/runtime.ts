@@ -1,6 +1,5 @@
-import type { Runtime } from "../model/metrics.js";
-
 // Infers which probe measures a command when the budget file does not say.
+import type { Runtime } from "../model/metrics.js";
 
 const PYTHON = /^(python[\d.]*|pypy[\d.]*|pytest|py\.test|uvicorn|gunicorn|celery|ipython)$/;
 const NODE = /^(node|nodejs|npx|npm|pnpm|yarn|tsx|ts-node|vitest|jest|mocha)$/;

@@ -19,7 +19,7 @@ export interface Scenario {
   repeat: number;
   /** Fraction: 0.02 for 2 %. */
   tolerance: number;
-  /** When the attribution run finds allocation sites: "auto" (failing scenarios), "always", "never". */
+  /** When allocation sites are shown: "auto" (failing scenarios), "always", "traced" (auto, from a tracemalloc run), "never". */
   sites: SitesMode;
   /** With one repeat: "auto" adds the clean run only when a budget needs a figure the probe distorts. */
   cleanRun: "auto" | "always";

@@ -5,7 +5,7 @@ import type { Selection } from "../config/select.js";
 import type { Plan, Scenario } from "../config/types.js";
 import { prepareNativeTools } from "../measure/native.js";
 import { attributionRun, type MeasureHooks, nativeHelpers } from "../measure/scenario.js";
-import { relativeSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
+import { relativeSites, reportSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
 import type { Run } from "../measure/types.js";
 import { LOAD_METRICS, METRIC_KEYS, METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
 import {
@@ -40,6 +40,8 @@ export interface RunOptions {
    * and `provenance.baseSource`.
    */
   resolveBase?: (head: Report) => Promise<{ report: Report; source: string } | undefined>;
+  /** Keep every scenario's sampled sites, passing or not (a base the head's sites are diffed against). */
+  keepSites?: boolean;
 }
 
 export async function runPlan({
@@ -49,6 +51,7 @@ export async function runPlan({
   hooks = {},
   jobs = 1,
   resolveBase,
+  keepSites,
 }: RunOptions): Promise<Report> {
   const { plan, shard } = selection;
   const reports: ScenarioReport[] = [];
@@ -63,6 +66,10 @@ export async function runPlan({
     python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
     const report = scenarioReport(scenario, measured.runs, measured.timeline, plan.file);
+    if (measured.sites) {
+      const sites = reportSites(measured.sites, repositoryRoot(scenario.cwd, dirname(plan.file)));
+      if (sites) report.sites = sites;
+    }
     const load = isLoad(scenario) ? loadSummary(scenario, measured.runs) : undefined;
     reports.push(load ? { ...report, load } : report);
   }
@@ -97,7 +104,11 @@ export async function runPlan({
     budgets: budgetsOfPlan(plan),
     ...(baseHere ? { base: baseHere } : {}),
   });
-  return attributeSites(plan, judged, { hooks, ...(baseHere ? { base: baseHere } : {}) });
+  return attributeSites(plan, judged, {
+    hooks,
+    ...(baseHere ? { base: baseHere } : {}),
+    ...(keepSites ? { keepSites: true } : {}),
+  });
 }
 
 export interface AttributeOptions {
@@ -112,6 +123,8 @@ export interface AttributeOptions {
   /** Sites kept per list (default 10). */
   limit?: number;
   hooks?: MeasureHooks;
+  /** Keep sampled sites on scenarios that would not show them (see RunOptions.keepSites). */
+  keepSites?: boolean;
 }
 
 /**
@@ -142,6 +155,16 @@ export async function attributeSites(
         : isLoad(scenario)
           ? wantsLoadSites(scenario, s)
           : wantsSites(scenario.sites, s.status));
+    // Sites sampled in the measured run: nothing to run, only whether they are shown.
+    if (s.sites?.method === "sampled" && (scenario?.sites !== "traced" || scenario.runtime === "node")) {
+      if (wanted || options.keepSites) scenarios.push(s);
+      else {
+        const { sites: _, ...rest } = s;
+        scenarios.push(rest);
+        changed = true;
+      }
+      continue;
+    }
     if (!wanted) {
       scenarios.push(s);
       continue;
@@ -165,6 +188,7 @@ export async function attributeSites(
     const found = await attributionRun(scenario, options.hooks ?? {}, {
       limit: options.limit ?? SITE_LIMIT,
       timeoutMs,
+      ...(wall > 0 ? { measuredSeconds: wall } : {}),
     });
     const out: ScenarioReport = { ...s };
     if (found.error) {
@@ -174,6 +198,7 @@ export async function attributeSites(
     const sites: NonNullable<ScenarioReport["sites"]> = {};
     if (found.sites.peak) sites.peak = relativeSites(found.sites.peak, root);
     if (found.sites.allocated) sites.allocated = relativeSites(found.sites.allocated, root);
+    if (sites.peak || sites.allocated) sites.method = "traced";
     if (sites.peak || sites.allocated) out.sites = sites;
     // The timeline stays the normal run's: heap and RSS are drawn from one run, never from this one.
     changed = true;

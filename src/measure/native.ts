@@ -207,7 +207,7 @@ function published(job: CompileJob, result: CompileResult): NativeTool {
 /**
  * The SHA-256 of a helper's inputs (each file's name, then its bytes). The build writes it for each
  * helper into native/digests.json beside the sources, so that a start neither reads the sources nor
- * loads node:crypto (~4 ms); from the sources (under test) it is worked out here, the same way.
+ * loads node:crypto; from the sources (under test) it is worked out here, the same way.
  */
 export function sourceDigest(name: string, inputs: string[]): string {
   digests ??= readDigests(dirname(inputs[0]!));

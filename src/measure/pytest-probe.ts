@@ -3,6 +3,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestMetricKey, TestOutcome } from "../model/pytest.js";
+import type { Site } from "../model/report.js";
+import type { SampledSites } from "./sites.js";
 import type { ProcessFigures } from "./types.js";
 
 export const PYTEST_PLUGIN = "membudget_pytest";
@@ -28,6 +30,20 @@ export interface TestFigures {
   figures: Partial<Record<TestMetricKey, number>>;
   marker?: { text: string; bytes?: number };
   pid: number;
+  /** Its number in its process's file (the allocation probe names windows by it). */
+  index?: number;
+  /** Sampled sites live at the test's peak beyond what was live when it began (absolute paths). */
+  sites?: Site[];
+}
+
+/** Puts each kept per-test window's sites on its test (matched by pid and number). */
+export function withTestSites(run: TestRun, sampled: SampledSites, shown: (sites: Site[]) => Site[]): void {
+  if (!sampled.windows) return;
+  const byKey = new Map(run.tests.map((t) => [`${t.pid}:${t.index}`, t]));
+  for (const w of sampled.windows) {
+    const test = byKey.get(`${w.pid}:${w.test}`);
+    if (test) test.sites = shown(w.sites);
+  }
 }
 
 /** The tests of one run, over all its pytest processes. */
@@ -69,13 +85,13 @@ export function readTestFiles(outDir: string, onProblem: (message: string) => vo
     if (data.source) run.heapSource ??= data.source;
     else if (data.unavailable) run.heapUnavailable ??= data.unavailable;
     if (typeof data.processPeak === "number") run.processPeaks.set(data.pid, data.processPeak);
-    for (const t of data.tests) {
+    for (const [index, t] of data.tests.entries()) {
       const figures: TestFigures["figures"] = {};
       for (const key of ["peakHeap", "allocated", "allocations", "wallTime"] as const) {
         const value = t[key];
         if (typeof value === "number" && Number.isFinite(value)) figures[key] = value;
       }
-      const test: TestFigures = { id: String(t.id), outcome: t.outcome, figures, pid: data.pid };
+      const test: TestFigures = { id: String(t.id), outcome: t.outcome, figures, pid: data.pid, index };
       if (t.limit)
         test.marker = { text: t.limit.text, ...(t.limit.bytes != null ? { bytes: t.limit.bytes } : {}) };
       const known = byId.get(test.id);

@@ -7,17 +7,22 @@ import { epochMs } from "../model/clock.js";
 import { CancelledError } from "../model/errors.js";
 import { CLEAN_RUN_METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
 import type { Site, TimelinePoint } from "../model/report.js";
+import { SAMPLE_INTERVAL } from "../model/sites.js";
 import type { NativeKind } from "./native.js";
 import { nodeProbeEnv } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./process/run.js";
-import { readTestFiles, withProcessPeaks, withPytestPlugin } from "./pytest-probe.js";
+import { readTestFiles, withProcessPeaks, withPytestPlugin, withTestSites } from "./pytest-probe.js";
 import {
   heapTimelineOfRun,
   mergeHeapTimeline,
+  nodeSitesOfRun,
   ownCodeOf,
+  relativeSites,
   repositoryRoot,
+  type SampledSites,
   SITE_LIMIT,
+  sampledSitesOfRun,
   sitesOfRun,
 } from "./sites.js";
 import type { Run } from "./types.js";
@@ -50,7 +55,13 @@ export interface MeasureHooks {
   /** A note said once per distinct text (e.g. "allocation totals unavailable: no C compiler"). */
   onNote?(note: string): void;
   /** Called before and after a scenario's attribution run (the extra run that finds allocation sites). */
-  onAttribution?(event: { scenario: string; phase: "start" | "end"; error?: string }): void;
+  onAttribution?(event: {
+    scenario: string;
+    phase: "start" | "end";
+    error?: string;
+    /** The measured run's wall time, seconds: the traced run takes several times as long. */
+    measuredSeconds?: number;
+  }): void;
   /** Aborting stops the running workload (like a timeout) and every run after it: CancelledError. */
   signal?: AbortSignal;
   /** Metrics the caller needs beside the budgeted ones (`update --metrics`): they decide the clean run too. */
@@ -61,6 +72,8 @@ export interface ScenarioMeasurement {
   runs: Run[];
   /** RSS over one run, with the heap of the same run where a probe gives it (see chooseTimeline). */
   timeline?: TimelinePoint[];
+  /** Python: allocation sites sampled in the instrumented run (absolute paths). */
+  sites?: SampledSites;
   notes: string[];
 }
 
@@ -81,6 +94,8 @@ export interface RunMeasurement {
   timeline: TimelinePoint[];
   /** Notes of the probe's environment and of the runner. */
   notes: string[];
+  /** Allocation sites sampled in this run (run 1 only: see wantsSampledSites). */
+  sites?: SampledSites;
 }
 
 /**
@@ -107,6 +122,10 @@ export async function measureRun(
     const baseEnv = { ...process.env, ...scenario.env };
     const instrumented = isInstrumented(scenario, index);
     const probe = probeFor(scenario, outDir, baseEnv, instrumented);
+    // Sites from the measured run: Python's sampled by the allocation probe in its instrumented
+    // run, Node's by V8's sampling heap profiler in the first run (live at exit).
+    const sampling = wantsSampledSites(scenario) && index === 1;
+    if (sampling) probe.env = { ...probe.env, ...sampleEnv(scenario, baseEnv) };
     for (const note of probe.notes) notes.add(note);
     // The probes stamp heap points with the wall clock; the runner's timeline starts at spawn.
     const startedAtMs = epochMs();
@@ -145,6 +164,15 @@ export async function measureRun(
     // A process that hid from the probes, or figures changed after their process ended: the
     // probes' figures are not the workload's, so none of them is given.
     if (outcome.probeGaps) for (const key of PROBE_METRICS) delete merged.figures[key];
+    let sampled: SampledSites | undefined;
+    if (sampling) {
+      const root = repositoryRoot(scenario.cwd, scenario.cwd);
+      sampled =
+        scenario.runtime === "node"
+          ? nodeSitesOfRun(merged.processes, root)
+          : sampledSitesOfRun(merged.processes, root);
+      if (sampled && tests) withTestSites(tests, sampled, (sites) => relativeSites(sites, root));
+    }
     const figures: Run["figures"] = { ...merged.figures, wallTime: outcome.wallTime };
     // The largest single process's exact peak; the tree as a whole is peakPss (shared pages once).
     if (outcome.peakRss !== undefined) figures.peakRss = outcome.peakRss;
@@ -186,7 +214,7 @@ export async function measureRun(
       run,
       ...(parallel ? { parallel } : {}),
     });
-    return { run, timeline, notes: [...notes] };
+    return { run, timeline, notes: [...notes], ...(sampled ? { sites: sampled } : {}) };
   } finally {
     // MEMBUDGET_KEEP_RUN_DIRS=1 keeps the probes' raw files, for debugging a probe.
     if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
@@ -200,8 +228,10 @@ export function assembleRuns(parts: RunMeasurement[], hooks: MeasureHooks = {}):
   let timeline: TimelinePoint[] | undefined;
   let timelineInstrumented = true;
   let timelineHeap = false;
+  let sampled: SampledSites | undefined;
   for (const part of parts) {
     for (const note of part.notes) notes.add(note);
+    if (part.sites) sampled = part.sites;
     const instrumented = part.run.instrumented ?? true;
     const candidateHeap = part.timeline.some((p) => p.heap !== undefined);
     if (
@@ -219,8 +249,26 @@ export function assembleRuns(parts: RunMeasurement[], hooks: MeasureHooks = {}):
   return {
     runs: parts.map((p) => p.run),
     ...(timeline && timeline.length > 0 ? { timeline } : {}),
+    ...(sampled ? { sites: sampled } : {}),
     notes: [...notes],
   };
+}
+
+/**
+ * Python and Node.js scenarios sample their allocation sites in the measured run unless told
+ * otherwise ("never"; "traced" asks for Python's traced run instead).
+ */
+export function wantsSampledSites(scenario: Scenario): boolean {
+  if (scenario.sites === "never" || scenario.runtime === "native") return false;
+  return scenario.runtime === "node" || scenario.sites !== "traced";
+}
+
+/** MEMBUDGET_SITES_INTERVAL (bytes) overrides Python's mean sampling interval, for tests and the curious. */
+function sampleEnv(scenario: Scenario, baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (scenario.runtime === "node") return { MEMBUDGET_SITES: String(SITE_LIMIT * 5) };
+  const asked = Number(baseEnv["MEMBUDGET_SITES_INTERVAL"]);
+  const interval = Number.isInteger(asked) && asked > 0 ? asked : SAMPLE_INTERVAL;
+  return { MEMBUDGET_SITES_SAMPLE: String(interval) };
 }
 
 export interface Attribution {
@@ -240,13 +288,17 @@ export interface Attribution {
 export async function attributionRun(
   scenario: Scenario,
   hooks: MeasureHooks = {},
-  options: { limit?: number; timeoutMs?: number } = {},
+  options: { limit?: number; timeoutMs?: number; measuredSeconds?: number } = {},
 ): Promise<Attribution> {
   const limit = options.limit ?? SITE_LIMIT;
   if (scenario.runtime === "native") {
     return { sites: {}, error: "no site probe for native programs", notes: [] };
   }
-  hooks.onAttribution?.({ scenario: scenario.name, phase: "start" });
+  hooks.onAttribution?.({
+    scenario: scenario.name,
+    phase: "start",
+    ...(options.measuredSeconds !== undefined ? { measuredSeconds: options.measuredSeconds } : {}),
+  });
   const outDir = mkdtempSync(join(tmpdir(), "membudget-sites-"));
   try {
     const baseEnv = { ...process.env, ...scenario.env };

@@ -1,5 +1,5 @@
 // Milliseconds as performance.now() and performance.timeOrigin give them, without the global
-// `performance`: its first use loads node:perf_hooks (11 modules, ~1 ms), on the way to the workload.
+// `performance`: its first use loads node:perf_hooks and its modules, on the way to the workload.
 
 const ORIGIN = process.hrtime.bigint();
 /** The wall clock when ORIGIN was read (the analogue of performance.timeOrigin). */

@@ -1,5 +1,6 @@
 // The hashes membudget names and checks things by: SHA-256 (node:crypto, loaded only when one is
-// worked out, as loading it costs a start ~4 ms) and a short non-cryptographic one for cache names.
+// worked out: a start that needs none does not pay for loading it) and a short non-cryptographic
+// one for cache names.
 import { createRequire } from "node:module";
 
 /** The SHA-256 of `parts` one after another, in hex. */

@@ -25,8 +25,8 @@ export function cacheRoot(): string {
 /**
  * Where `name` is on PATH, as execvp would find it (the first executable file), or `name` itself
  * when it is not there (spawn then fails as it would have). Spawning a command by its path spares
- * the child execvp's failed attempts along PATH, which the parent waits through: with PATH as a
- * pyenv or cargo setup leaves it, git was found on the 9th try, ~2 ms of every start.
+ * the child execvp's failed attempts along PATH, which the parent waits through (a PATH as pyenv or
+ * cargo leaves it puts several folders before git's).
  */
 export function onPath(name: string): string {
   const path = process.env["PATH"] ?? "";

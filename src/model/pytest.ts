@@ -1,6 +1,6 @@
 // Per-test figures (pytest): the metrics a test has, its outcome, and its entry in the Report.
 import type { MetricKey } from "./metrics.js";
-import type { MetricSummary } from "./report.js";
+import type { MetricSummary, Site } from "./report.js";
 import type { Status } from "./status.js";
 
 /** The metrics measured per test: a subset of the scenario's, under the same names. */
@@ -27,6 +27,8 @@ export interface TestReport {
   marker?: { text: string; bytes?: number };
   /** What gave the test its budgets: "marker", a glob of the budget file, or both. */
   budgetFrom?: string[];
+  /** Sampled sites live at the test's peak beyond what was live when it began (the tests whose heap grew most). */
+  sites?: Site[];
 }
 
 /** Budgets for the tests whose node id matches `pattern` (`*` any run of characters, `?` one). */

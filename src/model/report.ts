@@ -89,10 +89,16 @@ export interface Site {
   stack?: string[];
   /** Load scenarios: bytes the site kept per request between the end of warm-up and the last round. */
   perRequest?: number;
+  /** Sampled sites: one standard error of `bytes` (an unbiased estimate). */
+  error?: number;
+  /** The innermost library frame, when `location` is the user's own frame above it. */
+  context?: string;
+  /** The source line's text at `location` (whitespace collapsed): base and head are matched by it. */
+  code?: string;
 }
 
 /** A site matched against the base: `bytes` at the head, `baseBytes` at the base (0: not among the base's sites). */
-export type SiteGrowth = Site & { baseBytes: number };
+export type SiteGrowth = Site & { baseBytes: number; baseError?: number };
 
 export interface TimelinePoint {
   /** Seconds since the start of the run. */
@@ -183,6 +189,10 @@ export interface ScenarioReport {
     diff?: SiteGrowth[];
     /** Which list the diff compares. */
     diffOf?: "peak" | "allocated";
+    /** sampled: from the measured run, blocks sampled by bytes; traced: an extra run tracing every block. */
+    method?: "sampled" | "traced";
+    /** Sampled sites: mean bytes between two samples. */
+    interval?: number;
   };
   /** Load scenarios: how the service was driven and what it kept, round by round. */
   load?: LoadSummary;

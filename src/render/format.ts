@@ -19,3 +19,14 @@ export const STATUS_WORD: Record<Status, string> = {
   removed: "removed",
   unbudgeted: "measured",
 };
+
+/** The status as the markdown shows it, beside its word. */
+export const ICON: Record<Status, string> = {
+  pass: "✅",
+  over: "🔴",
+  regressed: "🟠",
+  error: "💥",
+  new: "🆕",
+  removed: "➖",
+  unbudgeted: "⚪",
+};

@@ -5,6 +5,7 @@ import { largest } from "../model/numbers.js";
 import type { ScenarioReport } from "../model/report.js";
 import { formatDuration, formatSize } from "../model/units.js";
 import { chartTitle, niceCeil } from "./mermaid.js";
+import { escapeMarkdown } from "./text.js";
 
 const MiB = 1024 * 1024;
 
@@ -26,12 +27,8 @@ export function loadChart(s: ScenarioReport): string | undefined {
   ].join("\n");
 }
 
-/** The rounds table and chart, folded (open in the job summary); user text through `escapeMarkdown`. */
-export function loadBlock(
-  s: ScenarioReport,
-  open: boolean,
-  escapeMarkdown: (text: string) => string,
-): string | undefined {
+/** The rounds table and chart, folded (open in the job summary). */
+export function loadBlock(s: ScenarioReport, open: boolean): string | undefined {
   const load = s.load;
   if (!load || load.perRound.length === 0) return undefined;
   const lines = [

@@ -4,62 +4,17 @@ import { COMMENT_LIMIT } from "../model/limits.js";
 import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
 import { splitLocation } from "../model/sites.js";
-import { type Status, shownStatus } from "../model/status.js";
+import { shownStatus } from "../model/status.js";
 import { showable } from "../model/text.js";
 import { formatSize, formatValue, plural } from "../model/units.js";
-import { formatDelta, STATUS_WORD } from "./format.js";
+import { formatDelta, ICON, STATUS_WORD } from "./format.js";
 import { fullCommit, repositoryUrl, runUrl } from "./links.js";
 import { loadBlock } from "./load.js";
 import { mermaidChart } from "./mermaid.js";
 import { markdownTests } from "./pytest.js";
 import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
+import { escapeMarkdown } from "./text.js";
 import { trendBlock } from "./trend.js";
-
-/** GitHub refuses issue comments longer than this. */
-
-const ICON: Record<Status, string> = {
-  pass: "✅",
-  over: "🔴",
-  regressed: "🟠",
-  error: "💥",
-  new: "🆕",
-  removed: "➖",
-  unbudgeted: "⚪",
-};
-
-/**
- * Text from users (scenario names, commands, workload output, and every string of a report that
- * `comment: from-report` posts) must not open HTML, break the table, start a link, reference an
- * issue or @-mention anyone.
- */
-export function escapeMarkdown(text: string): string {
-  // Line breaks of every kind first (a lone CR ends a line too: "ok\r===" would be a heading), and
-  // no control, bidirectional or invisible character (showable). Then backslashes: the entities
-  // added after (&#124;, &#8203;) hold a `#` that must stay as it is.
-  return (
-    showable(text)
-      // No space at either end (emphasis around a name needs none there; four at the start of a
-      // note would be code), and where the text starts a line (a note's "> "), no list or rule.
-      .trim()
-      .replace(/([\\`*_[\]()#!~])/g, "\\$1")
-      .replace(/^[-+=]/, "\\$&")
-      .replace(/^(\d+)([.)])/, "$1\\$2")
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/\|/g, "&#124;")
-      .replace(/@/g, "@&#8203;")
-      // GitHub links `#123` and bare URLs in the rendered text, after escapes are gone: a zero-width
-      // space keeps them text.
-      .replace(/\\#(?=\d)/g, "#&#8203;")
-      .replace(/:\/\//g, ":&#8203;//")
-      .replace(/www\./gi, (m) => `${m.slice(0, 3)}&#8203;.`)
-      // GH-1 links issue 1; a word of 7 to 40 hex digits links the commit it abbreviates: a
-      // zero-width space after every sixth digit leaves no run GitHub takes for a SHA.
-      .replace(/\b(GH\\?-)(?=\d)/gi, "$1&#8203;")
-      .replace(/\b[0-9a-f]{7,}\b/gi, (m) => m.replace(/[0-9a-f]{6}(?=[0-9a-f])/gi, "$&&#8203;"))
-  );
-}
 
 export interface MarkdownOptions {
   /** Hard limit on the result's length (the comment limit by default). */
@@ -138,7 +93,11 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
   const hasBase = report.base !== undefined;
   // A pytest scenario's failing tests and its top ones by peak heap, under the scenario.
   const testsOf = (s: ScenarioReport) =>
-    markdownTests(s, escapeMarkdown, ICON, { open: options.open ?? false, compact: shape.sites === 0 });
+    markdownTests(s, {
+      open: options.open ?? false,
+      compact: shape.sites === 0,
+      link: (location) => siteUrl(report, location),
+    });
 
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);
@@ -383,18 +342,25 @@ function sitesBlock(report: Report, s: ScenarioReport, open: boolean): string | 
   for (const site of shown.sites) {
     const text = escapeMarkdown(site.location);
     const url = siteUrl(report, site.location);
-    const cells = [url ? `[${text}](${url})` : text, site.function ? escapeMarkdown(site.function) : "—"];
+    // Sampled sites: ± one standard error; the library frame that made the blocks, as context.
+    const via = site.context ? ` (via ${escapeMarkdown(site.context)})` : "";
+    const cells = [
+      url ? `[${text}](${url})${via}` : `${text}${via}`,
+      site.function ? escapeMarkdown(site.function) : "—",
+    ];
+    const est = (bytes: number, error?: number) =>
+      error ? `${formatSize(bytes)} ± ${formatSize(error)}` : formatSize(bytes);
     if (diff) {
       const baseBytes = site.baseBytes ?? 0;
       cells.push(
-        formatSize(site.bytes),
-        baseBytes > 0 ? formatSize(baseBytes) : "—",
+        est(site.bytes, site.error),
+        baseBytes > 0 ? est(baseBytes, site.baseError) : "—",
         baseBytes > 0 ? (formatDelta((site.bytes - baseBytes) / baseBytes) ?? "—") : "new",
       );
     } else if (retained) {
       cells.push(site.perRequest !== undefined ? formatSize(site.perRequest) : "—", formatSize(site.bytes));
     } else {
-      cells.push(formatSize(site.bytes), site.count !== undefined ? String(site.count) : "—");
+      cells.push(est(site.bytes, site.error), site.count !== undefined ? String(site.count) : "—");
     }
     lines.push(`| ${cells.join(" | ")} |`);
   }
@@ -430,7 +396,7 @@ export function siteUrl(report: Report, location: string): string | undefined {
 
 /** Under a failing or regressed scenario: its memory over the run, base and head on the same axes. */
 function chartBlock(s: ScenarioReport, open: boolean): string | undefined {
-  const load = loadBlock(s, open, escapeMarkdown);
+  const load = loadBlock(s, open);
   const chart = mermaidChart(s);
   if (!chart) return load;
   if (load) return `${load}\n\n${timelineBlock(s, chart, open)}`;

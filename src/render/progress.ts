@@ -30,10 +30,18 @@ export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): M
       else stream.write(`\r\x1b[2K▸ ${showable(e.scenario)}: run ${e.index}/${e.of}: ${text}\n`);
     },
     onAttribution(e) {
-      if (e.phase === "start")
-        stream.write(`▸ ${showable(e.scenario)}: finding the allocation sites (one more run, traced)\n`);
-      else if (e.error)
-        stream.write(`  ${showable(e.scenario)}: allocation sites unavailable: ${showable(e.error)}\n`);
+      if (e.phase === "start") {
+        // tracemalloc with stacks runs the workload several times slower: say so before the wait.
+        const took = e.measuredSeconds;
+        const guess =
+          took !== undefined && took > 0
+            ? `, up to ~${formatSeconds(took * 12)} (12× the measured ${formatSeconds(took)})`
+            : "";
+        stream.write(`▸ ${showable(e.scenario)}: finding the allocation sites (one more run, traced${guess})
+`);
+      } else if (e.error)
+        stream.write(`  ${showable(e.scenario)}: allocation sites unavailable: ${showable(e.error)}
+`);
     },
     onNote(note) {
       if (said.has(note)) return;
@@ -46,4 +54,8 @@ export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): M
       (stream_ === "stdout" ? process.stdout : process.stderr).write(chunk);
   }
   return hooks;
+}
+
+function formatSeconds(s: number): string {
+  return s < 60 ? `${s.toFixed(s < 10 ? 1 : 0)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }

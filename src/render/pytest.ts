@@ -1,11 +1,12 @@
 // A scenario's tests (pytest) for the renderers: which rows need attention, the top tests by peak
-// heap, and their lines for the terminal and the markdown (the caller escapes nothing else).
+// heap, and their lines for the terminal and the markdown.
 import { METRICS } from "../model/metrics.js";
 import { type TestMetricKey, type TestReport, testWarnings } from "../model/pytest.js";
 import type { MetricSummary, ScenarioReport } from "../model/report.js";
 import { NEEDS_ATTENTION, type Status } from "../model/status.js";
 import { formatValue, plural } from "../model/units.js";
-import { formatDelta, STATUS_WORD } from "./format.js";
+import { formatDelta, ICON, STATUS_WORD } from "./format.js";
+import { escapeMarkdown, plain } from "./text.js";
 
 /** Tests listed by peak heap under each scenario. */
 export const TOP_SHOWN = 5;
@@ -70,7 +71,7 @@ function cellsOf(r: TestRow): { metric: string; base: string; head: string; chan
 }
 
 /** Lines under a scenario in the terminal table: failing tests, the top 5 by peak heap, warnings. */
-export function terminalTestLines(s: ScenarioReport, plain: (text: string) => string): string[] {
+export function terminalTestLines(s: ScenarioReport): string[] {
   const line = testsLine(s);
   if (!line) return [];
   const out = [
@@ -89,6 +90,13 @@ export function terminalTestLines(s: ScenarioReport, plain: (text: string) => st
     ];
   });
   out.push(...grid(["test", "metric", "base", "head", "change", "budget", "status"], rows, "    "));
+  for (const t of testsWithSites(s)) {
+    out.push(`  ${plain(t.id)}: sites held at its peak:`);
+    for (const site of t.sites!.slice(0, TEST_SITES))
+      out.push(
+        `    ${estimate(site.bytes, site.error)}  ${plain(site.location)}${site.function ? `  ${plain(site.function)}` : ""}${site.context ? `  via ${plain(site.context)}` : ""}`,
+      );
+  }
   if (top.length > 0) {
     out.push(`  top ${top.length} by peak heap:`);
     out.push(...grid(["test", "peak heap", "budget"], top, "    "));
@@ -109,21 +117,62 @@ function grid(header: string[], rows: string[][], indent: string): string[] {
   return [fmt(header), ...rows.map(fmt)];
 }
 
+/** How many failing tests show where their memory went, and how many sites each. */
+const TEST_SITE_TESTS = 5;
+const TEST_SITES = 5;
+
+/** Failing tests that carry sites (those live at the test's peak beyond what was live when it began). */
+function testsWithSites(s: ScenarioReport): TestReport[] {
+  return (s.tests ?? [])
+    .filter((t) => NEEDS_ATTENTION.has(t.status) && t.sites && t.sites.length > 0)
+    .slice(0, TEST_SITE_TESTS);
+}
+
+function estimate(bytes: number, error?: number): string {
+  return error
+    ? `${formatValue("bytes", bytes)} ± ${formatValue("bytes", error)}`
+    : formatValue("bytes", bytes);
+}
+
+/** Under a pytest scenario: where each failing test's memory went, at its own peak. */
+function markdownTestSites(
+  s: ScenarioReport,
+  options: { open: boolean; link?: (location: string) => string | undefined },
+): string[] {
+  const out: string[] = [];
+  for (const t of testsWithSites(s)) {
+    out.push(
+      `<details${options.open ? " open" : ""}><summary>Where the memory went in ${escapeMarkdown(t.id)}: the sites held at its peak, beyond what was live when it began</summary>`,
+      "",
+      "| Site | Function | Bytes |",
+      "|---|---|---:|",
+      ...t.sites!.slice(0, TEST_SITES).map((site) => {
+        const url = options.link?.(site.location);
+        const text = escapeMarkdown(site.location);
+        const via = site.context ? ` (via ${escapeMarkdown(site.context)})` : "";
+        return `| ${url ? `[${text}](${url})` : text}${via} | ${site.function ? escapeMarkdown(site.function) : "—"} | ${estimate(site.bytes, site.error)} |`;
+      }),
+      "",
+      "</details>",
+      "",
+    );
+  }
+  return out;
+}
+
 /**
  * A scenario's tests in markdown: failing and regressed tests (folded when many), the top 5 by
- * peak heap (folded), glob warnings. `escape` is the renderer's escape for user text.
+ * peak heap (folded), glob warnings.
  */
 export function markdownTests(
   s: ScenarioReport,
-  esc: (text: string) => string,
-  icon: Record<Status, string>,
-  options: { open: boolean; compact: boolean },
+  options: { open: boolean; compact: boolean; link?: (location: string) => string | undefined },
 ): string | undefined {
   const line = testsLine(s);
   if (!line) return undefined;
-  const out: string[] = [`**${esc(s.name)}** · ${esc(line)}`, ""];
+  const out: string[] = [`**${escapeMarkdown(s.name)}** · ${escapeMarkdown(line)}`, ""];
   if (s.testSummary?.heapUnavailable) {
-    out.push(`> peak heap per test unavailable: ${esc(s.testSummary.heapUnavailable)}`, "");
+    out.push(`> peak heap per test unavailable: ${escapeMarkdown(s.testSummary.heapUnavailable)}`, "");
   }
   const rows = failingTestRows(s);
   if (rows.length > 0) {
@@ -132,7 +181,9 @@ export function markdownTests(
       "|---|---|--:|--:|--:|--:|---|",
       ...rows.map((r) => {
         const c = cellsOf(r);
-        return `| ${esc(r.id)} | ${c.metric} | ${c.base} | ${c.head} | ${c.change} | ${esc(c.budget)} | ${icon[r.status]} ${STATUS_WORD[r.status]} |`;
+        // The budget cell is a figure, or (a test without one) the reason, which is the user's text.
+        const budget = r.metric ? c.budget : escapeMarkdown(c.budget);
+        return `| ${escapeMarkdown(r.id)} | ${c.metric} | ${c.base} | ${c.head} | ${c.change} | ${budget} | ${ICON[r.status]} ${STATUS_WORD[r.status]} |`;
       }),
     ];
     if (rows.length > UNFOLDED && !options.open) {
@@ -146,6 +197,7 @@ export function markdownTests(
       );
     } else out.push(...table, "");
   }
+  if (!options.compact) out.push(...markdownTestSites(s, options));
   const top = options.compact ? [] : topTests(s);
   if (top.length > 0) {
     const table = [
@@ -153,7 +205,7 @@ export function markdownTests(
       "|---|--:|--:|---|",
       ...top.map((t) => {
         const m = t.metrics.peakHeap!;
-        return `| ${esc(t.id)} | ${formatValue("bytes", m.value)} | ${m.budget !== undefined ? formatValue("bytes", m.budget) : "—"} | ${icon[t.status]} ${STATUS_WORD[t.status]} |`;
+        return `| ${escapeMarkdown(t.id)} | ${formatValue("bytes", m.value)} | ${m.budget !== undefined ? formatValue("bytes", m.budget) : "—"} | ${ICON[t.status]} ${STATUS_WORD[t.status]} |`;
       }),
     ];
     if (options.open) out.push(`Top ${top.length} tests by peak heap:`, "", ...table, "");
@@ -167,6 +219,6 @@ export function markdownTests(
         "",
       );
   }
-  for (const w of s.testSummary ? testWarnings(s.testSummary) : []) out.push(`> ⚠️ ${esc(w)}`, "");
+  for (const w of s.testSummary ? testWarnings(s.testSummary) : []) out.push(`> ⚠️ ${escapeMarkdown(w)}`, "");
   return out.join("\n").trimEnd();
 }

@@ -2,6 +2,7 @@
 import { METRIC_KEYS, type MetricKey, NEVER_MEASURED, NO_CLEAN_RUN } from "../model/metrics.js";
 import type { MetricSummary, ScenarioReport, Site } from "../model/report.js";
 import { NEEDS_ATTENTION, STATUS_ORDER, type Status } from "../model/status.js";
+import { explainingSites } from "../verdict/sites.js";
 
 export interface Row {
   scenario: ScenarioReport;
@@ -79,7 +80,7 @@ export function sortScenarios(scenarios: ScenarioReport[]): ScenarioReport[] {
 export function headlineSites(s: ScenarioReport):
   | {
       kind: "diff" | "peak" | "allocated" | "retained";
-      sites: (Site & { baseBytes?: number })[];
+      sites: (Site & { baseBytes?: number; baseError?: number })[];
       of?: "peak" | "allocated";
     }
   | undefined {
@@ -89,6 +90,9 @@ export function headlineSites(s: ScenarioReport):
   if (sites.retained && sites.retained.length > 0) return { kind: "retained", sites: sites.retained };
   if (sites.diff && sites.diff.length > 0)
     return { kind: "diff", sites: sites.diff, of: sites.diffOf ?? "peak" };
+  // Over allocated/allocations alone, the sites that allocated most explain the verdict.
+  if (explainingSites(s) === "allocated" && sites.allocated && sites.allocated.length > 0)
+    return { kind: "allocated", sites: sites.allocated };
   if (sites.peak && sites.peak.length > 0) return { kind: "peak", sites: sites.peak };
   if (sites.allocated && sites.allocated.length > 0) return { kind: "allocated", sites: sites.allocated };
   return undefined;

@@ -8,6 +8,7 @@ import { formatSize, formatValue } from "../model/units.js";
 import { formatDelta, STATUS_WORD } from "./format.js";
 import { terminalTestLines } from "./pytest.js";
 import { headlineSites, needsAttention, rowsOf, sortScenarios, unavailableGroups } from "./select.js";
+import { NOTE_LIMIT, plain } from "./text.js";
 
 /** How many sites the terminal lists under a failing scenario. */
 const TERMINAL_SITES = 5;
@@ -29,7 +30,7 @@ export interface TerminalOptions {
 }
 
 /** Whether to colour stdout: a TTY, and neither NO_COLOR nor TERM=dumb. */
-export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return false;
   if (env["FORCE_COLOR"] !== undefined && env["FORCE_COLOR"] !== "0") return true;
   return Boolean(stream.isTTY) && env["TERM"] !== "dumb";
@@ -93,7 +94,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
     const lines = [
       ...unavailableLines(s, options.all),
       ...(needsAttention(s) ? siteLines(s) : []),
-      ...terminalTestLines(s, plain),
+      ...terminalTestLines(s),
     ];
     if (lines.length > 0) below.set(body.length - 1, lines);
   }
@@ -116,7 +117,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   out.push("");
   for (const s of report.scenarios.filter((x) => x.status === "error")) out.push(...errorBlock(s), "");
   out.push(paint(shownStatus(report.status), plain(report.summary)));
-  for (const note of report.notes ?? []) out.push(`note: ${plain(note)}`);
+  for (const note of report.notes ?? []) out.push(`note: ${plain(note, NOTE_LIMIT)}`);
   return `${out.join("\n")}\n`;
 }
 
@@ -164,8 +165,8 @@ function siteLines(s: ScenarioReport): string[] {
     const from = shown.kind === "diff" && base ? ` (from ${formatSize(base)})` : "";
     return {
       change,
-      size: formatSize(site.bytes),
-      where: `${plain(site.location)}${site.function ? `  ${plain(site.function)}` : ""}${from}`,
+      size: site.error ? `${formatSize(site.bytes)} ± ${formatSize(site.error)}` : formatSize(site.bytes),
+      where: `${plain(site.location)}${site.function ? `  ${plain(site.function)}` : ""}${from}${site.context ? `  via ${plain(site.context)}` : ""}`,
     };
   });
   const wc = Math.max(...rows.map((r) => r.change.length));
@@ -177,14 +178,3 @@ function siteLines(s: ScenarioReport): string[] {
     ),
   ];
 }
-
-/**
- * Text from a workload or a report on one line, without control, bidirectional or invisible
- * characters, and cut to a length a terminal line can show (a report's node id can be 60k long).
- */
-function plain(text: string): string {
-  const line = showable(text);
-  return line.length > PLAIN_LIMIT ? `${line.slice(0, PLAIN_LIMIT - 1)}…` : line;
-}
-
-const PLAIN_LIMIT = 500;

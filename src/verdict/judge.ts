@@ -5,7 +5,7 @@ import type { TestRule } from "../model/pytest.js";
 import type { AppliedBudgets, Report, ScenarioReport } from "../model/report.js";
 import { overallStatus, verdictSentence, worst } from "../model/status.js";
 import { judgeTests } from "./pytest.js";
-import { scenarioSiteDiff } from "./sites.js";
+import { explainingSites, scenarioSiteDiff } from "./sites.js";
 import { judgeMetric, scenarioStatus } from "./verdict.js";
 
 /** What a scenario may use, and where the budget file says so. */
@@ -190,7 +190,7 @@ function withBaseAttachments<T extends ScenarioReport | Omit<ScenarioReport, "re
   }
   if (!base) return out;
   if (base.timeline && base.timeline.length > 0) out.baseTimeline = base.timeline;
-  const diff = scenarioSiteDiff(s.sites, base.sites);
+  const diff = scenarioSiteDiff(s.sites, base.sites, undefined, explainingSites(s));
   if (diff && out.sites) out.sites = { ...out.sites, ...diff };
   return out;
 }

@@ -68,6 +68,7 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
       status: "pass",
       metrics,
       ...(t.marker ? { marker: t.marker } : {}),
+      ...(t.sites ? { sites: t.sites } : {}),
     };
   });
   const warnings = [...new Set(primary.duplicates)].map(

@@ -88,6 +88,16 @@ describe("a daemon left behind (item 3)", () => {
       JSON.stringify(report.notes),
     ).toBe(true);
     expect(report.scenarios[0]!.status).toBe("pass");
+    // The stopped pair never wrote their heap figures: the heap figures are said to be incomplete,
+    // naming both and why, never a figure without them.
+    const why = new RegExp(
+      `incomplete: process (${daemon}|${stubborn}) \\(python[^,)]*, stopped by membudget\\) left no figures \\(it was still running, and stopped before it could write them\\); process (${daemon}|${stubborn})`,
+    );
+    expect(r.stdout).toMatch(
+      new RegExp(`peak heap, allocated, allocations, allocation rate unavailable: ${why.source}`),
+    );
+    expect(report.scenarios[0]!.metrics.peakHeap).toBeUndefined();
+    expect(report.scenarios[0]!.unavailable?.peakHeap).toMatch(why);
     // And they are gone.
     expect(processesWith(marker)).toEqual([]);
   });

@@ -137,7 +137,7 @@ describe("run --shard i/n and merge", () => {
     // bravo…golf grew from the base's 2 MiB: regressions survive the merge.
     expect(merged.summary).toBe("1 of 7 scenarios over budget, 5 regressed");
     expect(merged.scenarios.find((s) => s.name === "echo")?.status).toBe("over");
-    // Judged as one, against the base each shard carried: every head figure still has its base.
+    // Each scenario keeps the judgement its shard gave it: every head figure still has its base.
     for (const s of merged.scenarios) {
       expect(s.metrics.peakHeap?.base?.value).toBeCloseTo(2 * MiB, -5);
       expect(s.metrics.peakHeap?.value).toBeCloseTo(size(s.name) * MiB, -5);

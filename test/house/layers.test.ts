@@ -25,6 +25,24 @@ const STAGES = [
 /** The adapters never import each other. */
 const ADAPTERS = new Set(["cli", "action"]);
 
+/**
+ * Pure functions over plain data (docs/architecture.md names them): no Node.js module, no `process`.
+ * render/progress.ts is the one renderer with an effect: it writes progress lines to the stream it
+ * is handed (and the workload's output, with --verbose, to ours).
+ */
+const PURE = [
+  "verdict/",
+  "render/",
+  "report/merge.ts",
+  "config/select.ts",
+  "config/problems.ts",
+  "config/update.ts",
+  "config/load-block.ts",
+  "config/runtime.ts",
+  "config/types.ts",
+];
+const EFFECTFUL_RENDERER = "render/progress.ts";
+
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -63,6 +81,20 @@ describe("the house", () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it("keeps the pure stages pure: no Node.js module and no process in them", () => {
+    const pure = ts.filter((f) => {
+      const path = relative(SRC, f);
+      return path !== EFFECTFUL_RENDERER && PURE.some((p) => path === p || path.startsWith(p));
+    });
+    expect(pure.length).toBeGreaterThan(20);
+    const touching = pure.flatMap((f) => {
+      const text = readFileSync(f, "utf8");
+      const found = [...text.matchAll(/from\s+["'](node:[a-z_/]+)["']|\bprocess\.[a-z]+/g)].map((m) => m[0]);
+      return found.map((what) => `${relative(SRC, f)}: ${what}`);
+    });
+    expect(touching).toEqual([]);
   });
 
   it("keeps each source file to one job (at most ~450 lines)", () => {

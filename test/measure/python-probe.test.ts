@@ -78,6 +78,14 @@ function bare(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(python, args, { cwd: WORKLOADS, env: userEnv(env), encoding: "utf8" });
 }
 
+let freeThreadedBuild: boolean | undefined;
+/** Whether the interpreter under test is a free-threaded build (3.13t and later). */
+function freeThreaded(): boolean {
+  freeThreadedBuild ??=
+    bare(["-c", "import sys; print('t' in getattr(sys, 'abiflags', ''))"]).stdout.trim() === "True";
+  return freeThreadedBuild;
+}
+
 function within(actual: number | undefined, expected: number, fraction: number): void {
   expect(actual).toBeTypeOf("number");
   expect(Math.abs((actual as number) - expected)).toBeLessThanOrEqual(expected * fraction);
@@ -273,6 +281,60 @@ describe("the Python probe on ground-truth workloads", () => {
       const [proc] = run.merged.processes;
       within(proc?.extra?.["tracemallocPeak"] as number, 100 * MiB, 0.01);
       within(run.merged.figures.peakHeap, 100 * MiB, 0.01);
+    },
+    SLOW,
+  );
+});
+
+// Free-threaded builds take the table way (no header before any block: their collector walks the
+// heap block by block); MEMBUDGET_PYTHON_TABLE=1 takes it on a GIL build too, so both are checked
+// on every interpreter these tests run with.
+describe.each([
+  ["a header before each block", "0"],
+  ["a table of sizes", "1"],
+])("the Python hook with %s", (_, table) => {
+  const env = { MEMBUDGET_PYTHON_TABLE: table };
+
+  it(
+    "leaves the collector's work alone: cycles collected, weakref callbacks run, gc.get_objects() complete",
+    () => {
+      const plain = bare(["gc_behaviour.py", "20000"]);
+      expect(plain.stdout.trim()).toBe("0 20000 20000");
+      const run = probed(["gc_behaviour.py", "20000"], { env });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toBe(plain.stdout);
+      const hook = run.files.find((f) => f.probe === "python")?.extra;
+      expect(hook?.["pythonHook"]).toBe(true);
+      // A free-threaded build always keeps the table: it cannot have a header there.
+      if (!freeThreaded()) expect(hook?.["pythonTable"]).toBe(table === "1");
+    },
+    SLOW,
+  );
+});
+
+describe("the Python hook's table of sizes", () => {
+  const table = { MEMBUDGET_PYTHON_TABLE: "1" };
+
+  it(
+    "agrees within 1 % with tracemalloc alone on a list of 1,000,000 tuples",
+    () => {
+      const tracemallocPeak = Number(bare(["tuples.py", "1000000", "--tracemalloc"]).stdout.trim());
+      expect(tracemallocPeak).toBeGreaterThan(1_000_000 * 56);
+      within(probed(["tuples.py", "1000000"], { env: table }).merged.figures.peakHeap, tracemallocPeak, 0.01);
+    },
+    SLOW,
+  );
+
+  it(
+    "counts exactly what the header counts",
+    () => {
+      const counted = (env: NodeJS.ProcessEnv) => {
+        const { figures } = probed(["churn.py", "30000"], { env }).merged;
+        return { peakHeap: figures.peakHeap, allocated: figures.allocated, allocations: figures.allocations };
+      };
+      const header = counted({ MEMBUDGET_PYTHON_TABLE: "0" });
+      expect(header.allocations).toBeGreaterThan(30000);
+      expect(counted(table)).toEqual(header);
     },
     SLOW,
   );

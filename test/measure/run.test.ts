@@ -68,9 +68,11 @@ describe("peak RSS", () => {
     expect(outcome.timeline.length).toBeGreaterThan(0);
   });
 
-  it("counts an orphaned grandchild (the shell exits at once)", async () => {
+  it("counts an orphaned grandchild (the shell exits before it touches its memory)", async () => {
     const outcome = await runOnce(spec("sh orphan.sh 150"));
     expect(outcome.error).toBeUndefined();
+    // On a loaded machine its 0.3 s hold can outlast rsswrap's settle time and it is stopped (and
+    // named in a note) after it touched its memory: counted either way, which is what is checked.
     expect(outcome.peakRss).toBeGreaterThanOrEqual(150 * MiB);
     // The run lasts until the orphan is gone, not just until the shell exits.
     expect(outcome.peakRssTree).toBeGreaterThanOrEqual(150 * MiB);

@@ -99,12 +99,36 @@ describe("the sites setting in the engine", () => {
     return parsePlan(text, file, file);
   }
 
-  it("auto: one extra run, for the failing scenario only, with paths relative to the repository", async () => {
+  it("auto: Python's sites sampled in the measured run, shown for the failing scenario only, paths relative to the repository", async () => {
     const over = join(scratch, "auto-over.count");
     const pass = join(scratch, "auto-pass.count");
     const p = plan(
       JSON.stringify({
         defaults: { repeat: 1, sites: "auto" },
+        scenarios: {
+          over: { run: `python3 culprit.py 5 ${over}`, cwd: WORKLOADS, budget: { peakHeap: "1 MiB" } },
+          pass: { run: `python3 culprit.py 5 ${pass}`, cwd: WORKLOADS, budget: { peakHeap: "1 GiB" } },
+        },
+      }),
+    );
+    const report = await runPlan({ selection: select(p) });
+    const [o, s] = report.scenarios;
+    expect(o?.status).toBe("over");
+    expect(s?.status).toBe("pass");
+    expect(runs(over)).toBe(1); // no attribution run
+    expect(runs(pass)).toBe(1);
+    expect(o?.sites?.method).toBe("sampled");
+    expect(o?.sites?.peak?.[0]?.location).toBe("test/fixtures/workloads/sites/culprit.py:10");
+    expect(o?.sites?.peak?.[0]?.function).toBe("build_catalog");
+    expect(s?.sites).toBeUndefined();
+  });
+
+  it("traced: one extra run under tracemalloc, for the failing scenario only, with paths relative to the repository", async () => {
+    const over = join(scratch, "traced-over.count");
+    const pass = join(scratch, "traced-pass.count");
+    const p = plan(
+      JSON.stringify({
+        defaults: { repeat: 1, sites: "traced" },
         scenarios: {
           over: {
             run: `python3 culprit.py 5 ${over}`,
@@ -129,13 +153,14 @@ describe("the sites setting in the engine", () => {
     expect(o?.runs.length).toBe(1); // the attribution run is not among the runs
     expect(o?.sites?.peak?.[0]?.location).toBe("test/fixtures/workloads/sites/culprit.py:10");
     expect(o?.sites?.peak?.[0]?.function).toBe("build_catalog");
+    expect(o?.sites?.method).toBe("traced");
     expect(s?.sites).toBeUndefined();
     // Python's heap comes from the instrumented run, sampled beside its RSS (not the attribution run).
     expect(o?.timeline?.some((pt) => pt.heap !== undefined)).toBe(true);
     expect(o?.timeline?.length).toBeLessThanOrEqual(200);
   });
 
-  it("accepts auto, always, never, true and false, defaulting to auto", () => {
+  it("accepts auto, always, traced, never, true and false, defaulting to auto", () => {
     const modes = (sites: unknown) =>
       plan(
         JSON.stringify({
@@ -147,7 +172,8 @@ describe("the sites setting in the engine", () => {
     expect(modes("always")).toBe("always");
     expect(modes(true)).toBe("always");
     expect(modes(false)).toBe("never");
-    expect(() => modes("sometimes")).toThrow(/not one of auto, always, never/);
+    expect(modes("traced")).toBe("traced");
+    expect(() => modes("sometimes")).toThrow(/not one of auto, always, traced, never/);
   });
 
   it("never (or false): no extra run, even over budget", async () => {

@@ -53,8 +53,13 @@ describe("the heap timeline of a Python run", () => {
     // The heap falls when the rows are freed, while the process lingers.
     const at = heaps.indexOf(high);
     expect(Math.min(...heaps.slice(at))).toBeLessThan(high * 0.1);
-    // The timeline spans the instrumented run's wall time, not a rescaled other run's.
-    expect(Math.abs(timeline.at(-1)!.t - instrumented!.figures.wallTime!)).toBeLessThan(0.1);
+    // The timeline is in seconds of this run, not a rescaled axis: it spans at least the workload's
+    // two 0.3 s sleeps, and ends about when the run's wall time does. The two clocks differ by
+    // rsswrap's start and the sampler's last tick after the workload ended, which a loaded machine
+    // stretches to tenths of a second; an axis in other units, or squashed to fit, is off by more.
+    const end = timeline.at(-1)!.t;
+    expect(end).toBeGreaterThanOrEqual(0.6);
+    expect(Math.abs(end - instrumented!.figures.wallTime!)).toBeLessThan(0.5);
   });
 });
 

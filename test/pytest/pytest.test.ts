@@ -174,7 +174,7 @@ describe.skipIf(!hasPytest)("per-test budgets with real pytest", () => {
     const ids = r.report.scenarios[0]!.tests!.map((t) => t.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(
-      r.report.scenarios[0]?.testSummary?.warnings?.some((w) => w.includes("more than one process")),
+      (r.report.scenarios[0]?.testSummary?.warnings ?? []).some((w) => w.includes("more than one process")),
     ).toBe(false);
     // The controller and two workers are probed processes; the peak is one process's, not a sum.
     expect(r.report.scenarios[0]?.runs[0]?.processes).toBeGreaterThanOrEqual(3);

@@ -1,7 +1,8 @@
 // What a reader sees of awkward names (issue 10, item 9): a `|` in a scenario name or a site path is
 // a `|` in the rendered table, and a run whose every scenario passes says so in words that fit.
 import { describe, expect, it } from "vitest";
-import { escapeMarkdown, renderMarkdown } from "../../src/render/markdown.js";
+import { renderMarkdown } from "../../src/render/markdown.js";
+import { escapeMarkdown } from "../../src/render/text.js";
 import { commentPage, parseHtml } from "../helpers/comment-page.js";
 import { MiB, report } from "../helpers/reports.js";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { COMMENT_LIMIT } from "../../src/model/limits.js";
-import { escapeMarkdown, renderMarkdown } from "../../src/render/markdown.js";
+import { renderMarkdown } from "../../src/render/markdown.js";
+import { escapeMarkdown } from "../../src/render/text.js";
 import { MiB, report } from "../helpers/reports.js";
 
 describe("markdown report", () => {

@@ -1,5 +1,6 @@
 // The terminal table on its own: what `membudget run` prints, from a Report alone.
 import { describe, expect, it } from "vitest";
+import { leftoverNote } from "../../src/measure/process/leftovers.js";
 import { renderTerminal, wantsColour } from "../../src/render/terminal.js";
 import { MiB, report } from "../helpers/reports.js";
 
@@ -89,5 +90,25 @@ describe("terminal table", () => {
     expect(text).toContain("  sites that grew most against the base:");
     expect(text).toMatch(/\+5\.0 MiB\s+9\.0 MiB\s+app\.py:10 {2}load \(from 4\.0 MiB\)/);
     expect(text).toMatch(/new\s+1\.0 MiB\s+app\.py:40 {2}fresh/);
+  });
+
+  it("shows membudget's longest note whole, each quoted command cut in the middle, and cuts a forged one", () => {
+    // 16 processes named (rsswrap's most), each with a command line of 10,000 characters.
+    const named = Array.from({ length: 16 }, (_, i) => ({
+      pid: 4_000_000 + i,
+      command: `/usr/bin/python3 ${"x".repeat(10_000)} marker-${i}`,
+    }));
+    const note = leftoverNote({ count: 20, named, killed: true }, 5000);
+    expect(note).toMatch(
+      /^the command left 20 processes running when it ended: pid 4000000 `\/usr\/bin\/python3 x+…x+ marker-0`, /,
+    );
+    expect(note).toMatch(/, 4 more; stopped them with SIGTERM, then SIGKILL after the 5s grace$/);
+    const r = report([{ name: "daemon", runs: [{ peakHeap: MiB }] }]);
+    r.notes = [note, `forged ${"y".repeat(60_000)}`];
+    const lines = renderTerminal(r, { colour: false }).trimEnd().split("\n");
+    expect(lines).toContain(`note: ${note}`);
+    const forged = lines.find((l) => l.startsWith("note: forged"));
+    expect(forged?.length).toBeLessThan(6000);
+    expect(forged).toMatch(/…$/);
   });
 });

@@ -2,7 +2,7 @@
 // links are only the report's own repository's runs.
 import { describe, expect, it } from "vitest";
 import type { Report } from "../../src/model/report.js";
-import { escapeMarkdown } from "../../src/render/markdown.js";
+import { escapeMarkdown } from "../../src/render/text.js";
 import { sparkline, trendBlock } from "../../src/render/trend.js";
 import { withTrend } from "../../src/verdict/trend.js";
 import { report } from "../helpers/reports.js";

@@ -11,6 +11,8 @@ export interface ProbeAnswer {
   how?: string;
   marked?: boolean;
   sites?: { location: string; function?: string; bytes: number; count?: number; stack?: string[] }[];
+  /** A measured run's sampled sites (the allocation probe's JSON with its "retained" list). */
+  sampled?: unknown;
   error?: string;
 }
 

@@ -7,6 +7,7 @@ import { delimiter, join } from "node:path";
 import type { Scenario } from "../../config/types.js";
 import { CancelledError } from "../../model/errors.js";
 import type { Site } from "../../model/report.js";
+import { LOAD_SAMPLE_INTERVAL } from "../../model/sites.js";
 import { nodeProbeEnv, withRequire } from "../node-probe.js";
 import { probeFile } from "../probe-files.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "../probes.js";
@@ -16,6 +17,7 @@ import {
   runCount,
   runFromOutcome,
   type ScenarioMeasurement,
+  wantsSampledSites,
 } from "../scenario.js";
 import { SITE_LIMIT } from "../sites.js";
 import type { Run } from "../types.js";
@@ -32,6 +34,7 @@ export async function measureLoadScenario(
   const runs: Run[] = [];
   const notes = new Set<string>();
   let timeline: ScenarioMeasurement["timeline"];
+  let retained: Site[] | undefined;
   // A Python service's latencies and RSS come from a clean run (always one: latency is the point).
   const count = runCount(scenario);
   for (let index = 1; index <= count; index++) {
@@ -41,8 +44,27 @@ export async function measureLoadScenario(
       const instrumented = isInstrumented(scenario, index);
       const probe = loadProbeEnv(scenario, outDir, instrumented ? "instrumented" : "clean");
       for (const note of probe.notes) notes.add(note);
-      const served = await serve(scenario, outDir, probe.env, hooks);
+      // A Python service's instrumented run samples its allocation sites (no attribution run):
+      // what grew from warm-up's end to the last round, asked of the probes at those rounds.
+      const sampling =
+        instrumented &&
+        scenario.runtime === "python" &&
+        wantsSampledSites(scenario) &&
+        probe.env["LD_PRELOAD"];
+      if (sampling) probe.env = { ...probe.env, MEMBUDGET_SITES_SAMPLE: String(LOAD_SAMPLE_INTERVAL) };
+      const served = await serve(
+        scenario,
+        outDir,
+        probe.env,
+        hooks,
+        sampling ? { limit: SITE_LIMIT } : undefined,
+      );
       for (const note of served.notes) notes.add(note);
+      if (sampling && served.sites && served.sites.length > 0) {
+        const requests = requestsSinceWarmup(scenario, served);
+        if (requests > 0)
+          retained = served.sites.map((site) => ({ ...site, perRequest: site.bytes / requests }));
+      }
       const run = runOf(scenario, index, instrumented, served, outDir);
       if (!timeline || !instrumented) timeline = served.outcome.timeline;
       runs.push(run);
@@ -52,7 +74,19 @@ export async function measureLoadScenario(
     }
   }
   for (const note of notes) hooks.onNote?.(note);
-  return { runs, ...(timeline && timeline.length > 0 ? { timeline } : {}), notes: [...notes] };
+  return {
+    runs,
+    ...(timeline && timeline.length > 0 ? { timeline } : {}),
+    ...(retained ? { sites: { retained, interval: LOAD_SAMPLE_INTERVAL, samples: 0 } } : {}),
+    notes: [...notes],
+  };
+}
+
+/** Requests served between the end of warm-up and the last round: what `perRequest` divides by. */
+function requestsSinceWarmup(scenario: LoadScenario, served: ServiceRun): number {
+  const markAfter = Math.max(1, scenario.load.warmup);
+  const atMark = served.rounds.find((r) => r.round === markAfter)?.requests ?? 0;
+  return (served.rounds.at(-1)?.requests ?? 0) - atMark;
 }
 
 export interface LoadAttribution {
@@ -83,9 +117,7 @@ export async function loadAttributionRun(
     const probe = loadProbeEnv(scenario, outDir, "sites");
     const limit = options.limit ?? SITE_LIMIT;
     const served = await serve(scenario, outDir, probe.env, hooks, { limit });
-    const markAfter = Math.max(1, scenario.load.warmup);
-    const atMark = served.rounds.find((r) => r.round === markAfter)?.requests ?? 0;
-    const requests = (served.rounds.at(-1)?.requests ?? 0) - atMark;
+    const requests = requestsSinceWarmup(scenario, served);
     const result: LoadAttribution = { requests, notes: served.notes };
     if (served.sites && requests > 0) {
       result.retained = served.sites.map((s) => ({ ...s, perRequest: s.bytes / requests }));

@@ -4,6 +4,7 @@
 import type { Scenario } from "../../config/types.js";
 import type { LoadRound, Site } from "../../model/report.js";
 import { type RunOutcome, runOnce } from "../process/run.js";
+import { repositoryRoot, retainedSampledSites } from "../sites.js";
 import { askProbes, type ProbeAnswer } from "./boundary.js";
 import { HttpDriver, type RoundResult } from "./http-driver.js";
 import { withPort } from "./port.js";
@@ -17,7 +18,7 @@ export interface ServiceRunSpec {
   /** The environment of a `drive` command: the user's, without the probes. */
   driveEnv: NodeJS.ProcessEnv;
   outDir: string;
-  /** Attribution run: mark at the end of warm-up, list the grown sites after the last round. */
+  /** Mark at the end of warm-up, list the grown sites after the last round (an attribution run, or a sampled measured run). */
   sites?: { limit: number };
   signal?: AbortSignal;
   onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
@@ -149,8 +150,16 @@ async function drivenRounds(
       const failed = marked.find((a) => a.error);
       if (failed) result.notes.push(`allocation sites: ${failed.error}`);
     }
-    if (spec.sites && r === load.rounds)
-      result.sites = mergeSites(await askProbes(spec.outDir, `sites ${spec.sites.limit}`), spec.sites.limit);
+    if (spec.sites && r === load.rounds) {
+      const answers = await askProbes(spec.outDir, `sites ${spec.sites.limit}`);
+      const root = repositoryRoot(spec.scenario.cwd, spec.scenario.cwd);
+      result.sites = mergeSites(
+        answers.map((a) => (a.sampled ? { ...a, sites: retainedSampledSites(a.sampled, root) } : a)),
+        spec.sites.limit,
+      );
+      const failed = answers.find((a) => a.error);
+      if (failed && result.sites.length === 0) result.notes.push(`allocation sites: ${failed.error}`);
+    }
   }
   if (http && latencies.length > 0) {
     const all = new Float64Array(latencies.reduce((n, l) => n + l.length, 0));

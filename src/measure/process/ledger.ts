@@ -169,9 +169,13 @@ export class ProcessLedger {
 export function gapReason(gaps: readonly ProbeGap[], overflow: boolean): string {
   const shown = gaps.slice(0, 3).map((g) => {
     const who = `process ${g.pid} (${g.name}${g.ended ? `, ${g.ended}` : ""})`;
-    return g.kind === "missing"
-      ? `${who} left no figures (started without the probe: a cleared environment, PYTHONPATH or LD_PRELOAD removed; or killed before it could write them)`
-      : `the figure file ${g.file} of ${who} was deleted or rewritten after the process ended`;
+    if (g.kind === "changed")
+      return `the figure file ${g.file} of ${who} was deleted or rewritten after the process ended`;
+    // A process still running when the command ended (or at a timeout) is stopped before it
+    // writes its figures: say so, not the guesses that fit a process that ended on its own.
+    return g.ended === "stopped by membudget"
+      ? `${who} left no figures (it was still running, and stopped before it could write them)`
+      : `${who} left no figures (started without the probe: a cleared environment, PYTHONPATH or LD_PRELOAD removed; or killed before it could write them)`;
   });
   const more = gaps.length > 3 ? `; and ${gaps.length - 3} more` : "";
   const bomb = overflow ? `; over ${MAX_SEEN} processes: the rest were not checked` : "";

@@ -18,7 +18,7 @@ export function leftoverNote(
   left: { count: number; named: Leftover[]; killed: boolean },
   graceMs: number,
 ): string {
-  const names = left.named.map((p) => `pid ${p.pid} \`${p.command.replace(/`/g, "'") || "?"}\``);
+  const names = left.named.map((p) => `pid ${p.pid} \`${shortCommand(p.command) || "?"}\``);
   if (left.count > left.named.length) names.push(`${left.count - left.named.length} more`);
   const what = plural(left.count, "process", "processes");
   const them = left.count === 1 ? "it" : "them";
@@ -27,6 +27,21 @@ export function leftoverNote(
     : "SIGTERM";
   return `the command left ${what} running when it ended: ${names.join(", ")}; stopped ${them} with ${how}`;
 }
+
+/**
+ * A command line as the note quotes it: a workload's argv can be any length, so a long one keeps
+ * its start (the program) and its end (often what tells two processes apart), cut in the middle.
+ */
+function shortCommand(command: string): string {
+  const text = command.replace(/`/g, "'");
+  const chars = [...text];
+  if (chars.length <= COMMAND_LIMIT) return text;
+  const half = (COMMAND_LIMIT - 1) / 2;
+  return `${chars.slice(0, Math.ceil(half)).join("")}…${chars.slice(-Math.floor(half)).join("")}`;
+}
+
+/** The most of one command line a note quotes; rsswrap names at most 16 processes. */
+const COMMAND_LIMIT = 240;
 
 /** The live processes of a process group, with their command lines. */
 export function groupMembers(pgid: number): Leftover[] {

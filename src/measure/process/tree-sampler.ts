@@ -17,10 +17,12 @@ const EARLY_MS = 200;
 const PSS_SHARE = 0.04;
 /**
  * The page the malloc interposer maps over its counters (mbmalloc.h, mb_page_t): live, peak,
- * total, count as int64, then the magic and the pid as uint32, in the machine's byte order
- * (little-endian on every machine mbmalloc supports: x64 and arm64 Linux).
+ * total, count as int64, then the magic and the pid as uint32, then at PYTHON_LIVE the live bytes
+ * of Python's own allocations (counted apart), in the machine's byte order (little-endian on every
+ * machine mbmalloc supports: x64 and arm64 Linux).
  */
-const LIVE_BYTES = 40;
+const PYTHON_LIVE = 64;
+const LIVE_BYTES = PYTHON_LIVE + 8;
 const LIVE_MAGIC = 0x564c424d;
 const LIVE_FILE = /^(\d+)\.live$/;
 /** Whether the kernel has /proc/PID/smaps_rollup (Linux 4.14 or later). */
@@ -181,7 +183,7 @@ export class TreeSampler {
       if (n < LIVE_BYTES) return undefined;
       const b = this.liveBuffer;
       if (b.readUInt32LE(32) !== LIVE_MAGIC || b.readUInt32LE(36) !== pid) return undefined;
-      return Math.max(0, Number(b.readBigInt64LE(0)));
+      return Math.max(0, Number(b.readBigInt64LE(0) + b.readBigInt64LE(PYTHON_LIVE)));
     } catch {
       return undefined;
     }

@@ -2,9 +2,10 @@
 # load scenario it answers the runner at each round's end on a Unix socket,
 # $MEMBUDGET_OUT_DIR/<pid>.load.sock, one command per connection, from a daemon thread:
 #   "retained\n"  -> gc.collect(), then {"pid", "retained": live heap bytes, "how"}
-#   "mark\n"      -> gc.collect(), then tracemalloc's live bytes by line (attribution run)
+#   "mark\n"      -> gc.collect(), then tracemalloc's live bytes by line (attribution run), or
+#                    the sampled sites' (the measured run, MEMBUDGET_SITES_SAMPLE: mbmalloc-sites.c)
 #   "sites N\n"   -> gc.collect(), the same again, compared with the mark: the N lines whose live
-#                    bytes grew most since "mark"
+#                    bytes grew most since "mark" (sampled: {"sampled": the probe's JSON})
 # Live bytes are the malloc interposer's (membudget_counters, through ctypes as sitecustomize.py
 # reaches the interposer) when it is loaded, else tracemalloc's traced memory.
 # It also turns SIGTERM (when the program leaves it at its default) into SystemExit, so that the
@@ -64,6 +65,18 @@ def _membudget_load_install():
         if tracer is not None and tracer.is_tracing():
             return tracer.get_traced_memory()[0], "tracemalloc-traced-after-gc-collect"
         return None, "no heap probe in this run"
+
+    # Sites sampled by the allocation probe in this (measured) run: asked of it at a round's end.
+    sampled = None
+    if live is not None and os.environ.get("MEMBUDGET_SITES_SAMPLE", "0") not in ("", "0"):
+        try:
+            import ctypes
+
+            sampled = ctypes.pythonapi.membudget_sites_retained  # PyDLL: the GIL stays held
+            sampled.restype = ctypes.py_object
+            sampled.argtypes = [ctypes.c_int]
+        except Exception:
+            sampled = None
 
     state = {"mark": None}
     ours = (os.path.abspath(__file__), os.path.abspath(__file__).replace(".pyc", ".py"))
@@ -146,6 +159,20 @@ def _membudget_load_install():
         if verb == "retained":
             value, how = retained()
             reply.update(retained=value, how=how)
+        elif verb == "mark" and sampled is not None:
+            gc.collect()
+            try:
+                sampled(1)
+                state["mark"] = "sampled"
+                reply["marked"] = True
+            except Exception as error:
+                reply["error"] = "the sampled sites could not be marked: %s" % error
+        elif verb == "sites" and sampled is not None and state["mark"] == "sampled":
+            gc.collect()
+            try:
+                reply["sampled"] = json.loads(sampled(0))
+            except Exception as error:
+                reply["error"] = "no sampled sites: %s" % error
         elif verb == "mark":
             if tracer is None or not tracer.is_tracing():
                 reply["error"] = "tracemalloc is not tracing"
