@@ -20,6 +20,7 @@ import {
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { HOSTILE_BENCH, testsReport, unknownKeysBudgetFile } from "./hostile.mjs";
 import { commentOf, foldedSentences, SHARD_BENCH, shardReports } from "./shards.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -692,6 +693,82 @@ section("## Python probe", () => {
         ? "With the probe alone above 1.5×, no workload length meets the target."
         : `With these figures the 1.5× target is met by workloads whose bare run lasts ${secs(breakEven)} or more.`),
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Python probe once a thread has started: glibc's single-threaded flag never comes back, so
+// malloc's counters are atomic from then on; Python's own allocations must not pay for it.
+
+section("## Python probe with a thread started", () => {
+  if (!PYTHON || !REFEREES.time) {
+    para(PYTHON ? "GNU time: not installed." : "python3: not installed.");
+    return;
+  }
+  const py = PYTHON.path;
+  const script = join(FIXTURES, "python", "churn.py");
+  const probeDir = join(TMP, "py-thread-out");
+  mkdirSync(probeDir, { recursive: true });
+  const probe = {
+    ...BASE_ENV,
+    LD_PRELOAD: MBMALLOC,
+    PYTHONPATH: join(PROBES, "python"),
+    MEMBUDGET_PYCACHE: PY_CODE_CACHE,
+    MEMBUDGET_OUT_DIR: probeDir,
+  };
+  // CPU time (user + system), which load on the machine inflates less than wall time does.
+  const cpu = (env, args) => {
+    const r = mustRun("/usr/bin/time", ["-f", "%U %S", py, script, ...args], { env });
+    const [user, system] = r.stderr.trim().split("\n").at(-1).split(" ").map(Number);
+    return { cpu: user + system };
+  };
+  const rounds = String(PY_CHURN_OVERHEAD);
+  progress("python: churn.py with a thread started, bare and probed (CPU time)");
+  const variants = [
+    { label: "bare, no thread", run: () => cpu(BASE_ENV, [rounds]) },
+    { label: "probe, no thread", run: () => cpu(probe, [rounds]) },
+    { label: "bare, a thread started", run: () => cpu(BASE_ENV, [rounds, "--thread"]) },
+    { label: "**probe, a thread started**", run: () => cpu(probe, [rounds, "--thread"]) },
+  ];
+  const results = interleave(variants).map((list) => median(list.map((r) => r.cpu)));
+  table(
+    [
+      `\`churn.py ${int(PY_CHURN_OVERHEAD)}\` (median CPU of ${ROUNDS})`,
+      "CPU",
+      "÷ bare, same threads",
+      "≤ 1.15×",
+    ],
+    variants.map((v, i) => {
+      const ratio = results[i] / results[i - (i % 2)];
+      return [
+        v.label,
+        secs(results[i]),
+        times(ratio),
+        i % 2 ? (i === 3 ? (ratio <= 1.15 ? "yes" : "no") : "") : "",
+      ];
+    }),
+  );
+  if (!REFEREES.valgrind) {
+    para("Instruction counts: valgrind not installed.");
+    return;
+  }
+  // Per extra round (the difference of two sizes), with a fixed hash seed: str hashes move dict
+  // probing, and so the count, from run to run otherwise.
+  progress("python: instructions per churn round with a thread started (callgrind)");
+  const seeded = (env) => ({ ...env, PYTHONHASHSEED: "0" });
+  const perRound = (env, extra) => {
+    const [small, large] = [20_000, 60_000];
+    const n = (k) => instructions(py, [script, String(k), ...extra], { env: seeded(env) });
+    return (n(large) - n(small)) / (large - small);
+  };
+  const rows = [
+    ["no thread", [], BASE_ENV],
+    ["a thread started", ["--thread"], BASE_ENV],
+  ].map(([label, extra]) => {
+    const bare = perRound(BASE_ENV, extra);
+    const ours = perRound(probe, extra);
+    return [label, int(bare), int(ours), times(ours / bare)];
+  });
+  table(["churn.py, instructions per round (callgrind)", "bare", "probe", "÷ bare"], rows);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1372,6 +1449,63 @@ section("## Shards: 500 scenarios, 10 shard reports, one comment", () => {
     `${SCENARIOS} scenarios from ${SHARDS} shards: one comment within GitHub's limit, saying what it folded`,
     text.length <= COMMENT_LIMIT && folded.length > 0 && report.scenarios.length === SCENARIOS,
     `${int(text.length)} characters, ${folded.length} folding sentences`,
+  );
+});
+
+section("## Large inputs stay linear: validate, compare, merge", () => {
+  const { UNKNOWN_KEYS, TESTS } = HOSTILE_BENCH;
+  progress("linear: a budget file of 70,000 unknown keys, reports of 10,000 and 20,000 tests");
+  const { report: measured } = membudget(
+    [
+      {
+        name: "w",
+        run: `python3 ${q(join(FIXTURES, "python", "hold_bytearray.py"))}`,
+        runtime: "python",
+        sites: "never",
+      },
+    ],
+    1,
+  );
+  const dir = mkdtempSync(join(TMP, "linear-"));
+  /** CPU seconds (user + sys) of one CLI run, from GNU time: steadier than wall time on a shared machine. */
+  const cpu = (args) => {
+    const r = run("/usr/bin/time", ["-f", "%U %S", process.execPath, CLI, ...args], { cwd: dir });
+    const [user, sys] = r.stderr.trim().split("\n").at(-1).split(" ").map(Number);
+    return { seconds: user + sys, wall: r.seconds, status: r.status };
+  };
+  const rows = [];
+  const keys = unknownKeysBudgetFile(dir, UNKNOWN_KEYS);
+  const v = cpu(["validate", keys]);
+  rows.push([
+    `validate: ${int(UNKNOWN_KEYS)} unknown keys`,
+    `exit ${v.status}`,
+    secs(v.seconds),
+    secs(v.wall),
+  ]);
+  const per = {};
+  for (const n of TESTS) {
+    const file = testsReport(dir, measured, n);
+    const c = cpu(["compare", file, file]);
+    const m = cpu(["merge", file, "-o", `merged-${n}.json`]);
+    per[n] = { compare: c.seconds, merge: m.seconds };
+    rows.push([
+      `compare: ${int(n)} tests against ${int(n)} rules`,
+      `exit ${c.status}`,
+      secs(c.seconds),
+      secs(c.wall),
+    ]);
+    rows.push([`merge: ${int(n)} tests`, `exit ${m.status}`, secs(m.seconds), secs(m.wall)]);
+  }
+  table(["input", "result", "CPU (user + sys)", "wall"], rows);
+  const [small, large] = TESTS;
+  const growth = per[large].compare / per[small].compare;
+  para(
+    `Doubling the tests multiplies compare's CPU time by ${growth.toFixed(2)} (linear: about 2, with the CLI's fixed start in both; quadratic: 4).`,
+  );
+  verdict(
+    `validate of ${int(UNKNOWN_KEYS)} keys and compare/merge of ${int(large)} tests: seconds, linear`,
+    v.status === 2 && v.seconds < 10 && per[large].compare < 10 && per[large].merge < 10 && growth < 3,
+    `validate ${secs(v.seconds)}, compare ${secs(per[large].compare)}, merge ${secs(per[large].merge)} CPU; ×${growth.toFixed(2)} for twice the tests`,
   );
 });
 

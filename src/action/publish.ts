@@ -13,6 +13,9 @@ import { stickyAction } from "./comment-policy.js";
 import type { CommentMode, Settings } from "./inputs.js";
 import { workspacePath } from "./workspace.js";
 
+/** How many error (and warning) annotations of one step GitHub shows. */
+const ANNOTATIONS_SHOWN = 10;
+
 /** A report measured here: written, summarised, annotated, commented on, and the step failed on a breach. */
 export async function publish(settings: Settings, report: Report): Promise<void> {
   // A report file that cannot be written (a full disk) fails the step, but after the summary,
@@ -26,10 +29,29 @@ export async function publish(settings: Settings, report: Report): Promise<void>
     core.error(err.message, { title: "membudget: report not written" });
   }
   await writeSummary(report);
-  for (const a of annotationsOf(report, workspacePath(settings, settings.budgets))) {
+  // GitHub shows 10 errors, 10 warnings and 10 notices of a step: the rest would vanish unsaid.
+  // One notice stays free for the line that says what was left out.
+  const annotations = annotationsOf(report, workspacePath(settings, settings.budgets));
+  const left: string[] = [];
+  const shown = { error: 0, warning: 0, notice: 0 };
+  const cap = { error: ANNOTATIONS_SHOWN, warning: ANNOTATIONS_SHOWN, notice: ANNOTATIONS_SHOWN - 1 };
+  for (const a of annotations) {
+    if (shown[a.level] >= cap[a.level]) {
+      left.push(a.title.replace(/^membudget: /, ""));
+      continue;
+    }
+    shown[a.level]++;
     const props = { title: a.title, file: a.file, startLine: a.line };
     if (a.level === "error") core.error(a.message, props);
-    else core.warning(a.message, props);
+    else if (a.level === "warning") core.warning(a.message, props);
+    else core.notice(a.message, props);
+  }
+  if (left.length > 0) {
+    // A notice: the quota of the level that overflowed is spent; one notice was kept for this.
+    core.notice(
+      `${left.length} more ${left.length === 1 ? "annotation is" : "annotations are"} left out (GitHub shows ${ANNOTATIONS_SHOWN} of each level in a step): ${left.slice(0, 50).join("; ")}${left.length > 50 ? `; and ${left.length - 50} more` : ""}. The job summary and the report list them all.`,
+      { title: "membudget: annotations left out" },
+    );
   }
   const failed = setOutputs(settings, report);
   const pr = settings.github.pullRequest;

@@ -13,7 +13,7 @@ export async function main(args: string[]): Promise<number> {
     .scriptName("membudget")
     .version(VERSION)
     .strict()
-    .demandCommand(1, "Name a command: run, validate, check, compare, update or merge.")
+    .demandCommand(1, "Name a command: run, validate, check, compare, update, merge or init.")
     .recommendCommands()
     .epilogue(
       "Exit codes: 0 within budget · 1 a budget was broken · 2 bad usage or budget file · 3 a workload failed · 130 cancelled.",
@@ -177,13 +177,23 @@ const COMMANDS: Command<any>[] = [
     builder: (y) =>
       budgetsOption(y)
         .option("from", { type: "string", describe: "Take the figures from this report instead of running" })
-        .option("headroom", { type: "string", default: "10%", describe: "Added on top of the largest run" })
+        .option("headroom", {
+          type: "string",
+          default: "10%",
+          describe:
+            "Added on top of the largest run (a figure that varies from run to run gets more: see the README); rounded up by at most 2%",
+        })
         .option("metrics", {
           type: "array",
           string: true,
           describe: "Metrics to budget (default: those each scenario already budgets)",
         })
         .option("only", { type: "array", string: true, describe: "Only these scenarios (by name)" })
+        .option("largest-tests", {
+          type: "number",
+          describe:
+            "pytest scenarios: also write a budget of its own for each of the N tests with the largest peak heap",
+        })
         .option("dry-run", { type: "boolean", default: false, describe: "Show the changes, write nothing" })
         .example("$0 update", "Run the scenarios, then set each existing budget to the largest run + 10%")
         .example(
@@ -191,6 +201,34 @@ const COMMANDS: Command<any>[] = [
           "From a report, two metrics",
         ),
     handler: async (argv) => (await import("./commands/update.js")).updateCommand(argv),
+  }),
+  command({
+    command: "init [commands..]",
+    describe:
+      "Write a first budget file: the pytest suite and the commands named, each measured once and budgeted",
+    builder: (y) =>
+      budgetsOption(y)
+        .positional("commands", {
+          type: "string",
+          array: true,
+          describe: "Commands to measure, one scenario each (quote each command)",
+        })
+        .option("headroom", {
+          type: "string",
+          default: "10%",
+          describe: "Added on top of the measured figure, as update does",
+        })
+        .option("dry-run", {
+          type: "boolean",
+          default: false,
+          describe: "Measure and show the file, write nothing",
+        })
+        .example("$0 init", "Find the pytest suite, measure it, write membudget.json")
+        .example(
+          '$0 init "python3 scripts/load.py --rows 100000" "node build.js"',
+          "Two commands of your own",
+        ),
+    handler: async (argv) => (await import("./commands/init.js")).initCommand(argv),
   }),
   command({
     command: "merge <reports..>",

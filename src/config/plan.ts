@@ -16,7 +16,7 @@ import { METRICS, type MetricKey } from "../model/metrics.js";
 import { displayPath } from "../model/paths.js";
 import type { TestMetricKey } from "../model/pytest.js";
 import type { SitesMode } from "../model/sites.js";
-import { parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
+import { parseExact, parseIn, SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
 import { type LoadInput, loadPlanOf } from "./load-block.js";
 import { lineStarts, locate, pointerOf, position, schemaProblems } from "./problems.js";
 import { duplicateKeys, readBudgetText, tooDeep, type Unplaced } from "./read.js";
@@ -66,6 +66,17 @@ export function parsePlan(text: string, display: string, absolute: string): Plan
     const { offset, ...rest } = p;
     return { ...rest, ...position(lines, offset) };
   };
+  if (text.startsWith("\ufeff")) {
+    throw new BudgetFileError(display, [
+      {
+        pointer: "",
+        line: 1,
+        column: 1,
+        message: "the file starts with a byte order mark (U+FEFF), which JSON does not allow",
+        fix: "save it as UTF-8 without a BOM (your editor's encoding setting)",
+      },
+    ]);
+  }
   const deep = tooDeep(text);
   if (deep) throw new BudgetFileError(display, [place(deep)]);
   const errors: ParseError[] = [];
@@ -93,8 +104,34 @@ export function parsePlan(text: string, display: string, absolute: string): Plan
   if (twice.length > 0) throw new BudgetFileError(display, twice.map(place));
   const data = getNodeValue(root) as unknown;
   const problems = schemaProblems(validate(data), root, lines, text);
-  if (problems.length > 0) throw new BudgetFileError(display, problems);
+  if (problems.length > 0) {
+    // The rules the schema cannot say (a load block's URLs, its rounds) are checked too, so that
+    // one pass names every problem; those at or under a place the schema already faults are left out.
+    const more = rulesProblems(data as BudgetFile, root, lines, absolute, display).filter(
+      (p) => !problems.some((q) => p.pointer === q.pointer || p.pointer.startsWith(`${q.pointer}/`)),
+    );
+    throw new BudgetFileError(
+      display,
+      [...problems, ...more].sort((a, b) => a.line - b.line || a.column - b.column),
+    );
+  }
   return toPlan(data as BudgetFile, root, lines, absolute, display);
+}
+
+/** The problems toPlan finds in a file the schema rejected: none when its shape is too far off to look. */
+function rulesProblems(
+  data: BudgetFile,
+  root: JsonNode,
+  lines: number[],
+  absolute: string,
+  display: string,
+): Problem[] {
+  try {
+    toPlan(data, root, lines, absolute, display);
+  } catch (err) {
+    if (err instanceof BudgetFileError) return err.problems;
+  }
+  return [];
 }
 
 interface BudgetFile {
@@ -124,6 +161,25 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
   const valueAt = (path: string[], raw: number | string, syntax: Syntax): number => {
     const value = parseIn(syntax, raw);
     const { max, maxText, what } = SYNTAX[syntax];
+    // Rounding would change what was written: 2.5 collections, half a byte, 5e-324 bytes.
+    const exact = parseExact(syntax, raw);
+    const odd =
+      exact === undefined || exact > max
+        ? undefined
+        : syntax === "count" && !Number.isInteger(exact)
+          ? { message: "is not a whole count", fix: "write a whole number, e.g. 3, 250k or 1.5M" }
+          : syntax === "size" && exact > 0 && exact < 1
+            ? { message: "is less than one byte", fix: "write 0 or a size of at least 1 B" }
+            : undefined;
+    if (odd) {
+      problems.push({
+        pointer: pointerOf(path),
+        ...locate(root, path, lines),
+        message: `${JSON.stringify(raw).slice(0, 60)} ${odd.message}`,
+        fix: odd.fix,
+      });
+      return Number.NaN;
+    }
     if (value !== undefined && value <= max) return syntax === "percent" ? value / 100 : value;
     const shown = JSON.stringify(raw);
     problems.push({
@@ -147,14 +203,17 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
     const budgetLines: Scenario["source"]["budgetLines"] = {};
     for (const [key, raw] of Object.entries(s.budget ?? {})) {
       const metric = key as MetricKey;
+      // An unknown key is the schema's problem (toPlan also looks at files the schema rejected).
+      if (!METRICS[metric]) continue;
       const value = valueAt([...path, "budget", key], raw!, SYNTAX_OF_UNIT[METRICS[metric].unit]);
       budget[metric] = value;
       budgetLines[metric] = locate(root, [...path, "budget", key], lines).line;
     }
     const tests = Object.entries(s.tests ?? {}).map(([pattern, rule]): TestRule => {
       const budget: TestRule["budget"] = {};
-      for (const [key, raw] of Object.entries(rule)) {
+      for (const [key, raw] of Object.entries(rule ?? {})) {
         const metric = key as TestMetricKey;
+        if (!METRICS[metric]) continue;
         budget[metric] = valueAt(
           [...path, "tests", pattern, key],
           raw!,
@@ -190,12 +249,16 @@ function toPlan(data: BudgetFile, root: JsonNode, lines: number[], absolute: str
   });
   for (const s of scenarios) {
     // NaN: past its bound, already a problem.
-    if (s.timeout <= 0) {
-      const at = locate(root, ["scenarios", s.name, "timeout"], lines);
+    // A timeout shorter than a process takes to start measures nothing (1e-9 s, "0.5ms").
+    if (s.timeout < MIN_TIMEOUT) {
+      const where =
+        data.scenarios[s.name]?.timeout !== undefined
+          ? ["scenarios", s.name, "timeout"]
+          : ["defaults", "timeout"];
       problems.push({
-        pointer: pointerOf(["scenarios", s.name, "timeout"]),
-        ...at,
-        message: "timeout must be above 0",
+        pointer: pointerOf(where),
+        ...locate(root, where, lines),
+        message: `timeout ${JSON.stringify(data.scenarios[s.name]?.timeout ?? defaults.timeout)} is shorter than ${MIN_TIMEOUT * 1000}ms`,
         fix: 'e.g. "timeout": "5m"',
       });
     }
@@ -210,3 +273,6 @@ function sitesMode(value: SitesMode | boolean): SitesMode {
   if (value === false) return "never";
   return value;
 }
+
+/** Seconds: the shortest timeout a run can do anything in. */
+const MIN_TIMEOUT = 0.1;

@@ -2,7 +2,7 @@
 // with its JSON pointer, line and column, the value as written, the accepted forms and the fix.
 import type { ErrorObject } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
-import { findNodeAtLocation, type Node as JsonNode } from "jsonc-parser";
+import type { Node as JsonNode } from "jsonc-parser";
 import type { Problem } from "../model/errors.js";
 import { BUDGET_KEYS, METRICS, type MetricKey } from "../model/metrics.js";
 import { SYNTAX, SYNTAX_OF_UNIT, type Syntax } from "../model/units.js";
@@ -56,6 +56,30 @@ function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[
   const badName =
     e.propertyName ??
     (e.keyword === "propertyNames" ? (e.params as { propertyName?: string }).propertyName : undefined);
+  if (badName !== undefined && path.at(-1) === "env") {
+    return {
+      pointer: pointerOf([...path, badName]),
+      ...locate(root, [...path, badName], lines, true),
+      message: `environment variable name ${JSON.stringify(badName).slice(0, 80)} is not allowed`,
+      fix: "use a name that is not empty and has no =, NUL or line break (e.g. MY_SETTING)",
+    };
+  }
+  if (typeof e.data === "string" && e.data.includes("\u0000")) {
+    return {
+      pointer,
+      ...at,
+      message: `${shown} holds a NUL character, which no command, path or environment variable can hold`,
+      fix: "remove it",
+    };
+  }
+  if (e.keyword === "maxLength" && path.at(-2) === "env") {
+    return {
+      pointer,
+      ...at,
+      message: `the value of ${path.at(-1)} is ${(e.data as string).length} characters: more than one environment variable can hold (128 KiB)`,
+      fix: "pass large data in a file the workload reads",
+    };
+  }
   if (badName !== undefined) {
     const name = JSON.stringify(badName);
     return {
@@ -187,16 +211,20 @@ function describe(e: ErrorObject, path: string[], root: JsonNode, lines: number[
  * JSON.stringify makes of that), cut short: a message quotes a value, not 50 MB of digits.
  */
 function shownAt(root: JsonNode, path: string[], text: string, data: unknown): string {
-  const node = findNodeAtLocation(root, path);
-  const written = node ? text.slice(node.offset, node.offset + node.length) : JSON.stringify(data);
-  const flat = written.replace(/\s+/g, " ");
-  return flat.length > 60 ? `${flat.slice(0, 40)}… (${written.length} characters)` : flat;
+  const node = nodeAt(root, path);
+  // Only the start is flattened: a message per key of a 70,000-key object must not copy it each time.
+  const length = node ? node.length : (JSON.stringify(data) ?? "").length;
+  const written = node
+    ? text.slice(node.offset, node.offset + Math.min(node.length, 200))
+    : JSON.stringify(data);
+  const flat = written.slice(0, 200).replace(/\s+/g, " ");
+  return flat.length > 60 || length > 200 ? `${flat.slice(0, 40)}… (${length} characters)` : flat;
 }
 
 const anA = (word: string) => (/^[aeiou]/.test(word) ? "an" : "a");
 
 const SCENARIO_NAME_FIX =
-  "start with a letter or digit; use letters, digits, spaces and . _ : / - (at most 100 characters)";
+  "start with a letter or digit; use letters, digits, spaces and . _ : / - (at most 100 characters, not ending with a space)";
 const SEE_SCHEMA = "see docs/budget-file.md for what goes here";
 
 /** A close spelling among the allowed keys, or undefined when nothing is close. */
@@ -226,11 +254,43 @@ export function locate(
   lines: number[],
   key = false,
 ): { line: number; column: number } {
-  let node = findNodeAtLocation(root, path);
+  let node = nodeAt(root, path);
   if (node && key && node.parent?.type === "property") node = node.parent;
   // Fall back to the nearest existing ancestor.
-  for (let n = path.length - 1; !node && n >= 0; n--) node = findNodeAtLocation(root, path.slice(0, n));
+  for (let n = path.length - 1; !node && n >= 0; n--) node = nodeAt(root, path.slice(0, n));
   return position(lines, node?.offset ?? 0);
+}
+
+const nodeIndexes = new WeakMap<JsonNode, Map<string, JsonNode>>();
+
+/**
+ * The value at `path`, as findNodeAtLocation finds it (the first of duplicate keys), from an index
+ * of every value by its pointer built once per file: findNodeAtLocation scans an object's keys
+ * on every call, which made a file of 70,000 unknown keys take minutes to report.
+ */
+function nodeAt(root: JsonNode, path: string[]): JsonNode | undefined {
+  let index = nodeIndexes.get(root);
+  if (!index) {
+    index = new Map();
+    const stack: [JsonNode, string][] = [[root, ""]];
+    while (stack.length > 0) {
+      const [node, pointer] = stack.pop()!;
+      if (index.has(pointer)) continue;
+      index.set(pointer, node);
+      const children = node.children ?? [];
+      if (node.type === "object") {
+        for (let i = children.length - 1; i >= 0; i--) {
+          const [key, value] = children[i]!.children ?? [];
+          if (key && value && typeof key.value === "string")
+            stack.push([value, `${pointer}${pointerOf([key.value])}`]);
+        }
+      } else if (node.type === "array") {
+        for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]!, `${pointer}/${i}`]);
+      }
+    }
+    nodeIndexes.set(root, index);
+  }
+  return index.get(pointerOf(path));
 }
 
 export function lineStarts(text: string): number[] {

@@ -45,6 +45,15 @@ export function readBudgetText(
       if (length > BUDGET_FILE_LIMIT) return tooLarge(length);
     }
     const bytes = buffer.subarray(0, length);
+    // Decoding would silently turn a byte that is not UTF-8 into U+FFFD, in a command it runs.
+    const bad = firstInvalidUtf8(bytes);
+    if (bad >= 0) {
+      const line = bytes.subarray(0, bad).filter((b) => b === 10).length + 1;
+      return {
+        code: `not UTF-8 text: byte 0x${bytes[bad]!.toString(16).padStart(2, "0")} on line ${line}`,
+        fix: "save the file as UTF-8",
+      };
+    }
     return { bytes, text: bytes.toString("utf8") };
   } catch (err) {
     return errnoOf(err);
@@ -56,7 +65,10 @@ export function readBudgetText(
 function errnoOf(err: unknown): { code: string; fix: string } {
   const code = (err as NodeJS.ErrnoException).code ?? String(err);
   return code === "ENOENT"
-    ? { code, fix: "create it (see budgets.example.json), or pass another file with --budgets" }
+    ? {
+        code,
+        fix: "write one with `npx membudget init` (it measures your pytest suite, or the commands you name), or pass another file with --budgets",
+      }
     : { code, fix: "check the path, and that membudget may read it" };
 }
 
@@ -147,4 +159,25 @@ export function duplicateKeys(
     }
   }
   return problems.sort((a, b) => a.offset - b.offset);
+}
+
+/** The offset of the first byte that does not begin or continue a UTF-8 sequence, or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const c = bytes[i]!;
+    const extra =
+      c < 0x80
+        ? 0
+        : c >= 0xc2 && c <= 0xdf
+          ? 1
+          : c >= 0xe0 && c <= 0xef
+            ? 2
+            : c >= 0xf0 && c <= 0xf4
+              ? 3
+              : -1;
+    if (extra < 0) return i;
+    for (let k = 1; k <= extra; k++) if (i + k >= bytes.length || (bytes[i + k]! & 0xc0) !== 0x80) return i;
+    i += extra + 1;
+  }
+  return -1;
 }

@@ -4,6 +4,7 @@
 import { UsageError } from "../model/errors.js";
 import type { Report, ShardInfo } from "../model/report.js";
 import { median } from "../model/stats.js";
+import { suggest } from "./problems.js";
 import type { Plan } from "./types.js";
 
 /** What the user chose (the CLI's flags, the Action's inputs). */
@@ -65,9 +66,12 @@ export function onlyScenarios(plan: Plan, only: readonly string[] | undefined): 
 
 export class UnknownScenarioError extends UsageError {
   constructor(unknown: string[], known: string[]) {
-    super(
-      `no scenario named ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the budget file has: ${known.join(", ")}`,
-    );
+    const named = unknown.map((n) => {
+      // A name of a letter or two is close to every short name: no guess for it.
+      const close = n.length >= 3 ? suggest(n, known) : undefined;
+      return `${JSON.stringify(n)}${close ? ` (did you mean ${JSON.stringify(close)}?)` : ""}`;
+    });
+    super(`no scenario named ${named.join(", ")}; the budget file has: ${known.join(", ")}`);
     this.name = "UnknownScenarioError";
   }
 }

@@ -5,7 +5,14 @@ import type { Selection } from "../config/select.js";
 import type { Plan, Scenario } from "../config/types.js";
 import { prepareNativeTools } from "../measure/native.js";
 import { attributionRun, type MeasureHooks, nativeHelpers } from "../measure/scenario.js";
-import { relativeSites, reportSites, repositoryRoot, SITE_LIMIT, wantsSites } from "../measure/sites.js";
+import {
+  displayLocation,
+  relativeSites,
+  reportSites,
+  repositoryRoot,
+  SITE_LIMIT,
+  wantsSites,
+} from "../measure/sites.js";
 import type { Run } from "../measure/types.js";
 import { LOAD_METRICS, METRIC_KEYS, METRICS, type MetricKey, NEVER_MEASURED } from "../model/metrics.js";
 import {
@@ -258,6 +265,11 @@ function scenarioReport(
   // Every test, unbounded: the judge bounds the list once it knows which tests fail.
   const tests = summariseTests(runs);
   if (tests) {
+    // A test's file as the annotations and the comment name it: relative to the repository.
+    const root = repositoryRoot(scenario.cwd, scenario.cwd);
+    for (const t of tests.tests) {
+      if (t.location) t.location = { ...t.location, file: displayLocation(t.location.file, root) };
+    }
     report.tests = tests.tests;
     report.testSummary = tests.summary;
   }

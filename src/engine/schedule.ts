@@ -64,7 +64,10 @@ export async function measureScenarios(
     }
     const count = runCount(s, hooks.measure);
     const parts = [probed];
-    for (let index = 2; index <= count; index++) parts.push(await measureRun(s, index, count, hooks));
+    // A probed run that timed out ends the scenario there, as one run after another does.
+    for (let index = 2; index <= count && !parts.at(-1)!.run.timedOut; index++) {
+      parts.push(await measureRun(s, index, count, hooks));
+    }
     out.push(assembleRuns(parts, hooks));
   }
   return out;

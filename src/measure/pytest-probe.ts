@@ -29,6 +29,8 @@ export interface TestFigures {
   outcome: TestOutcome;
   figures: Partial<Record<TestMetricKey, number>>;
   marker?: { text: string; bytes?: number };
+  /** Where the test is defined: the file (absolute) and its line, as pytest's item.location says. */
+  location?: { file: string; line: number };
   pid: number;
   /** Its number in its process's file (the allocation probe names windows by it). */
   index?: number;
@@ -92,6 +94,8 @@ export function readTestFiles(outDir: string, onProblem: (message: string) => vo
         if (typeof value === "number" && Number.isFinite(value)) figures[key] = value;
       }
       const test: TestFigures = { id: String(t.id), outcome: t.outcome, figures, pid: data.pid, index };
+      if (typeof t.file === "string" && typeof t.line === "number")
+        test.location = { file: t.file, line: t.line };
       if (t.limit)
         test.marker = { text: t.limit.text, ...(t.limit.bytes != null ? { bytes: t.limit.bytes } : {}) };
       const known = byId.get(test.id);
@@ -118,6 +122,8 @@ interface PluginFile {
     id: string;
     outcome: TestOutcome;
     limit?: { text: string; bytes: number | null };
+    file?: string;
+    line?: number;
     peakHeap?: number;
     allocated?: number;
     allocations?: number;

@@ -14,8 +14,6 @@ import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./process/run.js";
 import { readTestFiles, withProcessPeaks, withPytestPlugin, withTestSites } from "./pytest-probe.js";
 import {
-  heapTimelineOfRun,
-  mergeHeapTimeline,
   nodeSitesOfRun,
   ownCodeOf,
   relativeSites,
@@ -25,8 +23,10 @@ import {
   sampledSitesOfRun,
   sitesOfRun,
 } from "./sites.js";
+import { heapTimelineOfRun, mergeHeapTimeline } from "./timeline.js";
 import type { Run } from "./types.js";
 import { unavailableOf } from "./unavailable.js";
+import { workloadEnv } from "./workload-env.js";
 
 /** The figures the in-process probes give: all withdrawn when a process hid from them. */
 const PROBE_METRICS: readonly MetricKey[] = [
@@ -83,7 +83,12 @@ export async function measureScenario(
 ): Promise<ScenarioMeasurement> {
   const count = runCount(scenario, hooks.measure);
   const parts: RunMeasurement[] = [];
-  for (let index = 1; index <= count; index++) parts.push(await measureRun(scenario, index, count, hooks));
+  for (let index = 1; index <= count; index++) {
+    const part = await measureRun(scenario, index, count, hooks);
+    parts.push(part);
+    // A run that timed out makes the scenario an error: another run would only take as long again.
+    if (part.run.timedOut) break;
+  }
   return assembleRuns(parts, hooks);
 }
 
@@ -119,7 +124,7 @@ export async function measureRun(
   });
   const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
   try {
-    const baseEnv = { ...process.env, ...scenario.env };
+    const baseEnv = workloadEnv(scenario.env);
     const instrumented = isInstrumented(scenario, index);
     const probe = probeFor(scenario, outDir, baseEnv, instrumented);
     // Sites from the measured run: Python's sampled by the allocation probe in its instrumented
@@ -301,7 +306,7 @@ export async function attributionRun(
   });
   const outDir = mkdtempSync(join(tmpdir(), "membudget-sites-"));
   try {
-    const baseEnv = { ...process.env, ...scenario.env };
+    const baseEnv = workloadEnv(scenario.env);
     const probe =
       scenario.runtime === "node"
         ? nodeProbeEnv(outDir, baseEnv)

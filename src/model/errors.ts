@@ -110,12 +110,19 @@ export class CancelledError extends MembudgetError {
   }
 }
 
+/** How many problems of one file an error message lists. */
+export const SHOWN_PROBLEMS = 50;
+
 export function formatProblems(file: string, problems: Problem[]): string {
   const head = problems.length === 1 ? `${file}: 1 problem` : `${file}: ${problems.length} problems`;
-  const lines = problems.map((p) => {
+  // The first few say what is wrong; thousands more (a generated file) would only bury them.
+  const lines = problems.slice(0, SHOWN_PROBLEMS).map((p) => {
     const where = `${file}:${p.line}:${p.column}`;
     const ptr = p.pointer === "" ? "(top level)" : p.pointer;
     return `  ${where} at ${ptr}: ${p.message}${p.fix ? `\n    fix: ${p.fix}` : ""}`;
   });
+  const more = problems.length - SHOWN_PROBLEMS;
+  if (more > 0)
+    lines.push(`  and ${more} more problem${more === 1 ? "" : "s"} (the first ${SHOWN_PROBLEMS} are shown)`);
   return [head, ...lines].join("\n");
 }

@@ -25,6 +25,8 @@ export interface TestReport {
   metrics: Partial<Record<TestMetricKey, MetricSummary>>;
   /** The test's own `limit_memory` marker, as written and in bytes (pytest-memray's units). */
   marker?: { text: string; bytes?: number };
+  /** Where the test is defined: the file relative to the repository (as sites are) and the line. */
+  location?: { file: string; line: number };
   /** What gave the test its budgets: "marker", a glob of the budget file, or both. */
   budgetFrom?: string[];
   /** Sampled sites live at the test's peak beyond what was live when it began (the tests whose heap grew most). */
@@ -54,6 +56,8 @@ export interface TestSummary {
   warnings?: string[];
   /** The budget file's globs that matched no test (set by the judgement, from the rules it applied). */
   unmatched?: { pattern: string; line: number }[];
+  /** Per budget-file rule, the largest figures among the tests it gave a budget to (`update` reads them). */
+  rules?: RuleFigures[];
 }
 
 /** Every warning about a scenario's tests, in words: the measurement's, then the globs that matched none. */
@@ -64,6 +68,27 @@ export function testWarnings(summary: TestSummary): string[] {
       (u) => `no test matches "${u.pattern}" (line ${u.line} of the budget file)`,
     ),
   ];
+}
+
+/** A figure of one test, as `update` needs it to budget the rule that governs it. */
+export interface TestFigure {
+  /** The test's node id. */
+  id: string;
+  value: number;
+  min: number;
+  max: number;
+  runs: number;
+  deterministic: boolean;
+}
+
+/**
+ * One rule of the budget file's `tests`, and per metric it budgets the test with the largest figure
+ * among those whose budget for that metric came from it: the list of tests is bounded, so a glob's
+ * largest figure is kept here, over every test.
+ */
+export interface RuleFigures {
+  pattern: string;
+  largest: Partial<Record<TestMetricKey, TestFigure>>;
 }
 
 /** Tests listed besides the failing and regressed ones: the top N by peak heap. */

@@ -115,6 +115,13 @@ const compiled = new Map<Syntax, RegExp>();
  * caller's to check against `SYNTAX[syntax].max`, so that it can say which bound was passed.
  */
 export function parseIn(syntax: Syntax, value: number | string): number | undefined {
+  const n = parseExact(syntax, value);
+  if (n === undefined) return undefined;
+  return syntax === "size" || syntax === "rate" || syntax === "count" ? Math.round(n) : n;
+}
+
+/** As parseIn, before sizes, rates and counts are rounded to whole units (to say that 2.5 is no count). */
+export function parseExact(syntax: Syntax, value: number | string): number | undefined {
   const info = SYNTAX[syntax];
   let n: number;
   if (typeof value === "number") {
@@ -132,7 +139,7 @@ export function parseIn(syntax: Syntax, value: number | string): number | undefi
     n = Number(m[1]) * factor;
   }
   if (!Number.isFinite(n) || n < 0) return undefined;
-  return syntax === "size" || syntax === "rate" || syntax === "count" ? Math.round(n) : n;
+  return n;
 }
 
 /** Bytes from "64 MiB", "64MB", "1.5GiB" or a bare number of bytes; undefined when not a size. */
@@ -168,6 +175,10 @@ export function formatRate(bytesPerSecond: number): string {
   return `${formatSize(bytesPerSecond)}/s`;
 }
 
+/**
+ * "27 ms", "1.20 s", "2 min 05 s": a measured time. Every figure membudget prints is a number, a
+ * space and its unit ("64.0 MiB", "12.3 k"); only a percentage is written without the space.
+ */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "—";
   const s = Math.abs(seconds);
@@ -175,9 +186,16 @@ export function formatDuration(seconds: number): string {
   if (s < 1) return `${(seconds * 1e3).toFixed(s < 0.01 ? 2 : s < 0.1 ? 1 : 0)} ms`;
   if (s < 60) return `${seconds.toFixed(2)} s`;
   const m = Math.floor(s / 60);
-  return `${seconds < 0 ? "-" : ""}${m}m${Math.round(s - m * 60)
+  return `${seconds < 0 ? "-" : ""}${m} min ${Math.round(s - m * 60)
     .toString()
-    .padStart(2, "0")}s`;
+    .padStart(2, "0")} s`;
+}
+
+/** A time as a setting is written (a timeout, a grace period), exactly and in the same form: "5 min", "1.5 s", "500 ms". */
+export function formatSetting(seconds: number): string {
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} min`;
+  if (seconds >= 1) return `${Number(seconds.toFixed(3))} s`;
+  return `${Number((seconds * 1000).toFixed(3))} ms`;
 }
 
 export function formatCount(n: number): string {
@@ -213,6 +231,87 @@ const FORMAT: Record<Unit, (value: number) => string> = {
 /** A figure in its unit's canonical form: "64.0 MiB", "400 MiB/s", "1.20 s", "2.50 M". */
 export function formatValue(unit: Unit, value: number): string {
   return FORMAT[unit](value);
+}
+
+/**
+ * How far `roundUpBudget` may round a figure up: the step is the largest 1, 2 or 5 × 10ⁿ of the
+ * unit written that is at most this fraction of the figure, so a written budget is never more than
+ * 2 % above the figure asked for, and is still a figure a person would write ("102 MiB", "42 ms").
+ */
+export const BUDGET_ROUNDING = 0.02;
+
+/**
+ * The budget text for a figure, rounded up (never down) to a tidy value in the unit a person would
+ * write it in: sizes in B, KiB, MiB or GiB, durations in ms or s, counts as a number or with k/M/G.
+ * `value` is what the text parses to, in the base unit.
+ */
+export function roundUpBudget(unit: Unit, raw: number): { value: number; text: string | number } {
+  if (!(raw > 0) || !Number.isFinite(raw)) return { value: 0, text: unit === "count" ? 0 : zeroText(unit) };
+  const [scale, suffix] = budgetUnit(unit, raw);
+  // Bytes and counts are whole numbers: "12.3 KiB" is 12,595 bytes, and a bare count has no decimals.
+  const integral = unit === "bytes" || unit === "bytesPerSecond" || unit === "count";
+  const least = integral && scale === 1 ? 1 : 0;
+  const written = (n: number) => {
+    const text = unit === "count" && suffix === "" ? n : `${n} ${suffix}`;
+    // What the budget file will say, exactly as loading it reads the text.
+    return { value: parseIn(SYNTAX_OF_UNIT[unit], text) ?? n * scale, text };
+  };
+  let n = roundUpTidy(raw / scale, least, 0);
+  let budget = written(n);
+  // Binary fractions (1.3 / 0.1 = 13.000000000000002) are read as at most one step too many or
+  // too few; a step too few is taken back here, so the budget is never below what was asked.
+  if (budget.value < raw - (integral ? 1e-9 : raw * 1e-12)) {
+    n = roundUpTidy(raw / scale, least, 1);
+    budget = written(n);
+  }
+  return budget;
+}
+
+function zeroText(unit: Unit): string {
+  return unit === "seconds"
+    ? "0 ms"
+    : unit === "perSecond"
+      ? "0/s"
+      : unit === "bytesPerSecond"
+        ? "0 B/s"
+        : "0 B";
+}
+
+/** The unit a budget of this size is written in: [its factor to the base unit, its suffix]. */
+function budgetUnit(unit: Unit, raw: number): [number, string] {
+  const rate = unit === "bytesPerSecond" ? "/s" : "";
+  switch (unit) {
+    case "bytes":
+    case "bytesPerSecond": {
+      const i = Math.min(3, Math.max(0, Math.floor(Math.log(raw) / Math.log(1024))));
+      return [1024 ** i, `${IEC[i]}${rate}`];
+    }
+    case "seconds":
+      return raw < 1 ? [1e-3, "ms"] : [1, "s"];
+    case "count":
+    case "perSecond": {
+      const per = unit === "perSecond" ? "/s" : "";
+      if (raw >= 1e9) return [1e9, `G${per}`];
+      if (raw >= 1e6) return [1e6, `M${per}`];
+      if (raw >= 1e4) return [1e3, `k${per}`];
+      return [1, per];
+    }
+  }
+}
+
+/**
+ * `x` rounded up to a multiple of the largest 1, 2 or 5 × 10ⁿ step (at least `least`) that is at
+ * most BUDGET_ROUNDING of `x`, plus `more` steps.
+ */
+function roundUpTidy(x: number, least: number, more: number): number {
+  const limit = x * BUDGET_ROUNDING;
+  let step = 10 ** Math.floor(Math.log10(limit));
+  if (step * 5 <= limit) step *= 5;
+  else if (step * 2 <= limit) step *= 2;
+  step = Math.max(step, least);
+  // toPrecision drops binary noise such as 1.3000000000000003.
+  // A hair above a multiple (a written budget read back in bytes) is that multiple: never a step up.
+  return Number(((Math.ceil(x / step - 1e-6) + more) * step).toPrecision(12));
 }
 
 /** "1 scenario", "3 scenarios": a count and its noun, for every sentence that says how many. */

@@ -1,10 +1,10 @@
 // A load scenario's rounds → markdown: the table of what the service retained after each round,
 // and a Mermaid chart of retained heap against requests served (docs/load.md).
 
-import { largest } from "../model/numbers.js";
+import { largest, smallest } from "../model/numbers.js";
 import type { ScenarioReport } from "../model/report.js";
 import { formatDuration, formatSize } from "../model/units.js";
-import { chartTitle, niceCeil } from "./mermaid.js";
+import { COLOURS, chartTitle, fitAxis } from "./mermaid.js";
 import { escapeMarkdown } from "./text.js";
 
 const MiB = 1024 * 1024;
@@ -13,15 +13,19 @@ const MiB = 1024 * 1024;
 export function loadChart(s: ScenarioReport): string | undefined {
   const rounds = (s.load?.perRound ?? []).filter((r) => r.retained !== undefined);
   if (rounds.length < 2) return undefined;
-  const top = niceCeil((largest(rounds.map((r) => r.retained!)) / MiB) * 1.05);
-  const digits = top <= 10 ? 2 : 1;
+  const retained = rounds.map((r) => r.retained! / MiB);
+  // Fitted to the figures, not from 0: a leak of a few hundred KiB on a heap of tens of MiB is a
+  // line that climbs, not a flat one at the top of the chart.
+  const axis = fitAxis(smallest(retained), largest(retained), false);
+  const digits = axis.max - axis.min <= 10 ? 2 : 1;
   return [
     "```mermaid",
-    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#0550ae"}}}}%%`,
+    // Transparent, and a blue with 3:1 contrast on both of GitHub's backgrounds (see COLOURS).
+    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${COLOURS.headHeap.hex}", "backgroundColor": "transparent"}}}}%%`,
     "xychart-beta",
     `  title "${chartTitle(s.name)}: retained heap after each round, MiB"`,
     `  x-axis "requests served" [${rounds.map((r) => String(r.requests)).join(", ")}]`,
-    `  y-axis "MiB" 0 --> ${top}`,
+    `  y-axis "MiB" ${axis.min} --> ${axis.max}`,
     `  line [${rounds.map((r) => String(Number((r.retained! / MiB).toFixed(digits)))).join(", ")}]`,
     "```",
   ].join("\n");

@@ -1,20 +1,27 @@
 // Report → GitHub-flavoured markdown: the PR comment and the job summary.
 
 import { COMMENT_LIMIT } from "../model/limits.js";
-import { METRICS } from "../model/metrics.js";
 import type { Report, ScenarioReport } from "../model/report.js";
 import { splitLocation } from "../model/sites.js";
-import { shownStatus } from "../model/status.js";
 import { showable } from "../model/text.js";
-import { formatSize, formatValue, plural } from "../model/units.js";
-import { formatDelta, ICON, STATUS_WORD } from "./format.js";
+import { formatSize, plural } from "../model/units.js";
+import { formatDelta, ICON } from "./format.js";
 import { fullCommit, repositoryUrl, runUrl } from "./links.js";
 import { loadBlock } from "./load.js";
 import { mermaidChart } from "./mermaid.js";
 import { markdownTests } from "./pytest.js";
-import { headlineSites, needsAttention, type Row, rowsOf, sortScenarios } from "./select.js";
+import { headlineSites, needsAttention, sortScenarios } from "./select.js";
+import { attentionTable, legend, otherFigures, table } from "./tables.js";
 import { escapeMarkdown } from "./text.js";
 import { trendBlock } from "./trend.js";
+
+function capitalised(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+function limitText(options: MarkdownOptions): string {
+  return (options.limit ?? COMMENT_LIMIT).toLocaleString("en-US");
+}
 
 export interface MarkdownOptions {
   /** Hard limit on the result's length (the comment limit by default). */
@@ -101,7 +108,7 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
 
   if (attention.length > 0) {
     const shown = attention.slice(0, shape.attentionCap);
-    if (shown.length > 0) out.push(...table(shown, hasBase), "");
+    if (shown.length > 0) out.push(...attentionTable(shown, hasBase, escapeMarkdown), "", legend(shown), "");
     let sites = 0;
     let charts = 0;
     const left = { sites: 0, charts: 0 };
@@ -111,6 +118,8 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
       if (details) out.push(details, "");
       const trend = trendBlock(report, s, options.open ?? false, escapeMarkdown);
       if (trend) out.push(trend, "");
+      const others = otherFigures(s, hasBase, options.open ?? false, escapeMarkdown);
+      if (others) out.push(others, "");
       const tests = testsOf(s);
       if (tests) out.push(tests, "");
       const siteTable = attachments.sitesOf(s);
@@ -127,7 +136,11 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
       ]
         .filter(Boolean)
         .join(" and ");
-      out.push(`To fit GitHub's size limit, ${what} are left out: ${seeElsewhere(report)}.`, "");
+      // Said with the limit: the comment left is often far shorter than it, which reads as a contradiction.
+      out.push(
+        `${capitalised(what)} are left out: with them it would be over the limit of ${limitText(options)} characters GitHub takes; ${seeElsewhere(report)}.`,
+        "",
+      );
     }
     if (shown.length < attention.length) {
       out.push(
@@ -150,7 +163,7 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
       out.push(
         `<details><summary>${label}</summary>`,
         "",
-        ...table(rest, hasBase),
+        ...table(rest, hasBase, escapeMarkdown),
         "",
         ...tests,
         "</details>",
@@ -162,7 +175,10 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
         attention.length > 0
           ? `${count} other ${rest.length === 1 ? "scenario is" : "scenarios are"}`
           : `The table of ${rest.length === 1 ? "the one scenario" : `all ${count} scenarios`} is`;
-      out.push(`${what} left out to fit GitHub's size limit: ${seeElsewhere(report)}.`, "");
+      out.push(
+        `${what} left out: with ${what.endsWith(" is") ? "it" : "them"} it would be over the limit of ${limitText(options)} characters GitHub takes; ${seeElsewhere(report)}.`,
+        "",
+      );
     }
   }
   for (const note of report.notes ?? []) {
@@ -234,65 +250,6 @@ function environmentLine(report: Report): string {
     .filter(Boolean)
     .join(", ");
   return `${env.os}/${env.arch}, ${env.cpus} CPUs, ${runtimes}`;
-}
-
-function table(scenarios: ScenarioReport[], hasBase: boolean): string[] {
-  const head = hasBase
-    ? ["", "Scenario", "Metric", "Base", "Head", "Change", "Budget", "Status"]
-    : ["", "Scenario", "Metric", "Value", "Budget", "Status"];
-  const lines = [
-    `| ${head.join(" | ")} |`,
-    `|${head.map((_, i) => (i >= 3 && i < head.length - 1 ? "---:" : "---")).join("|")}|`,
-  ];
-  for (const s of scenarios) {
-    for (const row of rowsOf(s)) lines.push(`| ${cells(row, hasBase).join(" | ")} |`);
-  }
-  return lines;
-}
-
-function cells(row: Row, hasBase: boolean): string[] {
-  const { scenario: s, metric, summary } = row;
-  const status =
-    summary && s.status !== "error" && s.status !== "removed" && s.status !== "new"
-      ? summary.status
-      : s.status;
-  const icon = ICON[shownStatus(status)];
-  const name = `**${escapeMarkdown(s.name)}**`;
-  if (metric && row.unavailable !== undefined) {
-    const why = `unavailable: ${escapeMarkdown(shorten(row.unavailable, REASON_LIMIT))}`;
-    const mark = s.status === "error" ? ICON.error : "➖";
-    const label = METRICS[metric].label;
-    return hasBase
-      ? [mark, name, label, "—", "_unavailable_", "—", "—", why]
-      : [mark, name, label, "_unavailable_", "—", why];
-  }
-  if (!metric || !summary) {
-    const why = s.reason ? escapeMarkdown(s.reason) : STATUS_WORD[s.status];
-    return hasBase ? [icon, name, "—", "", "", "", "", why] : [icon, name, "—", "", "", why];
-  }
-  const unit = METRICS[metric].unit;
-  const value =
-    formatValue(unit, summary.value) +
-    (summary.spread > 0.05 && summary.runs > 1 ? ` ±${Math.round((summary.spread * 100) / 2)}%` : "");
-  const budget = summary.budget !== undefined ? formatValue(unit, summary.budget) : "—";
-  const word = STATUS_WORD[status];
-  if (!hasBase) return [icon, name, METRICS[metric].label, value, budget, word];
-  const base = summary.base ? formatValue(unit, summary.base.value) : "—";
-  const delta = formatDelta(summary.delta);
-  const change = delta
-    ? summary.status === "regressed" || summary.status === "over"
-      ? `**${delta}**`
-      : delta
-    : "—";
-  return [icon, name, METRICS[metric].label, base, value, change, budget, word];
-}
-
-/** A reason in a table cell is cut here (a compiler's error can run to pages); the report has it whole. */
-const REASON_LIMIT = 200;
-
-function shorten(text: string, limit: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= limit ? flat : `${flat.slice(0, limit - 1)}…`;
 }
 
 /** Under a failing scenario: why, and the tail of its output (folded). */

@@ -99,13 +99,34 @@ export function chartTitle(name: string): string {
   return safe.length > 60 ? `${safe.slice(0, 57)}...` : safe || "scenario";
 }
 
-/** 1, 2, 2.5, 5 or 10 times a power of ten, at least `x`: round axis ends. */
-export function niceCeil(x: number): number {
-  if (!(x > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(x));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= x * (1 - 1e-12)) return m * p;
-  return 10 * p;
+/** An axis fitted to its data: from `min` to `max` in steps of `step`. */
+export interface Axis {
+  min: number;
+  max: number;
+  step: number;
 }
+
+/**
+ * The axis for values from `low` to `high` (from 0 when `fromZero`): the smallest step of 1, 2,
+ * 2.5 or 5 × 10ⁿ that covers the data in at most 8 steps, its ends the multiples of the step
+ * around the data. 242 MiB ends at 250 (a 1-2-5 ceiling made it 500); 3.1 s at 3.5 s; a retained
+ * heap from 40.1 to 52.3 MiB runs from 40 to 54, so that its growth shows.
+ */
+export function fitAxis(low: number, high: number, fromZero = true): Axis {
+  const lo = fromZero ? Math.min(0, low) : low;
+  const hi = Math.max(high, lo);
+  const span = hi - lo > 0 ? hi - lo : Math.abs(hi) > 0 ? Math.abs(hi) / 10 : 1;
+  const base = 10 ** Math.floor(Math.log10(span / 8));
+  for (const m of [1, 2, 2.5, 5, 10, 20]) {
+    const step = m * base;
+    const min = Math.floor(lo / step + 1e-9) * step;
+    const max = Math.max(Math.ceil(hi / step - 1e-9) * step, min + step);
+    if ((max - min) / step <= 8 + 1e-9) return { min: tidy(min), max: tidy(max), step: tidy(step) };
+  }
+  return { min: lo, max: hi, step: span };
+}
+
+const tidy = (n: number) => Number(n.toPrecision(10));
 
 export interface MermaidChart {
   /** The fenced ```mermaid block. */
@@ -118,7 +139,7 @@ export interface MermaidChart {
 export function mermaidChart(s: ScenarioReport): MermaidChart | undefined {
   const series = chartSeries(s);
   if (series.length === 0) return undefined;
-  const top = niceCeil((largest(series.flatMap((x) => x.values)) / MiB) * 1.05);
+  const { max: top } = fitAxis(0, largest(series.flatMap((x) => x.values)) / MiB);
   const digits = top <= 10 ? 2 : 1;
   const number = (bytes: number) => String(Number((bytes / MiB).toFixed(digits)));
   const heap = series.some((x) => x.key === "headHeap");

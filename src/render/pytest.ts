@@ -161,8 +161,25 @@ function markdownTestSites(
 }
 
 /**
+ * The folder every listed test's node id starts with ("examples/python/pytest/tests/"), said once
+ * above the tables so that each row names only its file and test: a full node id would not fit a
+ * comment's width beside five figures.
+ */
+export function commonFolder(ids: readonly string[]): string {
+  if (ids.length === 0) return "";
+  let prefix = ids[0]!.split("::")[0]!;
+  for (const id of ids) {
+    const file = id.split("::")[0]!;
+    while (prefix && !file.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  }
+  const slash = prefix.lastIndexOf("/");
+  return slash >= 0 ? prefix.slice(0, slash + 1) : "";
+}
+
+/**
  * A scenario's tests in markdown: failing and regressed tests (folded when many), the top 5 by
- * peak heap (folded), glob warnings.
+ * peak heap (folded), glob warnings. `escape` is the renderer's escape for user text. The status is
+ * each row's icon, as in the main table; figures keep their units on the line (non-breaking spaces).
  */
 export function markdownTests(
   s: ScenarioReport,
@@ -170,20 +187,24 @@ export function markdownTests(
 ): string | undefined {
   const line = testsLine(s);
   if (!line) return undefined;
-  const out: string[] = [`**${escapeMarkdown(s.name)}** · ${escapeMarkdown(line)}`, ""];
+  const rows = failingTestRows(s);
+  const top = options.compact ? [] : topTests(s);
+  const folder = commonFolder([...rows.map((r) => r.id), ...top.map((t) => t.id)]);
+  const short = (id: string) => escapeMarkdown(id.slice(folder.length));
+  const nb = (text: string) => text.replace(/ /g, "\u00a0");
+  const where = folder ? ` in \`${folder.replace(/`/g, "")}\`` : "";
+  const out: string[] = [`**${escapeMarkdown(s.name)}** · ${escapeMarkdown(line)}${where}`, ""];
   if (s.testSummary?.heapUnavailable) {
     out.push(`> peak heap per test unavailable: ${escapeMarkdown(s.testSummary.heapUnavailable)}`, "");
   }
-  const rows = failingTestRows(s);
   if (rows.length > 0) {
     const table = [
-      "| test | metric | base | head | change | budget | status |",
-      "|---|---|--:|--:|--:|--:|---|",
+      "| | Test | Figure | Base | Head | Change | Budget |",
+      "|---|---|---|--:|--:|--:|--:|",
       ...rows.map((r) => {
         const c = cellsOf(r);
-        // The budget cell is a figure, or (a test without one) the reason, which is the user's text.
-        const budget = r.metric ? c.budget : escapeMarkdown(c.budget);
-        return `| ${escapeMarkdown(r.id)} | ${c.metric} | ${c.base} | ${c.head} | ${c.change} | ${budget} | ${ICON[r.status]} ${STATUS_WORD[r.status]} |`;
+        const change = c.change && c.change !== "—" ? `**${c.change}**` : c.change;
+        return `| ${ICON[r.status]} | ${short(r.id)} | ${nb(c.metric)} | ${nb(c.base)} | ${nb(c.head)} | ${change} | ${r.metric ? nb(c.budget) : escapeMarkdown(c.budget)} |`;
       }),
     ];
     if (rows.length > UNFOLDED && !options.open) {
@@ -198,14 +219,14 @@ export function markdownTests(
     } else out.push(...table, "");
   }
   if (!options.compact) out.push(...markdownTestSites(s, options));
-  const top = options.compact ? [] : topTests(s);
   if (top.length > 0) {
     const table = [
-      "| test | peak heap | budget | status |",
-      "|---|--:|--:|---|",
+      "| | Test | Peak heap | Budget |",
+      "|---|---|--:|--:|",
       ...top.map((t) => {
         const m = t.metrics.peakHeap!;
-        return `| ${escapeMarkdown(t.id)} | ${formatValue("bytes", m.value)} | ${m.budget !== undefined ? formatValue("bytes", m.budget) : "—"} | ${ICON[t.status]} ${STATUS_WORD[t.status]} |`;
+        const budget = m.budget !== undefined ? formatValue("bytes", m.budget) : "—";
+        return `| ${ICON[t.status]} | ${short(t.id)} | ${nb(formatValue("bytes", m.value))} | ${nb(budget)} |`;
       }),
     ];
     if (options.open) out.push(`Top ${top.length} tests by peak heap:`, "", ...table, "");

@@ -3,7 +3,7 @@
 import { largest } from "../model/numbers.js";
 import type { ScenarioReport, TimelinePoint } from "../model/report.js";
 import { formatSize } from "../model/units.js";
-import { niceCeil } from "./mermaid.js";
+import { fitAxis } from "./mermaid.js";
 
 const MiB = 1024 * 1024;
 
@@ -45,8 +45,10 @@ export function renderSvg(s: ScenarioReport): string | undefined {
   const { width, height, left, right, top, bottom } = SVG_LAYOUT;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const tMax = niceCeil(largest(drawn.flatMap((x) => x.points.map((p) => p.t))));
-  const yMaxMiB = niceCeil((largest(drawn.flatMap((x) => x.points.map((p) => p.v))) / MiB) * 1.05);
+  const tAxis = fitAxis(0, largest(drawn.flatMap((x) => x.points.map((p) => p.t))));
+  const yAxis = fitAxis(0, largest(drawn.flatMap((x) => x.points.map((p) => p.v))) / MiB);
+  const tMax = tAxis.max;
+  const yMaxMiB = yAxis.max;
   const px = (t: number) => left + (t / tMax) * plotW;
   const py = (bytes: number) => top + plotH - (bytes / MiB / yMaxMiB) * plotH;
   const r = (n: number) => String(Math.round(n * 10) / 10);
@@ -54,26 +56,31 @@ export function renderSvg(s: ScenarioReport): string | undefined {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(`${s.name}: memory over the run`)}" data-t-max="${tMax}" data-y-max="${yMaxMiB * MiB}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
     `<title>${escapeXml(`${s.name}: memory over the run`)}</title>`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${left}" y="24" font-size="15" font-weight="600" fill="#1f2328">${escapeXml(s.name)}</text>`,
-    `<text x="${width - right}" y="24" text-anchor="end" fill="#59636e">${escapeXml(peakLine(drawn))}</text>`,
+    // No background: the page's shows through, and the text takes the colours of its scheme.
+    "<style>.ink{fill:#1f2328}.muted{fill:#59636e}.grid{stroke:#d1d9e0}.axis{stroke:#59636e}@media (prefers-color-scheme: dark){.ink{fill:#e6edf3}.muted{fill:#9198a1}.grid{stroke:#3d444d}.axis{stroke:#9198a1}}</style>",
+    `<text x="${left}" y="24" font-size="15" font-weight="600" class="ink">${escapeXml(s.name)}</text>`,
+    `<text x="${width - right}" y="24" text-anchor="end" class="muted">${escapeXml(peakLine(drawn))}</text>`,
   ];
-  // Grid and ticks: five steps on each axis, labelled in MiB and seconds.
-  for (let i = 0; i <= 5; i++) {
-    const y = top + plotH - (i / 5) * plotH;
-    const x = left + (i / 5) * plotW;
+  // Grid and ticks at the axes' steps, labelled in MiB and seconds.
+  for (let v = 0; v <= yMaxMiB + 1e-9; v += yAxis.step) {
+    const y = top + plotH - (v / yMaxMiB) * plotH;
     out.push(
-      `<line x1="${left}" y1="${r(y)}" x2="${left + plotW}" y2="${r(y)}" stroke="#d1d9e0" stroke-width="1"/>`,
-      `<text x="${left - 6}" y="${r(y + 4)}" text-anchor="end" fill="#59636e">${tick((yMaxMiB * i) / 5)}</text>`,
-      `<line x1="${r(x)}" y1="${top + plotH}" x2="${r(x)}" y2="${top + plotH + 4}" stroke="#59636e"/>`,
-      `<text x="${r(x)}" y="${top + plotH + 18}" text-anchor="middle" fill="#59636e">${tick((tMax * i) / 5)}</text>`,
+      `<line x1="${left}" y1="${r(y)}" x2="${left + plotW}" y2="${r(y)}" class="grid" stroke-width="1"/>`,
+      `<text x="${left - 6}" y="${r(y + 4)}" text-anchor="end" class="muted">${tick(v)}</text>`,
+    );
+  }
+  for (let t = 0; t <= tMax + 1e-9; t += tAxis.step) {
+    const x = left + (t / tMax) * plotW;
+    out.push(
+      `<line x1="${r(x)}" y1="${top + plotH}" x2="${r(x)}" y2="${top + plotH + 4}" class="axis"/>`,
+      `<text x="${r(x)}" y="${top + plotH + 18}" text-anchor="middle" class="muted">${tick(t)}</text>`,
     );
   }
   out.push(
-    `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#59636e"/>`,
-    `<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#59636e"/>`,
-    `<text x="${left + plotW / 2}" y="${top + plotH + 36}" text-anchor="middle" fill="#1f2328">seconds since the start of the run</text>`,
-    `<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#1f2328">MiB</text>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" class="axis"/>`,
+    `<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" class="axis"/>`,
+    `<text x="${left + plotW / 2}" y="${top + plotH + 36}" text-anchor="middle" class="ink">seconds since the start of the run</text>`,
+    `<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" class="ink">MiB</text>`,
   );
   for (const x of drawn) {
     const points = x.points.map((p) => `${r(px(p.t))},${r(py(p.v))}`).join(" ");
@@ -87,7 +94,7 @@ export function renderSvg(s: ScenarioReport): string | undefined {
   for (const x of drawn) {
     out.push(
       `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 28}" y2="${ly - 4}" stroke="${x.colour}" stroke-width="2"${x.dashed ? ' stroke-dasharray="6 4"' : ""}/>`,
-      `<text x="${lx + 34}" y="${ly}" fill="#1f2328">${escapeXml(label(x))}</text>`,
+      `<text x="${lx + 34}" y="${ly}" class="ink">${escapeXml(label(x))}</text>`,
     );
     lx += 34 + label(x).length * 7 + 24;
   }
@@ -106,7 +113,11 @@ function peakLine(drawn: { id: string; points: { v: number }[] }[]): string {
   };
   const head = peak("head-rss");
   const base = peak("base-rss");
-  return base ? `peak RSS: base ${base}, head ${head}` : `peak RSS ${head}`;
+  // The lines are one run's (the instrumented one, under the probe): its peak, not the table's
+  // median of the clean runs, and said to be so.
+  return base
+    ? `peak RSS of the runs drawn: base ${base}, head ${head}`
+    : `peak RSS of the run drawn: ${head}`;
 }
 
 /** A file name from a scenario name: lower case letters, digits, dots, dashes; never empty or hidden. */

@@ -6,6 +6,7 @@ import type { TestRun } from "../measure/pytest-probe.js";
 import { figureInfo } from "../model/metrics.js";
 import { largest, smallest } from "../model/numbers.js";
 import {
+  type RuleFigures,
   type TestMetricKey,
   type TestReport,
   type TestRule,
@@ -68,6 +69,7 @@ export function summariseTests(runs: RunTests[]): { tests: TestReport[]; summary
       status: "pass",
       metrics,
       ...(t.marker ? { marker: t.marker } : {}),
+      ...(t.location ? { location: t.location } : {}),
       ...(t.sites ? { sites: t.sites } : {}),
     };
   });
@@ -212,6 +214,7 @@ export function judgeTests(
   const baseById = new Map(baseTests.map((t) => [t.id, t]));
   const baseComplete = base?.testSummary !== undefined && baseTests.length === base.testSummary.total;
   const unmeasurable: string[] = [];
+  const largestTest = new Map<string, RuleFigures["largest"]>(rules.map((r) => [r.pattern, {}]));
   const judged = head.map((t): TestReport => {
     const budget: Partial<Record<TestMetricKey, number>> = {};
     const source: Partial<Record<TestMetricKey, { pattern: string; rank: number }>> = {};
@@ -234,6 +237,19 @@ export function judgeTests(
       source.peakHeap = { pattern: "marker", rank: Number.POSITIVE_INFINITY };
     }
     const from = new Set(Object.values(source).map((v) => v.pattern));
+    for (const [key, { pattern }] of Object.entries(source) as [TestMetricKey, { pattern: string }][]) {
+      const m = t.metrics[key];
+      const kept = largestTest.get(pattern);
+      if (!m || !kept || (kept[key] && kept[key].max >= m.max)) continue;
+      kept[key] = {
+        id: t.id,
+        value: m.value,
+        min: m.min,
+        max: m.max,
+        runs: m.runs,
+        deterministic: m.deterministic,
+      };
+    }
     const b = baseById.get(t.id);
     const metrics: TestReport["metrics"] = {};
     for (const [key, m] of Object.entries(t.metrics) as [TestMetricKey, MetricSummary][]) {
@@ -296,6 +312,11 @@ export function judgeTests(
     ...(warnings ? { warnings } : {}),
     ...(unmatched.length > 0 ? { unmatched } : {}),
   };
+  // Over every test, so only from a complete list; a summary judged again keeps what it had.
+  const rulesSeen = headComplete
+    ? rules.map((r) => ({ pattern: r.pattern, largest: largestTest.get(r.pattern) ?? {} }))
+    : s.testSummary.rules;
+  if (rulesSeen && rulesSeen.length > 0) testSummary.rules = rulesSeen;
   const failing = judged.filter((t) => NEEDS_ATTENTION.has(t.status));
   const status = shownStatus(
     worst(

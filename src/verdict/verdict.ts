@@ -22,7 +22,8 @@ export interface JudgeInput {
 /**
  * One metric's status. `over` compares the median with the budget. `regressed` asks that the
  * head's minimum exceed the base's maximum by more than the tolerance, so that run-to-run noise
- * (which a deterministic figure does not have: there min = max) cannot flake a pull request.
+ * (which a deterministic figure does not have: there min = max) cannot flake a pull request, and
+ * that the metric has a budget: an unbudgeted one stays "unbudgeted", its growth in the reason.
  */
 export function judgeMetric({ summary, metric, budget, base, tolerance, leak }: JudgeInput): MetricSummary {
   // The figures by name: a summary read from a judged report brings its earlier judgement along.
@@ -52,8 +53,10 @@ export function judgeMetric({ summary, metric, budget, base, tolerance, leak }: 
     !notALeak &&
     summary.min - base.max >= (METRIC_FLOOR[metric] ?? REGRESSION_FLOOR[METRICS[metric].unit])
   ) {
-    judged.status = "regressed";
-    judged.reason = `${METRICS[metric].label} grew from ${formatValue(unit, base.value)} to ${formatValue(unit, summary.value)}, more than the ${(tolerance * 100).toFixed(1)}% tolerance`;
+    const grew = `${METRICS[metric].label} grew from ${formatValue(unit, base.value)} to ${formatValue(unit, summary.value)}, more than the ${(tolerance * 100).toFixed(1)}% tolerance`;
+    // A budget says which figures matter: a figure without one is shown, with its growth, never judged.
+    judged.status = budget === undefined ? "unbudgeted" : "regressed";
+    judged.reason = budget === undefined ? `${grew} (not budgeted, so not judged)` : grew;
   } else if (budget === undefined) {
     judged.status = "unbudgeted";
   }

@@ -98,3 +98,21 @@ describe("the load block", () => {
     expect(problems({ budget: { throughput: "2k/s" } })[0]?.message).toBe('unknown key "throughput"');
   });
 });
+
+describe("every problem in one pass", () => {
+  it("names the loopback problem together with the schema's", () => {
+    const found = problems({
+      load: { ready, requests: 100, url: "http://example.com/{i}", rounds: "many" },
+      budget: { peakheap: "64 MiB", retainedPerRequest: "64 megs" },
+    });
+    expect(found.map((p) => p.pointer)).toEqual([
+      "/scenarios/api/load/url",
+      "/scenarios/api/load/rounds",
+      "/scenarios/api/budget/peakheap",
+      "/scenarios/api/budget/retainedPerRequest",
+    ]);
+    expect(found[0]?.message).toContain("the driver only targets loopback addresses");
+    // One problem per place: "64 megs" is not a size, and not also "more than the largest size".
+    expect(found.filter((p) => p.pointer.endsWith("retainedPerRequest"))).toHaveLength(1);
+  });
+});

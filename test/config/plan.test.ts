@@ -134,7 +134,7 @@ describe("budget file", () => {
     expect(err.message).toContain('"pyhton" is not one of python, node, native');
     expect(err.message).toContain('did you mean "python"?');
     expect(() => loadPlan("/nonexistent/membudget.json")).toThrow(
-      /cannot read the budget file \(ENOENT\)[\s\S]*fix: create it/,
+      /cannot read the budget file \(ENOENT\)[\s\S]*fix: write one with `npx membudget init`/,
     );
   });
 });

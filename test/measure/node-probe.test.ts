@@ -22,6 +22,10 @@ const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/node/", import.me
 // 32-byte JSArray (64-bit V8, no pointer compression, as Node ships).
 const ARRAY_1MIB = MiB + 16 + 32;
 
+function nodeMajor(node: string): number {
+  return Number(spawnSync(node, ["-p", "process.versions.node"], { encoding: "utf8" }).stdout.split(".")[0]);
+}
+
 /** The Node binaries to test with: the one running the tests, and the system one if it differs. */
 function nodeBinaries(): string[] {
   const found = [process.execPath];
@@ -238,11 +242,16 @@ describe.each(nodeBinaries())("the Node.js probe under %s", (node) => {
   });
 
   it("gives the same peak run after run with predictable GC", () => {
-    const peaks = [1, 2, 3].map(
-      () => only(runProbed(node, ["mixed.js"], { predictable: true }).files).figures.peakHeap!,
-    );
+    const records = [1, 2, 3].map(() => only(runProbed(node, ["mixed.js"], { predictable: true }).files));
+    // V8 took the flag in every run.
+    expect(records.map((r) => r.extra?.["predictable"])).toEqual(Array(3).fill("--no-concurrent-marking"));
+    const peaks = records.map((r) => r.figures.peakHeap!);
     const spread = (Math.max(...peaks) - Math.min(...peaks)) / Math.min(...peaks);
-    expect(spread).toBeLessThan(0.01);
+    // Node 22 and later: identical to the byte, even at a load of 30 on 2 cores. Node 20's V8 still
+    // moves the peak with CPU load (up to 8 % apart on such a machine, 0 on a quiet one), as
+    // docs/measurement.md says: a spread check there would test the machine, not the probe.
+    if (nodeMajor(node) >= 22) expect(spread, String(peaks)).toBeLessThan(0.01);
+    else expect(spread, String(peaks)).toBeLessThan(0.15);
   });
 
   it("loads from a path with spaces in NODE_OPTIONS", () => {

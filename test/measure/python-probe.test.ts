@@ -1,7 +1,16 @@
 // Ground truth for the Python probe: real python3 runs of the workloads in
 // test/fixtures/workloads/python, with the environment probeEnv gives the runner.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +22,8 @@ import type { ProcessFigures } from "../../src/measure/types.js";
 const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/python/", import.meta.url));
 const MiB = 1024 * 1024;
 const SLOW = 120_000;
+// A million tuples: a free-threaded 3.13 takes ~40 s a run on a loaded machine, probed or not.
+const SLOWER = 300_000;
 
 let python = "";
 const scratch = mkdtempSync(join(tmpdir(), "membudget-python-probe-"));
@@ -76,6 +87,16 @@ function probed(
 
 function bare(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(python, args, { cwd: WORKLOADS, env: userEnv(env), encoding: "utf8" });
+}
+
+let version: number[] | undefined;
+/** Whether the interpreter under test is CPython major.minor.micro or later. */
+function pythonAtLeast(...wanted: number[]): boolean {
+  version ??= bare(["-c", "import sys; print(*sys.version_info[:3])"]).stdout.trim().split(" ").map(Number);
+  for (let i = 0; i < wanted.length; i++) {
+    if ((version[i] ?? 0) !== wanted[i]) return (version[i] ?? 0) > (wanted[i] ?? 0);
+  }
+  return true;
 }
 
 let freeThreadedBuild: boolean | undefined;
@@ -152,7 +173,7 @@ describe("the Python probe on ground-truth workloads", () => {
       const run = probed(["tuples.py", "1000000"]);
       within(run.merged.figures.peakHeap, tracemallocPeak, 0.01);
     },
-    SLOW,
+    SLOWER,
   );
 
   it(
@@ -161,10 +182,17 @@ describe("the Python probe on ground-truth workloads", () => {
       const figures = [1, 2, 3].map(() => probed(["churn.py", "30000"]).merged.figures);
       const [first] = figures;
       expect(first?.allocations).toBeGreaterThan(30000);
+      // What each version does by itself: exact through 3.12 and on 3.13.0; CPython 3.13.18 read
+      // +8 B of peak in 4 of 150 runs, 3.14 +2 allocations (+2 × 8 B) in 2 of 150, with no probe
+      // change between runs (the interpreter's own allocations differ).
+      const jitter = pythonAtLeast(3, 13, 1) ? { peakHeap: 16, allocations: 2, allocated: 64 } : undefined;
       for (const other of figures) {
-        expect(other.peakHeap).toBe(first?.peakHeap);
-        expect(other.allocations).toBe(first?.allocations);
-        expect(other.allocated).toBe(first?.allocated);
+        for (const key of ["peakHeap", "allocations", "allocated"] as const) {
+          const diff = Math.abs((other[key] ?? Number.NaN) - (first?.[key] ?? Number.NaN));
+          expect(diff, `${key}: ${other[key]} against ${first?.[key]}`).toBeLessThanOrEqual(
+            jitter?.[key] ?? 0,
+          );
+        }
       }
     },
     SLOW,
@@ -182,8 +210,13 @@ describe("the Python probe on ground-truth workloads", () => {
         return run.merged.figures;
       };
       const pymalloc = figures({});
-      expect(pymalloc.allocations).toBeGreaterThan(30000 * 8);
-      const malloc = figures({ PYTHONMALLOC: "malloc" });
+      // About 8 a round through 3.13, 6 on 3.14 and 3.15.
+      expect(pymalloc.allocations).toBeGreaterThan(30000 * 5);
+      // A free-threaded build refuses PYTHONMALLOC=malloc: it runs mimalloc and its debug variant.
+      const [plain, debugging] = freeThreaded()
+        ? ["mimalloc", "mimalloc_debug"]
+        : ["malloc", "pymalloc_debug"];
+      const malloc = figures({ PYTHONMALLOC: plain });
       // All three at once, so that a failure shows which figures differ and by how much.
       const counted = (f: typeof pymalloc) => ({
         peakHeap: f.peakHeap,
@@ -192,7 +225,7 @@ describe("the Python probe on ground-truth workloads", () => {
       });
       expect(counted(pymalloc)).toEqual(counted(malloc));
       // The debug hooks pad every block under the hood: none of that padding is counted.
-      const debug = figures({ PYTHONMALLOC: "pymalloc_debug" });
+      const debug = figures({ PYTHONMALLOC: debugging });
       expect(debug.allocations).toBe(pymalloc.allocations);
       within(debug.allocated, pymalloc.allocated ?? 0, 0.0001);
     },
@@ -322,7 +355,7 @@ describe("the Python hook's table of sizes", () => {
       expect(tracemallocPeak).toBeGreaterThan(1_000_000 * 56);
       within(probed(["tuples.py", "1000000"], { env: table }).merged.figures.peakHeap, tracemallocPeak, 0.01);
     },
-    SLOW,
+    SLOWER,
   );
 
   it(
@@ -362,10 +395,11 @@ describe("the Python probe leaves the program alone", () => {
   // Each module the probe imports is start-up time in every Python process of the workload, and
   // a module the program then finds already loaded. importlib.util alone brings contextlib,
   // collections and functools: ~7 ms on Debian's python3, whose site loads none of them.
-  it.each([
-    ["the Python on PATH", () => python],
-    ["Debian's /usr/bin/python3", () => "/usr/bin/python3"],
-  ])(
+  // Debian's own interpreter where there is one (a chroot with only python3.X has none).
+  const interpreters: [string, () => string][] = [["the Python on PATH", () => python]];
+  if (existsSync("/usr/bin/python3"))
+    interpreters.push(["Debian's /usr/bin/python3", () => "/usr/bin/python3"]);
+  it.each(interpreters)(
     "loads only its own few modules into %s",
     (_, interpreter) => {
       const command = interpreter();
@@ -411,6 +445,14 @@ describe("where the Python probe's figures begin", () => {
     expect(run.stdout, run.stderr).toMatch(/ran/);
     return run;
   };
+  // A tiny script's own peak on this interpreter (26-72 KB through 3.13, ~200 KB on 3.14 with its
+  // larger I/O buffer): the 1 MiB program reads 1 MiB plus at most that, never the 8 MiB left out.
+  let tiny: number | undefined;
+  const aboutOneMiB = (peak: number | undefined) => {
+    tiny ??= probed(["-c", "print('ran')"]).merged.figures.peakHeap ?? Number.NaN;
+    expect(peak).toBeGreaterThanOrEqual(MiB);
+    expect(peak).toBeLessThanOrEqual(MiB + tiny + 0.02 * MiB);
+  };
 
   it(
     "leaves out what site's usercustomize holds and the collections it causes, as it leaves out sitecustomize",
@@ -419,7 +461,7 @@ describe("where the Python probe's figures begin", () => {
       const user = "HELD = bytearray(8 << 20)\nKEPT = [[] for _ in range(20000)]\nprint('user')\n";
       const run = held({ PYTHONPATH: folder("user-customize", { "usercustomize.py": user }) });
       expect(run.stdout).toMatch(/^user$/m); // site ran it: user site-packages are enabled here
-      within(run.merged.figures.peakHeap, MiB, 0.02);
+      aboutOneMiB(run.merged.figures.peakHeap);
       expect(run.merged.figures.gcCollections).toBe(0);
     },
     SLOW,
@@ -435,7 +477,7 @@ describe("where the Python probe's figures begin", () => {
       const dir = folder("changing", { "sitecustomize.py": make });
       const run = held({ PYTHONPATH: dir });
       expect(readdirSync(dir).length).toBeGreaterThan(1000);
-      within(run.merged.figures.peakHeap, MiB, 0.02);
+      aboutOneMiB(run.merged.figures.peakHeap);
     },
     SLOW,
   );

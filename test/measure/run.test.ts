@@ -160,7 +160,7 @@ describe("timeouts", () => {
     const elapsed = Date.now() - begun;
     expect(outcome.timedOut).toBe(true);
     expect(outcome.signal).toBe("SIGTERM");
-    expect(outcome.error).toBe("timed out after 500ms; stopped by SIGTERM within the 2s grace");
+    expect(outcome.error).toBe("timed out after 500 ms; stopped by SIGTERM within the 2 s grace");
     // Bounded by timeout + grace (+ generous slack), far below the 60 s the workload wanted.
     expect(elapsed).toBeLessThan(500 + 2000 + 5000);
   });
@@ -170,7 +170,7 @@ describe("timeouts", () => {
     const outcome = await runOnce(spec("sh ignore-term.sh", { timeoutMs: 1500, graceMs: 500 }));
     const elapsed = Date.now() - begun;
     expect(outcome.timedOut).toBe(true);
-    expect(outcome.error).toBe("timed out after 1.5s; sent SIGTERM, then SIGKILL after 500ms grace");
+    expect(outcome.error).toBe("timed out after 1.5 s; sent SIGTERM, then SIGKILL after 500 ms grace");
     expect(outcome.stdoutTail).toBe("ignoring SIGTERM\n");
     expect(elapsed).toBeLessThan(1500 + 500 + 5000);
     // rsswrap survived the kill and still reaped the python child.
@@ -183,7 +183,7 @@ describe("timeouts", () => {
       spec("sh ignore-term.sh", { timeoutMs: 1500, graceMs: 500, useRsswrap: false }),
     );
     expect(outcome.timedOut).toBe(true);
-    expect(outcome.error).toMatch(/SIGKILL after 500ms grace/);
+    expect(outcome.error).toMatch(/SIGKILL after 500 ms grace/);
     expect(Date.now() - begun).toBeLessThan(1500 + 500 + 5000);
   });
 

@@ -155,6 +155,42 @@ describe("Python sites sampled in the measured run", () => {
   );
 });
 
+// A free-threaded CPython keeps Python's block sizes in a pointer -> size table (mbmalloc-table.c);
+// MEMBUDGET_PYTHON_TABLE=1 takes that path on any build. MEMBUDGET_TEST_FREE_THREADED names a
+// free-threaded python3 (python3.13t) to run it with, with no GIL between the threads.
+const FREE_THREADED = process.env["MEMBUDGET_TEST_FREE_THREADED"];
+
+describe("Python sites sampled on the table path (free-threaded builds' way)", () => {
+  it("names each of four threads' lines that keep 8 MiB at once, each within its stated error", async () => {
+    const truthFile = join(scratch, "threads.truth");
+    const python = FREE_THREADED ?? "python3";
+    const report = await runWith(
+      plan({
+        threads: {
+          run: `${python} threads.py ${truthFile}`,
+          cwd: DIR,
+          env: { PYTHONPATH: LIB, ...(FREE_THREADED ? {} : { MEMBUDGET_PYTHON_TABLE: "1" }) },
+          budget: { peakHeap: "1 MiB" },
+        },
+      }),
+    );
+    const scenario = report.scenarios[0]!;
+    expect(scenario.status, scenario.reason).toBe("over");
+    expect(scenario.sites?.method).toBe("sampled");
+    const truth = JSON.parse(readFileSync(truthFile, "utf8")) as Record<string, number>;
+    const peak = scenario.sites?.peak ?? [];
+    for (const name of ["first", "second", "third", "fourth"]) {
+      const location = `${REL}/threads.py:${lines("threads.py").findIndex((l) => l.endsWith(`# keeps: ${name}`)) + 1}`;
+      // (ends with: in a chroot the worktree's git directory is out of reach, so paths stay absolute)
+      const site = peak.find((s) => s.location.endsWith(location));
+      expect(site, `${location} in ${JSON.stringify(peak.map((s) => s.location))}`).toBeDefined();
+      expect(Math.abs(site!.bytes - truth[name]!)).toBeLessThanOrEqual(
+        4 * site!.error! + 0.02 * truth[name]!,
+      );
+    }
+  });
+});
+
 describe("Node.js sites from the measured run", () => {
   it("V8's sampling heap profiler in the first run names the culprit with its error, no extra run", async () => {
     const sites = fileURLToPath(new URL("../fixtures/workloads/sites/", import.meta.url));

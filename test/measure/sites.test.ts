@@ -15,13 +15,13 @@ import { mergeProcessFigures, probeEnv, readProbeFiles } from "../../src/measure
 import { attributionRun } from "../../src/measure/scenario.js";
 import {
   displayLocation,
-  mergeHeapTimeline,
   ownCodeOf,
   relativeSites,
   repositoryRoot,
   sitesOfRun,
   wantsSites,
 } from "../../src/measure/sites.js";
+import { mergeHeapTimeline } from "../../src/measure/timeline.js";
 
 const WORKLOADS = fileURLToPath(new URL("../fixtures/workloads/sites/", import.meta.url));
 const MiB = 1024 * 1024;

@@ -89,13 +89,17 @@ describe("SVG chart of a scenario's memory over the run", () => {
     expectPointsMatch(svg, "base-heap", s.baseTimeline!, "heap");
     expect(svg).toMatch(/<polyline data-series="base-rss"[^>]*stroke-dasharray/);
     expect(svg).not.toMatch(/<polyline data-series="head-rss"[^>]*stroke-dasharray/);
-    // Axes: 75 MiB × 1.05 rounds up to 100 MiB, 3.3 s to 5 s; labelled in MiB and seconds.
-    expect(svg).toContain('data-y-max="104857600"');
-    expect(svg).toContain('data-t-max="5"');
+    // Axes fitted to the data: 75 MiB ends at 80 MiB, 3.3 s at 3.5 s; labelled in MiB and seconds.
+    expect(svg).toContain(`data-y-max="${80 * MiB}"`);
+    expect(svg).toContain('data-t-max="3.5"');
     expect(svg).toContain(">MiB</text>");
     expect(svg).toContain(">seconds since the start of the run</text>");
     expect(svg).toContain(">load-catalog</text>");
-    expect(svg).toContain("peak RSS: base 40.0 MiB, head 75.0 MiB");
+    // The lines are one run's: the header says so rather than pass for the table's figure.
+    expect(svg).toContain("peak RSS of the runs drawn: base 40.0 MiB, head 75.0 MiB");
+    // Transparent, with text in the colours of the viewer's scheme.
+    expect(svg).not.toContain("<rect");
+    expect(svg).toContain("@media (prefers-color-scheme: dark)");
   });
 
   it("draws the head alone without a base, and nothing without a timeline", () => {

@@ -102,7 +102,7 @@ describe("terminal table", () => {
     expect(note).toMatch(
       /^the command left 20 processes running when it ended: pid 4000000 `\/usr\/bin\/python3 x+…x+ marker-0`, /,
     );
-    expect(note).toMatch(/, 4 more; stopped them with SIGTERM, then SIGKILL after the 5s grace$/);
+    expect(note).toMatch(/, 4 more; stopped them with SIGTERM, then SIGKILL after the 5 s grace$/);
     const r = report([{ name: "daemon", runs: [{ peakHeap: MiB }] }]);
     r.notes = [note, `forged ${"y".repeat(60_000)}`];
     const lines = renderTerminal(r, { colour: false }).trimEnd().split("\n");

@@ -1,8 +1,10 @@
 // Reports of separate jobs merged into one: every scenario once, the totals computed anew.
 import { describe, expect, it } from "vitest";
 import { splitScenarios } from "../../src/config/select.js";
+import type { TestReport } from "../../src/model/pytest.js";
 import type { Report } from "../../src/model/report.js";
 import { mergeReports } from "../../src/report/merge.js";
+import { judge } from "../../src/verdict/judge.js";
 import { MiB, report } from "../helpers/reports.js";
 
 const files = (...reports: Report[]) => reports.map((r, i) => ({ file: `r${i + 1}.json`, report: r }));
@@ -147,5 +149,49 @@ describe("mergeReports of shards", () => {
     expect(() => mergeReports(shardFiles(wrong, shard(2), shard(3)))).toThrow(
       `shard-1.json (shard 1 of 3) does not hold the scenarios its split gives it; extra: ${split[1]![0]}`,
     );
+  });
+});
+
+describe("merge of shard legs (as `membudget merge` and the Action's merge job do)", () => {
+  it("keeps every test's base figure and verdict", () => {
+    const test = (id: string, peak: number): TestReport => ({
+      id,
+      outcome: "passed",
+      status: "pass",
+      metrics: {
+        peakHeap: {
+          value: peak,
+          min: peak,
+          max: peak,
+          spread: 0,
+          runs: 1,
+          kind: "exact",
+          deterministic: true,
+          status: "unbudgeted",
+        },
+      },
+    });
+    const suite = (tests: TestReport[]): Report => {
+      const r = report([{ name: "suite", runs: [{ peakHeap: 40 * MiB }] }]);
+      r.scenarios[0]!.tests = tests;
+      r.scenarios[0]!.testSummary = { total: tests.length, over: 0, regressed: 0, new: 0, removed: 0 };
+      return r;
+    };
+    const base = suite([test("t.py::a", MiB), test("t.py::b", MiB)]);
+    const head = suite([test("t.py::a", MiB), test("t.py::b", 3 * MiB)]);
+    const tests = [{ pattern: "*", budget: { peakHeap: 10 * MiB }, line: 3 }];
+    const budgets = new Map([["suite", { budget: {}, tolerance: 0.02, tests }]]);
+    const leg = judge({ ...head, base: { source: "base.json" } }, { base, budgets });
+    const other = report(
+      [{ name: "other", runs: [{ peakHeap: MiB }] }],
+      report([{ name: "other", runs: [{ peakHeap: MiB }] }]),
+    );
+    const again = mergeReports(files(leg, other));
+    const listed = again.scenarios[0]!.tests!;
+    expect(listed.map((t) => [t.id, t.status, t.metrics.peakHeap?.base?.value])).toEqual([
+      ["t.py::b", "regressed", MiB],
+      ["t.py::a", "pass", MiB],
+    ]);
+    expect(again.scenarios[0]!.status).toBe("regressed");
   });
 });

@@ -50,17 +50,33 @@ describe("verdicts", () => {
     const base = report([
       { name: "a", runs: [{ peakRss: 100 * MiB }, { peakRss: 120 * MiB }, { peakRss: 110 * MiB }] },
     ]);
+    const budget = { peakRss: 1024 * MiB };
     const overlapping = report(
-      [{ name: "a", runs: [{ peakRss: 115 * MiB }, { peakRss: 130 * MiB }, { peakRss: 125 * MiB }] }],
+      [{ name: "a", runs: [{ peakRss: 115 * MiB }, { peakRss: 130 * MiB }, { peakRss: 125 * MiB }], budget }],
       base,
     );
-    expect(overlapping.scenarios[0]?.metrics.peakRss?.status).toBe("unbudgeted");
+    expect(overlapping.scenarios[0]?.metrics.peakRss?.status).toBe("pass");
     expect(overlapping.status).toBe("pass");
     const clear = report(
-      [{ name: "a", runs: [{ peakRss: 150 * MiB }, { peakRss: 160 * MiB }, { peakRss: 155 * MiB }] }],
+      [{ name: "a", runs: [{ peakRss: 150 * MiB }, { peakRss: 160 * MiB }, { peakRss: 155 * MiB }], budget }],
       base,
     );
     expect(clear.scenarios[0]?.metrics.peakRss?.status).toBe("regressed");
+  });
+
+  it("shows the growth of a metric without a budget, and never judges it", () => {
+    const base = report([{ name: "a", runs: [{ peakHeap: 10 * MiB, gcCollections: 10 }] }]);
+    const head = report([{ name: "a", runs: [{ peakHeap: 20 * MiB, gcCollections: 400 }] }], base);
+    const m = head.scenarios[0]!.metrics;
+    expect([m.peakHeap?.status, m.gcCollections?.status, head.scenarios[0]?.status]).toEqual([
+      "unbudgeted",
+      "unbudgeted",
+      "pass",
+    ]);
+    expect(m.peakHeap?.delta).toBe(1);
+    expect(m.peakHeap?.reason).toBe(
+      "peak heap grew from 10.0 MiB to 20.0 MiB, more than the 2.0% tolerance (not budgeted, so not judged)",
+    );
   });
 
   it("marks scenarios only on one side as new and removed, and errors as the worst", () => {

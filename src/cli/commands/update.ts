@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { loadPlan } from "../../config/plan.js";
 import { select } from "../../config/select.js";
-import { applyBudgetUpdates, budgetUpdates } from "../../config/update.js";
+import { applyBudgetUpdates, budgetUpdates, updateRepeat } from "../../config/update.js";
 import { runPlan } from "../../engine/engine.js";
 import { UsageError } from "../../model/errors.js";
 import { BUDGET_KEYS, METRICS, type MetricKey } from "../../model/metrics.js";
@@ -18,6 +18,7 @@ export interface UpdateArgs {
   headroom: string;
   metrics?: string[];
   only?: string[];
+  "largest-tests"?: number;
   "dry-run": boolean;
 }
 
@@ -34,6 +35,10 @@ export async function updateCommand(argv: UpdateArgs): Promise<number> {
       );
     }
   }
+  if (!argv.from) {
+    // A figure that varies from run to run is budgeted from the range of several runs.
+    for (const s of plan.scenarios) s.repeat = updateRepeat(s, metrics as MetricKey[] | undefined);
+  }
   const report = argv.from
     ? (await import("../../report/io.js")).readReport(argv.from)
     : await runPlan({
@@ -47,17 +52,23 @@ export async function updateCommand(argv: UpdateArgs): Promise<number> {
       });
   const only = new Set(argv.only ?? []);
   const budgets = new Map(
-    plan.scenarios.filter((s) => only.size === 0 || only.has(s.name)).map((s) => [s.name, s.budget]),
+    plan.scenarios.filter((s) => only.size === 0 || only.has(s.name)).map((s) => [s.name, s]),
   );
-  const updates = budgetUpdates(report, budgets, {
+  const largestTests = argv["largest-tests"];
+  if (largestTests !== undefined && !(Number.isInteger(largestTests) && largestTests >= 0))
+    throw new UsageError(`--largest-tests takes a number of tests such as 5, not "${largestTests}"`);
+  const { updates, notes } = budgetUpdates(report, budgets, {
     headroom,
     ...(metrics ? { metrics: metrics as MetricKey[] } : {}),
+    ...(largestTests ? { largestTests } : {}),
   });
   for (const u of updates) {
     const unit = METRICS[u.metric].unit;
     const from = u.from !== undefined ? formatValue(unit, u.from) : "(none)";
-    process.stdout.write(`${u.scenario}  ${u.metric}: ${from} → ${u.text}\n`);
+    const where = u.test === undefined ? u.metric : `tests[${JSON.stringify(u.test)}].${u.metric}`;
+    process.stdout.write(`${u.scenario}  ${where}: ${from} → ${u.text}  (${u.why})\n`);
   }
+  for (const note of notes) process.stderr.write(`membudget: ${note}\n`);
   const failed = report.scenarios.filter((s) => s.status === "error");
   for (const s of failed) process.stderr.write(`membudget: ${s.name} not updated: ${s.reason ?? "error"}\n`);
   if (updates.length === 0) process.stdout.write("membudget: every budget already fits\n");

@@ -4,6 +4,7 @@
 import { readdirSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { formatSetting } from "../../model/units.js";
 
 export interface ProbeAnswer {
   pid: number;
@@ -46,7 +47,11 @@ function ask(path: string, command: string, timeoutMs: number): Promise<ProbeAns
     let text = "";
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`the probe at ${path} did not answer "${command}" within ${timeoutMs / 1000}s`));
+      reject(
+        new Error(
+          `the probe at ${path} did not answer "${command}" within ${formatSetting(timeoutMs / 1000)}`,
+        ),
+      );
     }, timeoutMs);
     socket.setEncoding("utf8");
     socket.on("connect", () => socket.write(`${command}\n`));

@@ -21,6 +21,7 @@ import {
 } from "../scenario.js";
 import { SITE_LIMIT } from "../sites.js";
 import type { Run } from "../types.js";
+import { workloadEnv } from "../workload-env.js";
 import { quantile } from "./http-driver.js";
 import { freePort } from "./port.js";
 import { runService, type ServiceRun } from "./service.js";
@@ -44,14 +45,18 @@ export async function measureLoadScenario(
       const instrumented = isInstrumented(scenario, index);
       const probe = loadProbeEnv(scenario, outDir, instrumented ? "instrumented" : "clean");
       for (const note of probe.notes) notes.add(note);
-      // A Python service's instrumented run samples its allocation sites (no attribution run):
-      // what grew from warm-up's end to the last round, asked of the probes at those rounds.
+      // The instrumented run samples its allocation sites (no attribution run): what grew from
+      // warm-up's end to the last round, asked of the probes at those rounds. Python's through the
+      // malloc interposer's sampler; Node.js's through V8's sampling heap profiler (load.cjs), in
+      // the first run only, since every Node.js run is also one whose latencies count.
       const sampling =
         instrumented &&
-        scenario.runtime === "python" &&
         wantsSampledSites(scenario) &&
-        probe.env["LD_PRELOAD"];
-      if (sampling) probe.env = { ...probe.env, MEMBUDGET_SITES_SAMPLE: String(LOAD_SAMPLE_INTERVAL) };
+        (scenario.runtime === "node"
+          ? index === 1
+          : scenario.runtime === "python" && !!probe.env["LD_PRELOAD"]);
+      if (sampling && scenario.runtime === "python")
+        probe.env = { ...probe.env, MEMBUDGET_SITES_SAMPLE: String(LOAD_SAMPLE_INTERVAL) };
       const served = await serve(
         scenario,
         outDir,
@@ -102,7 +107,9 @@ export interface LoadAttribution {
  * One extra run of a load scenario that looks for the lines that keep memory: Python under
  * tracemalloc (10 frames) with snapshots compared between the end of warm-up and the last round;
  * Node.js with V8's sampling heap profiler started at the end of warm-up and read after the last
- * round (only what is still alive then). Its figures are not used.
+ * round (only what is still alive then). Its figures are not used. The measured run samples the
+ * same way (Python with the interposer, Node.js in its first run): this run is for `"sites":
+ * "traced"`, and for a measured run whose sampling named nothing.
  */
 export async function loadAttributionRun(
   scenario: LoadScenario,
@@ -141,7 +148,7 @@ async function serve(
   sites?: { limit: number },
 ): Promise<ServiceRun> {
   const port = await freePort();
-  const driveEnv = { ...process.env, ...scenario.env, MEMBUDGET_PORT: String(port) };
+  const driveEnv = { ...workloadEnv(scenario.env), MEMBUDGET_PORT: String(port) };
   const served = await runService({
     scenario,
     port,
@@ -215,7 +222,7 @@ export function loadProbeEnv(
   outDir: string,
   mode: "instrumented" | "clean" | "sites",
 ): { env: NodeJS.ProcessEnv; notes: string[] } {
-  const baseEnv = { ...process.env, ...scenario.env };
+  const baseEnv = workloadEnv(scenario.env);
   if (scenario.runtime === "node") {
     const probe = nodeProbeEnv(outDir, baseEnv, { signals: true });
     const nodeOptions = withRequire(probe.env["NODE_OPTIONS"] ?? "", probeFile("node", "load.cjs"));

@@ -1,6 +1,7 @@
 // Readiness: polls a load scenario's `ready` URL until it answers below 400, the service exits,
 // or the ready timeout passes.
 import { Client } from "undici";
+import { formatSetting } from "../../model/units.js";
 
 export type Readiness = { ready: true } | { ready: false; why: string };
 
@@ -43,6 +44,6 @@ export async function waitUntilReady(
       if (performance.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
-    return { ready: false, why: `${url} was not ready after ${timeoutMs / 1000}s (${last})` };
+    return { ready: false, why: `${url} was not ready after ${formatSetting(timeoutMs / 1000)} (${last})` };
   }
 }

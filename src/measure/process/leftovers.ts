@@ -1,6 +1,6 @@
 // What a command left running when it ended (a background job, a double-forked or setsid daemon):
 // found, named, and said in a run note; rsswrap finds and stops them, or run.ts without it.
-import { plural } from "../../model/units.js";
+import { formatSetting, plural } from "../../model/units.js";
 import { commandLine, readProcStats } from "./procfs.js";
 
 /** A process the command left running when it ended. */
@@ -23,7 +23,7 @@ export function leftoverNote(
   const what = plural(left.count, "process", "processes");
   const them = left.count === 1 ? "it" : "them";
   const how = left.killed
-    ? `SIGTERM, then SIGKILL after the ${graceMs >= 1000 ? `${Number((graceMs / 1000).toFixed(3))}s` : `${graceMs}ms`} grace`
+    ? `SIGTERM, then SIGKILL after the ${formatSetting(graceMs / 1000)} grace`
     : "SIGTERM";
   return `the command left ${what} running when it ended: ${names.join(", ")}; stopped ${them} with ${how}`;
 }

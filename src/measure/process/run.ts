@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { monotonicMs } from "../../model/clock.js";
+import { formatSetting } from "../../model/units.js";
 import { downsample } from "../timeline.js";
 import { openFifos, prepareFifos } from "./fifos.js";
 import { gapReason, ProcessLedger } from "./ledger.js";
@@ -430,7 +431,5 @@ class Execution {
 }
 
 function formatMs(ms: number): string {
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms >= 1000) return `${Number((ms / 1000).toFixed(3))}s`;
-  return `${ms}ms`;
+  return formatSetting(ms / 1000);
 }

@@ -103,7 +103,9 @@ export class TreeSampler {
       if (this.liveDir) this.trackLive(this.liveDir);
       // Keep discovery to about 2 % of a core however many processes the machine runs.
       const cost = monotonicMs() - begun;
-      this.discoveryEvery = Math.max(DISCOVER_MS, cost * 50);
+      // With a ledger every tick where that stays cheap: a process its parent reaps is seen only
+      // by discovery, and one that ran Python without the probe must not slip between rounds.
+      this.discoveryEvery = Math.max(this.ledger ? this.intervalMs : DISCOVER_MS, cost * 50);
       this.nextDiscovery = now + this.discoveryEvery;
     }
     let sum = 0;

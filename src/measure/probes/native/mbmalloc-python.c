@@ -135,18 +135,24 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
    the interposer's, atomic once a thread exists. */
 
 static inline void *pyt_finish(void *user, size_t n) {
-  if (MB_UNLIKELY(!mbt_put(user, py_word(n)))) {
+  uint64_t word = py_word(n);
+  int counted = mbs_alloc(user, &word, n); /* may sample it (mbmalloc-sites.c) */
+  if (MB_UNLIKELY(!mbt_put(user, word))) {
     /* Its free would find nothing to take back: no figure may be trusted from now on. */
+    mbs_free(user, word);
     membudget_disable("the allocation probe's table of Python's blocks could not grow (out of memory)");
     return user;
   }
-  on_alloc(n);
+  if (MB_LIKELY(counted)) on_alloc(n);
   return user;
 }
 
+/* Before the block goes back: once freed, its address may be sampled again by another thread. */
 static inline void pyt_forget(void *p) {
   uint64_t word;
-  if (mbt_take(p, &word) && (word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
+  if (!mbt_take(p, &word)) return;
+  if ((word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
+  mbs_free(p, word);
 }
 
 static void *pyt_malloc(void *ctx, size_t n) {
@@ -183,15 +189,21 @@ static void *pyt_realloc(void *ctx, void *p, size_t n) {
   if (MB_UNLIKELY(n > PY_SIZE_MASK)) return NULL;
   uint64_t word;
   int ours = mbt_take(p, &word);
+  /* Forgotten by the sampler before realloc frees it (see pyt_forget). */
+  if (ours) mbs_free(p, word);
   mb_in_hook++;
   void *q = next->realloc(next->ctx, p, n);
   mb_in_hook--;
   if (!q) {
-    if (ours) mbt_put(p, word); /* the old block is untouched and still counted */
+    /* The old block is untouched and still counted; no longer among the sampled ones. */
+    if (ours) mbt_put(p, word & ~MBS_SAMPLED);
     return NULL;
   }
   /* Old freed, then new allocated; a block from before the hook becomes ours at its new size. */
-  if (ours && (word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
+  if (ours) {
+    if ((word >> PY_SIZE_BITS) == cur_epoch()) on_free(word & PY_SIZE_MASK);
+    mbs_free(p, word);
+  }
   return pyt_finish(q, n);
 }
 

@@ -44,6 +44,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -314,6 +315,23 @@ int main(int argc, char **argv) {
     if (preload) {
       setenv("LD_PRELOAD", preload, 1);
       unsetenv("MEMBUDGET_PRELOAD");
+    }
+    /* The workload gets stdin, stdout and stderr, and nothing else membudget's own parent left
+       open without close-on-exec (a runner's pipes, sockets, files). */
+    long closed = -1;
+#ifdef SYS_close_range
+    closed = syscall(SYS_close_range, 3, ~0U, 0);
+#endif
+    if (closed != 0) {
+      DIR *fds = opendir("/proc/self/fd");
+      if (fds) {
+        struct dirent *e;
+        while ((e = readdir(fds)) != NULL) {
+          int fd = atoi(e->d_name);
+          if (fd >= 3 && fd != dirfd(fds)) close(fd);
+        }
+        closedir(fds);
+      }
     }
     execvp(command[0], command);
     int err = errno;

@@ -159,7 +159,20 @@ class _Recorder:
         if heap is not None:
             entry["heap"] = heap.end(start)
         self.current = None
+        # Where the test is defined, for an annotation on that line (outside the measured window).
+        try:
+            path, line, _ = item.location
+            if line is not None:
+                entry["loc"] = (os.path.join(self._root(item.config), path), line + 1)
+        except Exception:
+            pass
         self.tests.append(entry)
+
+    def _root(self, config):
+        root = getattr(self, "root", None)
+        if root is None:
+            root = self.root = str(getattr(config, "rootpath", None) or config.rootdir)
+        return root
 
     def logreport(self, report):
         entry = self.current
@@ -185,6 +198,9 @@ class _Recorder:
                 if heap[1] is not None:
                     fields.append('"allocated":%d' % heap[1])
                     fields.append('"allocations":%d' % heap[2])
+            loc = t.get("loc")
+            if loc is not None:
+                fields.append('"file":%s,"line":%d' % (jstr(loc[0]), loc[1]))
             if t["limit"] is not None:
                 text, value = t["limit"]
                 fields.append('"limit":{"text":%s,"bytes":%s}' % (jstr(text), "null" if value is None else value))
