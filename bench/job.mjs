@@ -291,7 +291,7 @@ export async function jobSection() {
         : `| ${r.label} | ${r.bare.toFixed(2)} s | ${r.job.toFixed(2)} s | ${r.ratio.toFixed(2)}× | ≤ ${r.target}× | ${r.base} | ${r.ratio <= r.target ? "PASS" : "MISS"} |`,
     ),
     "",
-    `Medians of ${ROUNDS} alternating rounds. The app: a 200k-row catalog in two layouts, an ingest loop, a 3-test pytest suite and a Node.js map of 100k sessions (examples/), budgets on heap figures (one run each, no clean run). The failing pull request gives each product dict a note (64 → 81 MiB peak heap): over budget, so the job also takes allocation sites (an extra traced run) and the trend. Bare: each scenario's command once, one after another.`,
+    `Medians of ${ROUNDS} alternating rounds. The app: a 200k-row catalog in two layouts, an ingest loop, a 3-test pytest suite and a Node.js map of 100k sessions (examples/), budgets on heap figures (one run each, no clean run). The failing pull request gives each product dict a note (64 → 81 MiB peak heap): over budget: its allocation sites come from its measured run and are diffed against those the push run stored (no run at the base, no traced run), and the job reads the trend. Bare: each scenario's command once, one after another.`,
     "",
   );
   return out;

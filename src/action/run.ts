@@ -86,6 +86,10 @@ async function measureHead(
       provenance: headProvenance(settings, assembly ? undefined : base),
       hooks: progressPrinter(process.stdout, false),
       jobs: settings.jobs,
+      // A run that is not a pull request's (main's push) may become a later pull request's stored
+      // base: every scenario keeps its sampled sites (ten a list), so the head's site diff needs
+      // no run at the base.
+      ...(pr ? {} : { keepSites: true }),
     });
   } finally {
     core.endGroup();

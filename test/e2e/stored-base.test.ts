@@ -214,11 +214,22 @@ describe("the base from main's stored report", () => {
         ],
       });
     }
+    // The push run kept the passing scenario's sites sampled in its measured run, ten a list at most.
+    const storedSites = scenario(stored, "hold").sites!;
+    expect(storedSites.method).toBe("sampled");
+    expect(storedSites.peak!.length).toBeGreaterThan(0);
+    expect(storedSites.peak!.length).toBeLessThanOrEqual(10);
     const run = await onPullRequest(repo);
     expect(run.exitCode, describeRun(run)).toBe(0);
     const report = readReport(run.outputs["report"]!);
     const hold = scenario(report, "hold");
     expect(hold.status).toBe("regressed");
+    // The site diff against the stored base's sites, with nothing run at the base and no traced run.
+    expect(run.stdout).not.toMatch(MEASURED_AT_BASE);
+    expect(run.stdout).not.toContain("allocation sites at the base");
+    expect(run.stdout).not.toContain("finding the allocation sites");
+    expect(hold.sites!.method).toBe("sampled");
+    expect(hold.sites!.diff![0]!.location).toMatch(/^hold\.py:4\b/);
     const points = hold.trend!.metrics.peakHeap!;
     // The newest 20 runs of the default branch (the base's own run is not on "master" here), oldest first.
     expect(points).toHaveLength(20);
