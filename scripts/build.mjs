@@ -268,6 +268,23 @@ for (const main of nativeNames.filter((f) => /^[a-z]+\.c$/.test(f))) {
 writeFileSync("dist/probes/native/digests.json", `${JSON.stringify(digests, null, 2)}\n`);
 keep.add(join("probes", "native", "digests.json"));
 
+/**
+ * The probes' digest (src/measure/probe-version.ts's probeDigest, which reads this file): SHA-256
+ * over each probe file's path relative to probes/ and its bytes, in path order; .ts, .json and
+ * __pycache__ left out. A stored report's figures are reused only with the same probes.
+ */
+const probeFiles = [...walk("src/measure/probes")]
+  .map((f) => relative("src/measure/probes", f).split("\\").join("/"))
+  .filter((f) => !f.endsWith(".ts") && !f.includes("__pycache__") && !f.endsWith(".json"))
+  .sort();
+const probeHash = createHash("sha256");
+for (const f of probeFiles) probeHash.update(f).update(readFileSync(join("src/measure/probes", f)));
+writeFileSync(
+  "dist/probes/version.json",
+  `${JSON.stringify({ digest: probeHash.digest("hex") }, null, 2)}\n`,
+);
+keep.add(join("probes", "version.json"));
+
 // Whatever an earlier build left that this one did not write goes (old chunks, removed probes).
 for (const file of walk("dist")) {
   if (!keep.has(relative("dist", file))) rmSync(file);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as core from "@actions/core";
 import { parseShard, type Shard } from "../config/select.js";
+import { defaultJobs } from "../engine/schedule.js";
 import { UsageError } from "../model/errors.js";
 import { FAIL_ON, type FailOn } from "../model/status.js";
 
@@ -25,6 +26,10 @@ export const INPUT_DEFAULTS = {
   comment: "auto",
   "fail-on": "over",
   compare: "base",
+  "base-artifact": "membudget-report",
+  "base-report": "",
+  trend: "20",
+  jobs: "",
   only: "",
   "report-path": "membudget-report.json",
   key: "",
@@ -71,6 +76,10 @@ export interface GitHubContext {
   /** GITHUB_JOB: the job's id in the workflow file. */
   job: string;
   workspace: string;
+  /** The workflow's file name, from GITHUB_WORKFLOW_REF ("membudget.yml"): its runs hold the stored reports. */
+  workflowFile: string;
+  /** The repository's default branch, from the event payload (empty when the payload does not say). */
+  defaultBranch: string;
   /** Set for pull_request and pull_request_target. */
   pullRequest?: PullRequestInfo;
   /** Set for workflow_run (the fork pull request pattern). */
@@ -86,6 +95,14 @@ export interface Settings {
   comment: CommentMode;
   failOn: FailOn;
   compare: Compare;
+  /** The artifact of the default branch's push runs that holds the report (empty: never look). */
+  baseArtifact: string;
+  /** Absolute path of a base report the workflow restored itself. */
+  baseReport?: string;
+  /** How many stored reports of the default branch the trend is drawn over (0: none). */
+  trend: number;
+  /** Probed runs measured side by side (the CPU count when the input is empty). */
+  jobs: number;
   /** Scenario names to run; empty means all. */
   only: string[];
   /** Absolute path of the JSON report (written, or read with comment: from-report). */
@@ -173,6 +190,12 @@ function readInputs(): Settings {
   const shard = shardText ? parseShard(shardText, "Input `shard`") : undefined;
   const balance = input("balance").trim();
   const merge = input("merge").trim();
+  const baseReport = input("base-report").trim();
+  if (baseReport && !existsSync(inWorkingDirectory(baseReport))) {
+    throw new InputError(
+      `Input \`base-report\` is "${baseReport}": ${inWorkingDirectory(baseReport)} does not exist. Restore the report before this step, or leave the input empty to look for \`base-artifact\`.`,
+    );
+  }
   if (balance && !shard) {
     throw new InputError("Input `balance` needs `shard` (i/n): it balances the split of the shards.");
   }
@@ -189,6 +212,10 @@ function readInputs(): Settings {
     // An early design spelled it "regression": accept that too.
     failOn: oneOf("fail-on", FAIL_ON, { regression: "regressed" }),
     compare: readCompare(input("compare").trim(), inWorkingDirectory),
+    baseArtifact: input("base-artifact").trim(),
+    ...(baseReport ? { baseReport: inWorkingDirectory(baseReport) } : {}),
+    trend: readCount("trend", 0),
+    jobs: input("jobs").trim() ? readCount("jobs", 1) : defaultJobs(),
     only: splitNames(core.getMultilineInput("only")),
     reportPath: inWorkingDirectory(input("report-path")),
     key,
@@ -212,6 +239,16 @@ function readCompare(value: string, resolve: (p: string) => string): Compare {
     );
   }
   return { kind: "report", path: file };
+}
+
+function readCount(name: InputName, least: number): number {
+  const text = input(name).trim();
+  if (!/^\d+$/.test(text) || Number(text) < least) {
+    throw new InputError(
+      `Input \`${name}\` is "${core.getInput(name)}"; it accepts a whole number${least > 0 ? ` of at least ${least}` : ""}.`,
+    );
+  }
+  return Number(text);
 }
 
 function splitNames(lines: string[]): string[] {
@@ -247,6 +284,8 @@ export function readGitHubContext(env: NodeJS.ProcessEnv = process.env): GitHubC
         ? `${serverUrl}/${repository}/actions/runs/${runId}${runAttempt && runAttempt !== "1" ? `/attempts/${runAttempt}` : ""}`
         : "",
     job: env["GITHUB_JOB"] ?? "",
+    workflowFile: workflowFileOf(env["GITHUB_WORKFLOW_REF"] ?? ""),
+    defaultBranch: str(obj(payload?.["repository"])["default_branch"]),
     workspace: env["GITHUB_WORKSPACE"] || process.cwd(),
   };
 
@@ -260,6 +299,12 @@ export function readGitHubContext(env: NodeJS.ProcessEnv = process.env): GitHubC
 }
 
 type Json = Record<string, unknown>;
+
+/** "o/r/.github/workflows/membudget.yml@refs/pull/2/merge" → "membudget.yml". */
+function workflowFileOf(ref: string): string {
+  const m = ref.match(/\/\.github\/workflows\/([^@/]+)@/);
+  return m?.[1] ?? "";
+}
 
 function readPayload(file: string | undefined): Json | undefined {
   if (!file) return undefined;

@@ -10,12 +10,14 @@ import { BudgetFileError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
 import { plural } from "../model/units.js";
 import { progressPrinter } from "../render/progress.js";
-import { attributeBase, type BaseResult, baseReport } from "./base.js";
+import { withTrend } from "../verdict/trend.js";
+import { attributeBase, BaseAssembly, type BaseResult, fixedBase, withBaseOrigins } from "./base.js";
 import { commentFromReport } from "./from-report.js";
 import { readSettings, type Settings } from "./inputs.js";
 import { mergeShards } from "./merge.js";
 import { choicesOf, headProvenance } from "./provenance.js";
 import { publish } from "./publish.js";
+import { branchReports } from "./trend.js";
 import { workspacePath } from "./workspace.js";
 
 export async function run(): Promise<void> {
@@ -47,11 +49,14 @@ export async function run(): Promise<void> {
   }
 
   const selection = select(plan, choicesOf(settings));
-  const base = await baseReport(settings, selection);
+  const pr = settings.github.pullRequest;
+  const assembly =
+    settings.compare.kind === "base" && pr ? new BaseAssembly(settings, selection, pr) : undefined;
+  const base = assembly?.result ?? fixedBase(settings);
   try {
-    await measureHead(settings, selection, base);
+    await measureHead(settings, selection, base, assembly);
   } finally {
-    // The base worktree stays until the head is measured: the base's allocation sites are taken
+    // The base worktree stays until the head is judged: the base's allocation sites are taken
     // afterwards, for the scenarios whose head turned out to need them.
     await base?.cleanup?.();
   }
@@ -61,6 +66,7 @@ async function measureHead(
   settings: Settings,
   selection: Selection,
   base: BaseResult | undefined,
+  assembly: BaseAssembly | undefined,
 ): Promise<void> {
   const pr = settings.github.pullRequest;
   const n = selection.plan.scenarios.length;
@@ -71,17 +77,31 @@ async function measureHead(
   try {
     report = await runPlan({
       selection,
-      ...(base?.report ? { base: base.report } : {}),
-      provenance: headProvenance(settings, base),
+      ...(assembly
+        ? { resolveBase: (head: Report) => assembly.resolve(head) }
+        : base?.report
+          ? { base: base.report }
+          : {}),
+      // The assembled base's source and note are known once it is resolved (below).
+      provenance: headProvenance(settings, assembly ? undefined : base),
       hooks: progressPrinter(process.stdout, false),
-      // A push's report is the base a later pull request reuses: it keeps every scenario's
-      // sampled sites (at most SITE_LIMIT per list; shown only where a scenario needs attention),
-      // so the head's sites are diffed against it without a run on the base.
+      jobs: settings.jobs,
+      // A run that is not a pull request's (main's push) may become a later pull request's stored
+      // base: every scenario keeps its sampled sites (ten a list), so the head's site diff needs
+      // no run at the base.
       ...(pr ? {} : { keepSites: true }),
     });
   } finally {
     core.endGroup();
   }
   if (base?.report && base.plan) report = await attributeBase(report, base.report, base.plan);
+  if (assembly && base?.note) report.notes = [...(report.notes ?? []), base.note];
+  if (base?.origins) report = withBaseOrigins(report, base.origins);
+  // Only when something regressed or is over budget: the stored reports cost the job token's
+  // requests (two per report), which a busy repository's pull requests would use up.
+  if (pr && report.scenarios.some((s) => s.status === "over" || s.status === "regressed")) {
+    const { stored, branch } = await branchReports(settings);
+    report = withTrend(report, stored, branch);
+  }
   await publish(settings, report);
 }

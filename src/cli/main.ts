@@ -94,6 +94,12 @@ const COMMANDS: Command<any>[] = [
           type: "string",
           describe: "A report made earlier: split the shards by its wall times (needs --shard)",
         })
+        .option("jobs", {
+          alias: "j",
+          type: "number",
+          describe:
+            "Probed runs (heap figures, which do not depend on timing) measured side by side; runs that give time or RSS always run alone (default: the CPU count; 1 with --verbose)",
+        })
         .option("verbose", {
           alias: "v",
           type: "boolean",

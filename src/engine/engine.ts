@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import type { Selection } from "../config/select.js";
 import type { Plan, Scenario } from "../config/types.js";
 import { prepareNativeTools } from "../measure/native.js";
-import { attributionRun, type MeasureHooks, measureScenario, nativeHelpers } from "../measure/scenario.js";
+import { attributionRun, type MeasureHooks, nativeHelpers } from "../measure/scenario.js";
 import {
   displayLocation,
   relativeSites,
@@ -28,6 +28,8 @@ import { judge, withSiteDiffs } from "../verdict/judge.js";
 import { summariseTests } from "../verdict/pytest.js";
 import { summarise } from "../verdict/summarise.js";
 import { attributeLoad, isLoad, loadSummary, measureLoad, wantsLoadSites } from "./load.js";
+import { measureScenarios } from "./schedule.js";
+import { scenarioSetup } from "./setup.js";
 
 export interface RunOptions {
   /** The Plan this job runs (config/select.ts). */
@@ -37,35 +39,40 @@ export interface RunOptions {
   /** Where the report comes from (commit, budget file, links...), as the adapter knows it. */
   provenance?: Provenance;
   hooks?: MeasureHooks;
+  /** Probed runs measured side by side (engine/schedule.ts); 1, the default, measures one run at a time. */
+  jobs?: number;
+  /**
+   * The base, worked out once the head is measured (and before it is judged): the Action reuses a
+   * stored report's figures where the head's setups match and measures the rest. Wins over `base`
+   * and `provenance.baseSource`.
+   */
+  resolveBase?: (head: Report) => Promise<{ report: Report; source: string } | undefined>;
   /** Keep every scenario's sampled sites, passing or not (a base the head's sites are diffed against). */
   keepSites?: boolean;
 }
 
 export async function runPlan({
   selection,
-  base,
+  base: given,
   provenance = {},
   hooks = {},
+  jobs = 1,
+  resolveBase,
   keepSites,
 }: RunOptions): Promise<Report> {
   const { plan, shard } = selection;
-  // A shard judged against a whole base must not call the other shards' scenarios removed.
-  const elsewhere = new Set(selection.elsewhere);
-  const baseHere =
-    base && elsewhere.size > 0
-      ? { ...base, scenarios: base.scenarios.filter((b) => !elsewhere.has(b.name)) }
-      : base;
   const reports: ScenarioReport[] = [];
   const notes = new Set<string>();
   let python: string | undefined;
   await prepareNativeTools(nativeHelpers(plan.scenarios));
-  for (const scenario of plan.scenarios) {
-    const measured = isLoad(scenario)
-      ? await measureLoad(scenario, hooks)
-      : await measureScenario(scenario, hooks);
+  const measurements = await measureScenarios(plan.scenarios, hooks, jobs, (s) =>
+    isLoad(s) ? measureLoad(s, hooks) : undefined,
+  );
+  for (const [i, scenario] of plan.scenarios.entries()) {
+    const measured = measurements[i]!;
     python ??= pythonVersionOf(measured.runs);
     for (const n of measured.notes) notes.add(n);
-    const report = scenarioReport(scenario, measured.runs, measured.timeline);
+    const report = scenarioReport(scenario, measured.runs, measured.timeline, plan.file);
     if (measured.sites) {
       const sites = reportSites(measured.sites, repositoryRoot(scenario.cwd, dirname(plan.file)));
       if (sites) report.sites = sites;
@@ -74,7 +81,7 @@ export async function runPlan({
     reports.push(load ? { ...report, load } : report);
   }
   for (const n of provenance.notes ?? []) notes.add(n);
-  const report: Report = {
+  const measured: Report = {
     version: REPORT_VERSION,
     tool: { name: "membudget", version: VERSION },
     createdAt: new Date().toISOString(),
@@ -86,11 +93,20 @@ export async function runPlan({
     environment: { ...machineFacts(), ...(python ? { python } : {}) },
     status: "pass",
     summary: "",
-    ...(baseHere ? { base: { source: provenance.baseSource ?? "base report" } } : {}),
     ...(provenance.links ? { links: provenance.links } : {}),
     scenarios: reports,
     ...(notes.size > 0 ? { notes: [...notes] } : {}),
   };
+  const resolved = resolveBase
+    ? await resolveBase(measured)
+    : given && { report: given, source: provenance.baseSource ?? "base report" };
+  // A shard judged against a whole base must not call the other shards' scenarios removed.
+  const elsewhere = new Set(selection.elsewhere);
+  const baseHere =
+    resolved && elsewhere.size > 0
+      ? { ...resolved.report, scenarios: resolved.report.scenarios.filter((b) => !elsewhere.has(b.name)) }
+      : resolved?.report;
+  const report: Report = resolved ? { ...measured, base: { source: resolved.source } } : measured;
   const judged = judge(report, {
     budgets: budgetsOfPlan(plan),
     ...(baseHere ? { base: baseHere } : {}),
@@ -210,7 +226,8 @@ export function scenariosWithSites(report: Report): string[] {
 function scenarioReport(
   scenario: Scenario,
   runs: Run[],
-  timeline?: { t: number; rss: number }[],
+  timeline: { t: number; rss: number }[] | undefined,
+  budgetFile: string,
 ): ScenarioReport {
   const metrics: ScenarioReport["metrics"] = {};
   for (const [key, summary] of Object.entries(summarise(scenario.runtime, runs))) {
@@ -227,6 +244,7 @@ function scenarioReport(
     metrics,
     runs: runs.map(runRecord),
     source: scenario.source,
+    setup: scenarioSetup(scenario, runs, budgetFile),
   };
   if (failed.length > 0) {
     report.reason =

@@ -41,7 +41,15 @@ const PROBE_METRICS: readonly MetricKey[] = [
 
 export interface MeasureHooks {
   /** Called before each run starts and after it ends, for progress lines. */
-  onRun?(event: { scenario: string; index: number; of: number; phase: "start" | "end"; run?: Run }): void;
+  onRun?(event: {
+    scenario: string;
+    index: number;
+    of: number;
+    phase: "start" | "end";
+    run?: Run;
+    /** Other runs may be going on at the same time (a progress line must be whole). */
+    parallel?: boolean;
+  }): void;
   /** Streams the workload's output (only with --verbose). */
   onOutput?(scenario: string, stream: "stdout" | "stderr", chunk: Buffer): void;
   /** A note said once per distinct text (e.g. "allocation totals unavailable: no C compiler"). */
@@ -73,129 +81,178 @@ export async function measureScenario(
   scenario: Scenario,
   hooks: MeasureHooks = {},
 ): Promise<ScenarioMeasurement> {
-  const runs: Run[] = [];
+  const count = runCount(scenario, hooks.measure);
+  const parts: RunMeasurement[] = [];
+  for (let index = 1; index <= count; index++) {
+    const part = await measureRun(scenario, index, count, hooks);
+    parts.push(part);
+    // A run that timed out makes the scenario an error: another run would only take as long again.
+    if (part.run.timedOut) break;
+  }
+  return assembleRuns(parts, hooks);
+}
+
+/** One run of a scenario, with what the scenario's measurement keeps of it besides the Run. */
+export interface RunMeasurement {
+  run: Run;
+  /** The run's RSS timeline, with its heap where a probe gave one. */
+  timeline: TimelinePoint[];
+  /** Notes of the probe's environment and of the runner. */
+  notes: string[];
+  /** Allocation sites sampled in this run (run 1 only: see wantsSampledSites). */
+  sites?: SampledSites;
+}
+
+/**
+ * Run `index` of `count` of a scenario. `parallel` says that other runs may be going on at the
+ * same time (only runs whose figures do not depend on timing are run so: see engine/schedule.ts).
+ */
+export async function measureRun(
+  scenario: Scenario,
+  index: number,
+  count: number,
+  hooks: MeasureHooks = {},
+  parallel = false,
+): Promise<RunMeasurement> {
+  const notes = new Set<string>();
+  hooks.onRun?.({
+    scenario: scenario.name,
+    index,
+    of: count,
+    phase: "start",
+    ...(parallel ? { parallel } : {}),
+  });
+  const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
+  try {
+    const baseEnv = workloadEnv(scenario.env);
+    const instrumented = isInstrumented(scenario, index);
+    const probe = probeFor(scenario, outDir, baseEnv, instrumented);
+    // Sites from the measured run: Python's sampled by the allocation probe in its instrumented
+    // run, Node's by V8's sampling heap profiler in the first run (live at exit).
+    const sampling = wantsSampledSites(scenario) && index === 1;
+    if (sampling) probe.env = { ...probe.env, ...sampleEnv(scenario, baseEnv) };
+    for (const note of probe.notes) notes.add(note);
+    // The probes stamp heap points with the wall clock; the runner's timeline starts at spawn.
+    const startedAtMs = epochMs();
+    const outcome = await runOnce(
+      {
+        command: scenario.run,
+        cwd: scenario.cwd,
+        // The scenario's env may set MEMBUDGET_SOURCE_ROOT itself ("" keeps the caches as they are).
+        env: { ...sourceRootEnv(scenario), ...baseEnv, ...probe.env },
+        timeoutMs: scenario.timeout * 1000,
+        // The allocation probe publishes each process's live heap there (<pid>.live).
+        liveDir: outDir,
+        // Every process is checked for its figures (a workload must not hide one from the probes).
+        ...(probe.env["MEMBUDGET_OUT_DIR"] ? { probes: { dir: outDir, runtime: scenario.runtime } } : {}),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+      },
+      {
+        ...(hooks.onOutput
+          ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) }
+          : {}),
+      },
+    );
+    if (hooks.signal?.aborted) throw new CancelledError();
+    for (const note of outcome.notes) notes.add(note);
+    const files = readProbeFiles(outDir);
+    const merged = mergeProcessFigures(files, scenario.runtime);
+    const tests =
+      scenario.runtime === "python"
+        ? readTestFiles(outDir, (message) => process.emitWarning(message, "MembudgetProbeWarning"))
+        : undefined;
+    if (tests && instrumented) {
+      const peaks = withProcessPeaks(merged.processes, tests.processPeaks);
+      merged.processes = peaks.processes;
+      if (peaks.peakHeap !== undefined) merged.figures.peakHeap = peaks.peakHeap;
+    }
+    // A process that hid from the probes, or figures changed after their process ended: the
+    // probes' figures are not the workload's, so none of them is given.
+    if (outcome.probeGaps) for (const key of PROBE_METRICS) delete merged.figures[key];
+    let sampled: SampledSites | undefined;
+    if (sampling) {
+      const root = repositoryRoot(scenario.cwd, scenario.cwd);
+      sampled =
+        scenario.runtime === "node"
+          ? nodeSitesOfRun(merged.processes, root)
+          : sampledSitesOfRun(merged.processes, root);
+      if (sampled && tests) withTestSites(tests, sampled, (sites) => relativeSites(sites, root));
+    }
+    const figures: Run["figures"] = { ...merged.figures, wallTime: outcome.wallTime };
+    // The largest single process's exact peak; the tree as a whole is peakPss (shared pages once).
+    if (outcome.peakRss !== undefined) figures.peakRss = outcome.peakRss;
+    if (outcome.peakPss !== undefined) figures.peakPss = outcome.peakPss;
+    if (figures.allocated !== undefined && outcome.wallTime > 0) {
+      figures.allocationRate = figures.allocated / outcome.wallTime;
+    }
+    const run: Run = {
+      ...runFromOutcome(index, outcome, figures, merged.processes, instrumented),
+      ...(tests ? { tests } : {}),
+    };
+    const unavailable = unavailableOf({
+      runtime: scenario.runtime,
+      instrumented,
+      probeNotes: probe.notes,
+      processes: merged.processes,
+      figures,
+      withoutCleanRun: count === 1 && scenario.runtime !== "node",
+    });
+    if (outcome.probeGaps) {
+      for (const key of PROBE_METRICS) {
+        if (NEVER_MEASURED[scenario.runtime][key] === undefined) unavailable[key] = outcome.probeGaps;
+      }
+      delete run.tests;
+    }
+    if (Object.keys(unavailable).length > 0) run.unavailable = unavailable;
+    const error =
+      outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);
+    if (error) run.error = error;
+    // Node's probe stamps its heap points itself; Python's and native heaps were sampled beside
+    // RSS by the runner (the allocation probe's <pid>.live pages).
+    const heap = heapTimelineOfRun(merged.processes, startedAtMs);
+    const timeline = heap.length > 0 ? mergeHeapTimeline(outcome.timeline, heap) : outcome.timeline;
+    hooks.onRun?.({
+      scenario: scenario.name,
+      index,
+      of: count,
+      phase: "end",
+      run,
+      ...(parallel ? { parallel } : {}),
+    });
+    return { run, timeline, notes: [...notes], ...(sampled ? { sites: sampled } : {}) };
+  } finally {
+    // MEMBUDGET_KEEP_RUN_DIRS=1 keeps the probes' raw files, for debugging a probe.
+    if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
+    else rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+/** A scenario's measurement from its runs, in index order: the runs, the timeline chosen, the notes. */
+export function assembleRuns(parts: RunMeasurement[], hooks: MeasureHooks = {}): ScenarioMeasurement {
   const notes = new Set<string>();
   let timeline: TimelinePoint[] | undefined;
   let timelineInstrumented = true;
   let timelineHeap = false;
   let sampled: SampledSites | undefined;
-  const count = runCount(scenario, hooks.measure);
-  for (let index = 1; index <= count; index++) {
-    hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "start" });
-    const outDir = mkdtempSync(join(tmpdir(), "membudget-run-"));
-    try {
-      const baseEnv = workloadEnv(scenario.env);
-      const instrumented = isInstrumented(scenario, index);
-      const probe = probeFor(scenario, outDir, baseEnv, instrumented);
-      // Sites from the measured run: Python's sampled by the allocation probe in its instrumented
-      // run, Node's by V8's sampling heap profiler in the first run (live at exit).
-      const sampling = wantsSampledSites(scenario) && index === 1;
-      if (sampling) probe.env = { ...probe.env, ...sampleEnv(scenario, baseEnv) };
-      for (const note of probe.notes) notes.add(note);
-      // The probes stamp heap points with the wall clock; the runner's timeline starts at spawn.
-      const startedAtMs = epochMs();
-      const outcome = await runOnce(
-        {
-          command: scenario.run,
-          cwd: scenario.cwd,
-          env: { ...baseEnv, ...probe.env },
-          timeoutMs: scenario.timeout * 1000,
-          // The allocation probe publishes each process's live heap there (<pid>.live).
-          liveDir: outDir,
-          // Every process is checked for its figures (a workload must not hide one from the probes).
-          ...(probe.env["MEMBUDGET_OUT_DIR"] ? { probes: { dir: outDir, runtime: scenario.runtime } } : {}),
-          ...(hooks.signal ? { signal: hooks.signal } : {}),
-        },
-        {
-          ...(hooks.onOutput
-            ? { onOutput: (stream, chunk) => hooks.onOutput?.(scenario.name, stream, chunk) }
-            : {}),
-        },
-      );
-      if (hooks.signal?.aborted) throw new CancelledError();
-      for (const note of outcome.notes) notes.add(note);
-      const files = readProbeFiles(outDir);
-      const merged = mergeProcessFigures(files, scenario.runtime);
-      const tests =
-        scenario.runtime === "python"
-          ? readTestFiles(outDir, (message) => process.emitWarning(message, "MembudgetProbeWarning"))
-          : undefined;
-      if (tests && instrumented) {
-        const peaks = withProcessPeaks(merged.processes, tests.processPeaks);
-        merged.processes = peaks.processes;
-        if (peaks.peakHeap !== undefined) merged.figures.peakHeap = peaks.peakHeap;
-      }
-      // A process that hid from the probes, or figures changed after their process ended: the
-      // probes' figures are not the workload's, so none of them is given.
-      if (outcome.probeGaps) for (const key of PROBE_METRICS) delete merged.figures[key];
-      if (sampling) {
-        const root = repositoryRoot(scenario.cwd, scenario.cwd);
-        const found =
-          scenario.runtime === "node"
-            ? nodeSitesOfRun(merged.processes, root)
-            : sampledSitesOfRun(merged.processes, root);
-        if (found) {
-          sampled = found;
-          if (tests) withTestSites(tests, found, (sites) => relativeSites(sites, root));
-        }
-      }
-      const figures: Run["figures"] = { ...merged.figures, wallTime: outcome.wallTime };
-      // The largest single process's exact peak; the tree as a whole is peakPss (shared pages once).
-      if (outcome.peakRss !== undefined) figures.peakRss = outcome.peakRss;
-      if (outcome.peakPss !== undefined) figures.peakPss = outcome.peakPss;
-      if (figures.allocated !== undefined && outcome.wallTime > 0) {
-        figures.allocationRate = figures.allocated / outcome.wallTime;
-      }
-      const run: Run = {
-        ...runFromOutcome(index, outcome, figures, merged.processes, instrumented),
-        ...(tests ? { tests } : {}),
-      };
-      const unavailable = unavailableOf({
-        runtime: scenario.runtime,
-        instrumented,
-        probeNotes: probe.notes,
-        processes: merged.processes,
-        figures,
-        withoutCleanRun: count === 1 && scenario.runtime !== "node",
-      });
-      if (outcome.probeGaps) {
-        for (const key of PROBE_METRICS) {
-          if (NEVER_MEASURED[scenario.runtime][key] === undefined) unavailable[key] = outcome.probeGaps;
-        }
-        delete run.tests;
-      }
-      if (Object.keys(unavailable).length > 0) run.unavailable = unavailable;
-      const error =
-        outcome.error ?? (instrumented ? missingFigures(scenario, merged.processes.length) : undefined);
-      if (error) run.error = error;
-      // Node's probe stamps its heap points itself; Python's and native heaps were sampled beside
-      // RSS by the runner (the allocation probe's <pid>.live pages).
-      const heap = heapTimelineOfRun(merged.processes, startedAtMs);
-      const candidate = heap.length > 0 ? mergeHeapTimeline(outcome.timeline, heap) : outcome.timeline;
-      const candidateHeap = candidate.some((p) => p.heap !== undefined);
-      if (
-        chooseTimeline(
-          { timeline, instrumented: timelineInstrumented, heap: timelineHeap },
-          { instrumented, heap: candidateHeap },
-        )
-      ) {
-        timeline = candidate;
-        timelineInstrumented = instrumented;
-        timelineHeap = candidateHeap;
-      }
-      runs.push(run);
-      hooks.onRun?.({ scenario: scenario.name, index, of: count, phase: "end", run });
-      // A run that timed out makes the scenario an error: another run would only take as long again.
-      if (run.timedOut) break;
-    } finally {
-      // MEMBUDGET_KEEP_RUN_DIRS=1 keeps the probes' raw files, for debugging a probe.
-      if (process.env["MEMBUDGET_KEEP_RUN_DIRS"] === "1") hooks.onNote?.(`probe files kept in ${outDir}`);
-      else rmSync(outDir, { recursive: true, force: true });
+  for (const part of parts) {
+    for (const note of part.notes) notes.add(note);
+    if (part.sites) sampled = part.sites;
+    const instrumented = part.run.instrumented ?? true;
+    const candidateHeap = part.timeline.some((p) => p.heap !== undefined);
+    if (
+      chooseTimeline(
+        { timeline, instrumented: timelineInstrumented, heap: timelineHeap },
+        { instrumented, heap: candidateHeap },
+      )
+    ) {
+      timeline = part.timeline;
+      timelineInstrumented = instrumented;
+      timelineHeap = candidateHeap;
     }
   }
   for (const note of notes) hooks.onNote?.(note);
   return {
-    runs,
+    runs: parts.map((p) => p.run),
     ...(timeline && timeline.length > 0 ? { timeline } : {}),
     ...(sampled ? { sites: sampled } : {}),
     notes: [...notes],
@@ -356,6 +413,16 @@ function probeFor(scenario: Scenario, outDir: string, baseEnv: NodeJS.ProcessEnv
   // A clean Python run keeps the GC callbacks (cheap) but measures no heap.
   const clean = probeEnv("python", outDir, baseEnv, { allocations: false });
   return { env: { ...withPytestPlugin(clean.env, baseEnv), MEMBUDGET_HEAP: "0" }, notes: [] };
+}
+
+/**
+ * The repository whose own modules the Python probe compiles from source at every start, ignoring
+ * any __pycache__ (sitecustomize.py's _membudget_no_pyc): the figures of a checkout whose tests ran
+ * before and of a fresh base worktree are then the same.
+ */
+function sourceRootEnv(scenario: Scenario): NodeJS.ProcessEnv {
+  if (scenario.runtime !== "python") return {};
+  return { MEMBUDGET_SOURCE_ROOT: repositoryRoot(scenario.cwd, scenario.cwd) };
 }
 
 /** A probed runtime whose probe wrote nothing did not run what the user thinks it ran. */

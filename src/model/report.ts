@@ -107,6 +107,42 @@ export interface TimelinePoint {
   heap?: number;
 }
 
+/** What produced a scenario's figures: a stored report's figures are reused only when all of it matches. */
+export interface ScenarioSetup {
+  command: string;
+  /** The working directory relative to the budget file's folder ("/"-separated). */
+  cwd: string;
+  /** The scenario's own `env`, keys sorted. */
+  env: Record<string, string>;
+  runtime: Runtime;
+  /** What the probes saw run: "python 3.12.1", "node 24.9.0" (several, comma-separated). */
+  interpreter?: string;
+  /** OS, runner image and architecture: "linux ubuntu24 x64". */
+  platform: string;
+  /** membudget's version and the probe files' digest: "0.1.0+3f2a…". */
+  probe: string;
+  /** The budget entry's settings that change what is measured. */
+  settings: { repeat: number; cleanRun: string; load?: unknown };
+}
+
+/** One commit of the default branch in a trend: the figure its stored report has. */
+export interface TrendPoint {
+  commit: string;
+  value: number;
+  /** The run that stored the report (a link). */
+  run?: string;
+}
+
+/** Where a scenario's base figures came from. */
+export interface BaseOrigin {
+  /** "report": reused from the base commit's stored report; "measured": measured here at the base. */
+  from: "report" | "measured";
+  /** The run that stored the report (a link). */
+  run?: string;
+  /** Why the scenario was measured at the base rather than reused, in a phrase. */
+  why?: string;
+}
+
 export interface ScenarioReport {
   name: string;
   command: string;
@@ -121,6 +157,15 @@ export interface ScenarioReport {
   /** Budgeted metrics that no probe could measure, with why. */
   unavailable?: Partial<Record<MetricKey, string>>;
   runs: RunRecord[];
+  /** What produced the figures (absent in reports of older versions). */
+  setup?: ScenarioSetup;
+  /**
+   * A regressed or failing scenario's figures over the default branch's last stored reports, oldest
+   * first, for each metric that regressed or went over budget.
+   */
+  trend?: { branch: string; metrics: Partial<Record<MetricKey, TrendPoint[]>> };
+  /** Where the base figures came from, when the base was assembled scenario by scenario. */
+  baseOrigin?: BaseOrigin;
   /**
    * The budgets the judgement applied (absent in reports of versions before 0.2: judging one again
    * reads its metrics' `budget`). Judging again (`compare`, `check` without a budget file's change)

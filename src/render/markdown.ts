@@ -13,6 +13,7 @@ import { markdownTests } from "./pytest.js";
 import { headlineSites, needsAttention, sortScenarios } from "./select.js";
 import { attentionTable, legend, otherFigures, table } from "./tables.js";
 import { escapeMarkdown } from "./text.js";
+import { trendBlock } from "./trend.js";
 
 function capitalised(text: string): string {
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
@@ -90,6 +91,8 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
   out.push(`### ${ICON[report.status]} membudget: ${escapeMarkdown(report.summary)}`, "");
   const context = contextLine(report);
   if (context) out.push(context, "");
+  const origins = baseOriginLine(report);
+  if (origins) out.push(origins, "");
 
   const scenarios = sortScenarios(report.scenarios);
   const attention = scenarios.filter(needsAttention);
@@ -113,6 +116,8 @@ function compose(report: Report, options: MarkdownOptions, shape: Shape, attachm
     for (const s of shown) {
       const details = scenarioDetails(s);
       if (details) out.push(details, "");
+      const trend = trendBlock(report, s, options.open ?? false, escapeMarkdown);
+      if (trend) out.push(trend, "");
       const others = otherFigures(s, hasBase, options.open ?? false, escapeMarkdown);
       if (others) out.push(others, "");
       const tests = testsOf(s);
@@ -206,6 +211,33 @@ function contextLine(report: Report): string | undefined {
   if (summary) parts.push(`[job summary](${summary})`);
   if (run && run !== summary) parts.push(`[run](${run})`);
   return parts.join(" · ");
+}
+
+/**
+ * Where the base figures came from, when the base was assembled scenario by scenario: the stored
+ * report's run, and each scenario measured at the base instead, with why.
+ */
+function baseOriginLine(report: Report): string | undefined {
+  const withOrigin = report.scenarios.filter((s) => s.baseOrigin);
+  if (withOrigin.length === 0) return undefined;
+  const stored = withOrigin.filter((s) => s.baseOrigin!.from === "report");
+  const measured = withOrigin.filter((s) => s.baseOrigin!.from === "measured");
+  if (stored.length === 0) return undefined;
+  const parts: string[] = [];
+  const run = runUrl({ ...report.links, run: stored[0]!.baseOrigin!.run ?? "" }, "run");
+  const where = run ? `[the base's stored report](${run})` : "the base's stored report";
+  parts.push(
+    `Base figures from ${where} for ${stored.length === report.scenarios.length ? "every scenario" : plural(stored.length, "scenario")}`,
+  );
+  if (measured.length > 0) {
+    const shown = measured.slice(0, 10).map((s) => {
+      const why = s.baseOrigin!.why;
+      return `${escapeMarkdown(s.name)}${why ? ` (${escapeMarkdown(why)})` : ""}`;
+    });
+    if (measured.length > shown.length) shown.push(`${measured.length - shown.length} more`);
+    parts.push(`measured at the base: ${shown.join("; ")}`);
+  }
+  return `${parts.join("; ")}.`;
 }
 
 function short(sha: string): string {

@@ -9,7 +9,9 @@ export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): M
   const hooks: MeasureHooks = {
     onRun(e) {
       if (e.phase === "start") {
-        if (verbose || !stream.isTTY) stream.write(`▸ ${showable(e.scenario)}: run ${e.index}/${e.of}\n`);
+        // A run beside others gets whole lines: another's line would land inside this one.
+        if (verbose || !stream.isTTY || e.parallel)
+          stream.write(`▸ ${showable(e.scenario)}: run ${e.index}/${e.of}\n`);
         else stream.write(`▸ ${showable(e.scenario)}: run ${e.index}/${e.of} …`);
         return;
       }
@@ -23,7 +25,7 @@ export function progressPrinter(stream: NodeJS.WriteStream, verbose: boolean): M
         f.peakRss !== undefined ? `peak RSS ${formatSize(f.peakRss)}${probed}` : undefined,
       ].filter(Boolean);
       const text = e.run?.error ? `error: ${showable(e.run.error)}` : parts.join(", ");
-      if (verbose || !stream.isTTY)
+      if (verbose || !stream.isTTY || e.parallel)
         stream.write(`  ${showable(e.scenario)}: run ${e.index}/${e.of} done: ${text}\n`);
       else stream.write(`\r\x1b[2K▸ ${showable(e.scenario)}: run ${e.index}/${e.of}: ${text}\n`);
     },

@@ -11,18 +11,36 @@ let validator: Validator | undefined;
 
 /** Reads a report written by membudget; a wrong or foreign file is a clear error (exit code 2). */
 export function readReport(file: string): Report {
-  let data: unknown;
+  let text: string;
   try {
-    data = JSON.parse(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const message = code ? `cannot read the report (${code})` : `not valid JSON: ${(err as Error).message}`;
     throw new ReportFileError(file, [
       {
         pointer: "",
         line: 1,
         column: 1,
-        message,
+        message: `cannot read the report (${code ?? (err as Error).message})`,
+        fix: "pass a report written by `membudget run --report FILE`",
+      },
+    ]);
+  }
+  return parseReport(text, file);
+}
+
+/** A report from its text (`file` names it in errors); the same checks as `readReport`. */
+export function parseReport(text: string, file: string): Report {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ReportFileError(file, [
+      {
+        pointer: "",
+        line: 1,
+        column: 1,
+        message: `not valid JSON: ${(err as Error).message}`,
         fix: "pass a report written by `membudget run --report FILE`",
       },
     ]);

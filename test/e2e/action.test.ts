@@ -198,8 +198,11 @@ describe("on a pull request", () => {
     expect(run.outputs).toMatchObject({ status: "pass", failed: "", "comment-url": "" });
     expect(readReport(run.outputs["report"]!).status).toBe("pass");
     expect(asRead(run.summary)).toContain("| ✅ | **hold** | peak heap |");
-    // It looked for an earlier comment to update, and wrote nothing.
-    expect(github.requests.map((r) => r.method)).toEqual(["GET"]);
+    // It looked for the base's stored report and for an earlier comment to update, and wrote nothing.
+    expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /repos/${OWNER}/${REPO}/actions/workflows/membudget.yml/runs`,
+      `GET /repos/${OWNER}/${REPO}/issues/${PR}/comments`,
+    ]);
     expect(comments()).toEqual([]);
   });
 

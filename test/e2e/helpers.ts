@@ -216,6 +216,7 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     GITHUB_SHA: options.sha ?? "",
     GITHUB_REF: options.ref ?? "",
     GITHUB_WORKFLOW: "membudget",
+    GITHUB_WORKFLOW_REF: `${REPOSITORY}/.github/workflows/membudget.yml@${options.ref || "refs/heads/main"}`,
   };
 
   // Asynchronous on purpose: the fake GitHub API answers from this same process.

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { zipSync } from "fflate";
 
 /** The REST shape of an issue comment, as GitHub returns it (taken from a real webhook example). */
 export interface IssueCommentObject {
@@ -57,9 +58,27 @@ export interface FakeGitHub {
   fail(rule: FailureRule | undefined): void;
   /** Answer writes (POST/PATCH/DELETE) with 403, like a fork pull request's read-only token. */
   denyWrites(): void;
+  /** Stores a workflow run (and the artifacts it uploaded), as a push to the default branch leaves it. */
+  addRun(run: StoredRun): void;
+  /** Answer every /actions/ request with 403, like a token without `actions: read`. */
+  denyActions(): void;
   /** Makes GET /repos/{o}/{r}/pulls/{n} answer with this head commit (404 until set). */
   setPullRequestHead(owner: string, repo: string, number: number, sha: string): void;
   close(): Promise<void>;
+}
+
+/** A workflow run with its artifacts: each artifact's files are served as a zip archive. */
+export interface StoredRun {
+  owner: string;
+  repo: string;
+  id: number;
+  headSha: string;
+  branch?: string;
+  event?: string;
+  conclusion?: string;
+  /** The workflow's file, e.g. ".github/workflows/membudget.yml". */
+  workflowPath?: string;
+  artifacts: { name: string; files: Record<string, string>; expired?: boolean }[];
 }
 
 const fixture = JSON.parse(
@@ -182,6 +201,51 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   }
 
   const pullHeads = new Map<string, string>();
+  const runs: StoredRun[] = [];
+  let nextArtifact = 7_000_001;
+  const artifacts = new Map<number, { run: StoredRun; name: string; zip: Uint8Array; expired: boolean }>();
+  let actionsDenied = false;
+
+  /** GET …/actions/runs and …/actions/workflows/{file}/runs: the stored runs, newest first, filtered as GitHub does. */
+  function listRuns(
+    res: ServerResponse,
+    owner: string,
+    repo: string,
+    workflow: string | undefined,
+    q: Record<string, string>,
+  ) {
+    const perPage = Math.min(Math.max(Number(q["per_page"] ?? 30) || 30, 1), 100);
+    const chosen = runs
+      .filter(
+        (r) => r.owner.toLowerCase() === owner.toLowerCase() && r.repo.toLowerCase() === repo.toLowerCase(),
+      )
+      .filter(
+        (r) => !workflow || (r.workflowPath ?? ".github/workflows/membudget.yml").endsWith(`/${workflow}`),
+      )
+      .filter((r) => !q["head_sha"] || r.headSha === q["head_sha"])
+      .filter((r) => !q["branch"] || (r.branch ?? "main") === q["branch"])
+      .filter((r) => !q["event"] || (r.event ?? "push") === q["event"])
+      .filter(
+        (r) => !q["status"] || q["status"] === "completed" || (r.conclusion ?? "success") === q["status"],
+      )
+      .sort((a, b) => b.id - a.id);
+    return send(res, 200, {
+      total_count: chosen.length,
+      workflow_runs: chosen.slice(0, perPage).map((r) => ({
+        id: r.id,
+        name: "membudget",
+        head_branch: r.branch ?? "main",
+        head_sha: r.headSha,
+        path: r.workflowPath ?? ".github/workflows/membudget.yml",
+        event: r.event ?? "push",
+        status: "completed",
+        conclusion: r.conclusion ?? "success",
+        url: `${baseUrl}/repos/${r.owner}/${r.repo}/actions/runs/${r.id}`,
+        html_url: `https://github.com/${r.owner}/${r.repo}/actions/runs/${r.id}`,
+        created_at: "2026-01-01T00:00:00Z",
+      })),
+    });
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const method = req.method ?? "GET";
@@ -204,7 +268,20 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       authorization,
     });
 
+    // The archive's storage host takes no token (GitHub's redirect carries a signed URL).
+    const blob = url.pathname.match(/^\/_blob\/(\d+)\.zip$/);
+    if (blob && method === "GET") {
+      const artifact = artifacts.get(Number(blob[1]));
+      if (!artifact) return sendError(res, 404, "");
+      res.writeHead(200, {
+        "content-type": "application/zip",
+        "content-length": String(artifact.zip.length),
+      });
+      return res.end(Buffer.from(artifact.zip));
+    }
     if (!authorization) return sendError(res, 401, "");
+    if (actionsDenied && /^\/repos\/[^/]+\/[^/]+\/actions\//.test(url.pathname))
+      return sendError(res, 403, "");
     if (failure && (!failure.methods || failure.methods.includes(method))) {
       const status = failure.status;
       if (failure.times !== undefined && --failure.times <= 0) failure = undefined;
@@ -215,6 +292,38 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     const byRepoId = url.pathname.match(/^\/repositories\/(\d+)\/issues\/(\d+)\/comments$/);
     const oneComment = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/);
     const onePull = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/);
+
+    const query = Object.fromEntries(url.searchParams);
+    const repoRuns = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/actions\/runs$/);
+    const workflowRuns = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/actions\/workflows\/([^/]+)\/runs$/);
+    const runArtifacts = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)\/artifacts$/);
+    const artifactZip = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/actions\/artifacts\/(\d+)\/zip$/);
+    if (repoRuns && method === "GET") return listRuns(res, repoRuns[1]!, repoRuns[2]!, undefined, query);
+    if (workflowRuns && method === "GET") {
+      return listRuns(res, workflowRuns[1]!, workflowRuns[2]!, decodeURIComponent(workflowRuns[3]!), query);
+    }
+    if (runArtifacts && method === "GET") {
+      const id = Number(runArtifacts[3]);
+      if (!runs.some((r) => r.id === id)) return sendError(res, 404, "");
+      const list = [...artifacts.entries()]
+        .filter(([, a]) => a.run.id === id && (!query["name"] || a.name === query["name"]))
+        .map(([artifactId, a]) => ({
+          id: artifactId,
+          name: a.name,
+          size_in_bytes: a.zip.length,
+          expired: a.expired,
+          archive_download_url: `${baseUrl}/repos/${a.run.owner}/${a.run.repo}/actions/artifacts/${artifactId}/zip`,
+          workflow_run: { id, head_sha: a.run.headSha, head_branch: a.run.branch ?? "main" },
+        }));
+      return send(res, 200, { total_count: list.length, artifacts: list });
+    }
+    if (artifactZip && method === "GET") {
+      const artifact = artifacts.get(Number(artifactZip[3]));
+      if (!artifact) return sendError(res, 404, "");
+      // An expired artifact's archive is gone: GitHub answers 410.
+      if (artifact.expired) return sendError(res, 410, "");
+      return send(res, 302, undefined, { location: `${baseUrl}/_blob/${artifactZip[3]}.zip` });
+    }
 
     if (onePull && method === "GET") {
       const [, owner, repo, number] = onePull as unknown as [string, string, string, string];
@@ -282,6 +391,23 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     },
     fail: (rule) => {
       failure = rule ? { ...rule } : undefined;
+    },
+    addRun: (run) => {
+      runs.push(run);
+      for (const a of run.artifacts) {
+        const files = Object.fromEntries(
+          Object.entries(a.files).map(([n, t]) => [n, new TextEncoder().encode(t)]),
+        );
+        artifacts.set(nextArtifact++, {
+          run,
+          name: a.name,
+          zip: zipSync(files),
+          expired: a.expired ?? false,
+        });
+      }
+    },
+    denyActions: () => {
+      actionsDenied = true;
     },
     setPullRequestHead: (owner, repo, number, sha) => {
       pullHeads.set(issueKey(owner, repo, number), sha);

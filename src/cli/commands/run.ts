@@ -4,6 +4,7 @@ import { loadPlan } from "../../config/plan.js";
 import { type Choices, costsOf, parseShard, select } from "../../config/select.js";
 import type { Plan } from "../../config/types.js";
 import { runPlan } from "../../engine/engine.js";
+import { defaultJobs } from "../../engine/schedule.js";
 import { headCommit } from "../../git/git.js";
 import { UsageError } from "../../model/errors.js";
 import { displayPath } from "../../model/paths.js";
@@ -20,6 +21,7 @@ export interface RunArgs extends OutputArgs {
   "clean-run"?: boolean;
   shard?: string;
   balance?: string;
+  jobs?: number;
   verbose: boolean;
 }
 
@@ -27,6 +29,8 @@ export async function runCommand(argv: RunArgs): Promise<number> {
   const plan = loadPlan(argv.budgets);
   const selection = select(plan, await choicesOf(argv));
   const base = argv.base ? await readReport(argv.base) : undefined;
+  if (argv.jobs !== undefined && (!Number.isInteger(argv.jobs) || argv.jobs < 1))
+    throw new UsageError("--jobs takes a whole number ≥ 1");
   // Ctrl-C stops the running workload's whole process group, then membudget itself.
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
@@ -36,6 +40,8 @@ export async function runCommand(argv: RunArgs): Promise<number> {
     ...(base ? { base } : {}),
     provenance: provenanceOf(argv, plan),
     hooks: { signal: cancel.signal, ...progressPrinter(process.stderr, argv.verbose) },
+    // With --verbose the workloads' output is streamed: one at a time, so that it does not interleave.
+    jobs: argv.jobs ?? (argv.verbose ? 1 : defaultJobs()),
   });
   await publish(report, argv);
   return exitCodeFor(report, argv["fail-on"]);
