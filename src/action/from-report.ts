@@ -1,12 +1,11 @@
 // The second half of the fork pull request pattern: post the comment a pull_request job could not.
-import * as core from "@actions/core";
 import { pullRequestHeadSha } from "../github/comment.js";
 import { ReportFileError } from "../model/errors.js";
 import type { Report } from "../model/report.js";
 import { readReport } from "../report/io.js";
 import type { Settings } from "./inputs.js";
 import { trustedLinks } from "./provenance.js";
-import { postComment, setOutputs, writeSummary } from "./publish.js";
+import { postComment, RunnerFiles, setOutputs, writeSummary } from "./publish.js";
 
 export async function commentFromReport(settings: Settings): Promise<void> {
   // The report's own links are its (untrusted) author's: the comment gets membudget's own.
@@ -19,9 +18,11 @@ export async function commentFromReport(settings: Settings): Promise<void> {
     pr.commentKey ?? settings.commentKey,
     "from-report",
   );
-  setOutputs(settings, report);
-  core.setOutput("comment-url", url ?? "");
-  await writeSummary(report);
+  const files = new RunnerFiles();
+  setOutputs(settings, report, files);
+  files.setOutput("comment-url", url ?? "");
+  await writeSummary(report, files);
+  files.throwFirst();
 }
 
 /**

@@ -20,15 +20,16 @@ const ANNOTATIONS_SHOWN = 10;
 export async function publish(settings: Settings, report: Report): Promise<void> {
   // A report file that cannot be written (a full disk) fails the step, but after the summary,
   // annotations and comment have carried the measurement.
-  let unwritten: WriteError | undefined;
+  // The runner's own files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) the same.
+  const unwritten = new RunnerFiles();
   try {
     writeReport(settings.reportPath, report);
   } catch (err) {
     if (!(err instanceof WriteError)) throw err;
-    unwritten = err;
+    unwritten.failed.push(err);
     core.error(err.message, { title: "membudget: report not written" });
   }
-  await writeSummary(report);
+  await writeSummary(report, unwritten);
   // GitHub shows 10 errors, 10 warnings and 10 notices of a step: the rest would vanish unsaid.
   // One notice stays free for the line that says what was left out.
   const annotations = annotationsOf(report, workspacePath(settings, settings.budgets));
@@ -53,7 +54,7 @@ export async function publish(settings: Settings, report: Report): Promise<void>
       { title: "membudget: annotations left out" },
     );
   }
-  const failed = setOutputs(settings, report);
+  const failed = setOutputs(settings, report, unwritten);
   const pr = settings.github.pullRequest;
   let url: string | undefined;
   if (pr && settings.comment !== "never") {
@@ -63,24 +64,62 @@ export async function publish(settings: Settings, report: Report): Promise<void>
       `membudget: no pull request in a ${settings.github.eventName || "local"} run: the job summary holds the table.`,
     );
   }
-  core.setOutput("comment-url", url ?? "");
+  unwritten.setOutput("comment-url", url ?? "");
   core.info(`membudget: ${report.summary}`);
   // A report that is not whole (a shard sent none) fails the step even when every scenario in it passed.
   if (failed.length > 0 || report.error)
     core.setFailed(`membudget: ${report.summary}${failed.length > 0 ? ` (${failed.join(", ")})` : ""}`);
-  if (unwritten) throw unwritten;
+  unwritten.throwFirst();
 }
 
-export async function writeSummary(report: Report): Promise<void> {
-  await core.summary.addRaw(renderMarkdown(report, { limit: SUMMARY_LIMIT, open: true })).write();
+/**
+ * Writes to the runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) and the report that failed (a
+ * full disk): each is named in an error annotation once, and the step fails with the first only
+ * after the rest (the comment above all) has carried the measurement. @actions/core's own error
+ * names neither the variable nor the file.
+ */
+export class RunnerFiles {
+  readonly failed: WriteError[] = [];
+
+  setOutput(name: string, value: string): void {
+    try {
+      core.setOutput(name, value);
+    } catch (err) {
+      this.fail("GITHUB_OUTPUT", err);
+    }
+  }
+
+  async writeSummary(markdown: string): Promise<void> {
+    try {
+      await core.summary.addRaw(markdown).write();
+    } catch (err) {
+      core.summary.emptyBuffer();
+      this.fail("GITHUB_STEP_SUMMARY", err);
+    }
+  }
+
+  throwFirst(): void {
+    if (this.failed[0]) throw this.failed[0];
+  }
+
+  private fail(variable: string, cause: unknown): void {
+    const error = new WriteError(`${process.env[variable] ?? ""} (${variable})`, cause);
+    if (this.failed.some((e) => e.path === error.path)) return;
+    this.failed.push(error);
+    core.error(error.message, { title: `membudget: ${variable} not written` });
+  }
+}
+
+export async function writeSummary(report: Report, files: RunnerFiles): Promise<void> {
+  await files.writeSummary(renderMarkdown(report, { limit: SUMMARY_LIMIT, open: true }));
 }
 
 /** status, report and failed; returns the scenarios that fail the step under `fail-on`. */
-export function setOutputs(settings: Settings, report: Report): string[] {
+export function setOutputs(settings: Settings, report: Report, files: RunnerFiles): string[] {
   const failed = failingScenarios(report, settings.failOn);
-  core.setOutput("status", shownStatus(report.status));
-  core.setOutput("report", settings.reportPath);
-  core.setOutput("failed", failed.join("\n"));
+  files.setOutput("status", shownStatus(report.status));
+  files.setOutput("report", settings.reportPath);
+  files.setOutput("failed", failed.join("\n"));
   return failed;
 }
 

@@ -141,6 +141,9 @@ export interface RunOptions {
   job?: string;
   sha?: string;
   ref?: string;
+  /** GITHUB_OUTPUT and GITHUB_STEP_SUMMARY elsewhere (e.g. /dev/full, a full disk): not created, not read. */
+  outputFile?: string;
+  summaryFile?: string;
 }
 
 export const TOKEN = "ghs_e2eTokenNotReal0123456789abcdefABCD";
@@ -179,12 +182,12 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   const temp = path.join(step, "temp");
   mkdirSync(temp, { recursive: true });
   const eventPath = path.join(step, "event.json");
-  const outputPath = path.join(step, "output.txt");
-  const summaryPath = path.join(step, "step_summary.md");
+  const outputPath = options.outputFile ?? path.join(step, "output.txt");
+  const summaryPath = options.summaryFile ?? path.join(step, "step_summary.md");
   writeFileSync(eventPath, JSON.stringify(options.payload, null, 2));
   // The runner creates both files empty before the step starts.
-  writeFileSync(outputPath, "");
-  writeFileSync(summaryPath, "");
+  if (!options.outputFile) writeFileSync(outputPath, "");
+  if (!options.summaryFile) writeFileSync(summaryPath, "");
 
   const env: NodeJS.ProcessEnv = {
     ...(await inputEnvironment(options.inputs)),
@@ -241,8 +244,8 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     exitCode,
     stdout,
     stderr,
-    outputs: parseOutputFile(readFileSync(outputPath, "utf8")),
-    summary: readFileSync(summaryPath, "utf8"),
+    outputs: options.outputFile ? {} : parseOutputFile(readFileSync(outputPath, "utf8")),
+    summary: options.summaryFile ? "" : readFileSync(summaryPath, "utf8"),
     commands: parseWorkflowCommands(stdout),
   };
 }
