@@ -241,17 +241,22 @@ describe("on a pull request", () => {
   it.each([
     ["GITHUB_OUTPUT", { outputFile: "/dev/full" }],
     ["GITHUB_STEP_SUMMARY", { summaryFile: "/dev/full" }],
-  ] as const)("%s on a full disk: the error names the file, the comment is still posted, the step fails", async (variable, files) => {
-    // /dev/full: every write gives ENOSPC, as a runner's full disk does.
-    const repo = plainRepo("budgets/within.json");
-    const run = await onPullRequest(repo, { comment: "always" }, files);
-    expect(run.exitCode, describeRun(run)).toBe(1);
-    const named = errors(run).filter((c) => c.message.includes(`cannot write /dev/full (${variable}): ENOSPC`));
-    // Once as an annotation, once as the step's failure.
-    expect(named, describeRun(run)).toHaveLength(2);
-    expect(comments()).toHaveLength(1);
-    expect(readReport(path.join(repo.workspace, "membudget-report.json")).status).toBe("pass");
-  });
+  ] as const)(
+    "%s on a full disk: the error names the file, the comment is still posted, the step fails",
+    async (variable, files) => {
+      // /dev/full: every write gives ENOSPC, as a runner's full disk does.
+      const repo = plainRepo("budgets/within.json");
+      const run = await onPullRequest(repo, { comment: "always" }, files);
+      expect(run.exitCode, describeRun(run)).toBe(1);
+      const named = errors(run).filter((c) =>
+        c.message.includes(`cannot write /dev/full (${variable}): ENOSPC`),
+      );
+      // Once as an annotation, once as the step's failure.
+      expect(named, describeRun(run)).toHaveLength(2);
+      expect(comments()).toHaveLength(1);
+      expect(readReport(path.join(repo.workspace, "membudget-report.json")).status).toBe("pass");
+    },
+  );
 
   it("a budget file error fails the step with an annotation at its line, the JSON pointer and the fix", async () => {
     const repo = plainRepo("budgets/invalid.json");
