@@ -386,6 +386,41 @@ describe("base vs head", () => {
   });
 });
 
+describe("annotations", () => {
+  it("11 scenarios over budget: 10 error annotations (GitHub shows no more) and one notice naming the one left out", async () => {
+    const names = Array.from({ length: 11 }, (_, i) => `s${String(i + 1).padStart(2, "0")}`);
+    const budgets = {
+      defaults: { repeat: 1, timeout: "60s" },
+      scenarios: Object.fromEntries(
+        names.map((name) => [name, { run: "python3 -c pass", budget: { peakRss: "1 KiB" } }]),
+      ),
+    };
+    const repo = pullRequestRepo(
+      { "membudget.json": JSON.stringify(budgets, null, 2) },
+      { "NOTES.md": "A change that does not touch the workloads.\n" },
+    );
+    const run = await onPullRequest(repo, { compare: "none" });
+    expect(run.exitCode, describeRun(run)).toBe(1);
+    const annotated = errors(run).filter((c) => c.properties["file"] === "membudget.json");
+    expect(annotated, describeRun(run)).toHaveLength(10);
+    const shown = names.filter((n) => annotated.some((c) => c.properties["title"]?.includes(n)));
+    expect(shown).toHaveLength(10);
+    const left = names.filter((n) => !shown.includes(n));
+    expect(left).toHaveLength(1);
+    const notices = run.commands.filter((c) => c.command === "notice");
+    expect(notices.map((c) => c.properties["title"])).toEqual(["membudget: annotations left out"]);
+    expect(notices[0]!.message).toMatch(
+      /^1 more annotation is left out \(GitHub shows 10 of each level in a step\)/,
+    );
+    for (const name of left) expect(notices[0]!.message).toContain(name);
+    // The step's own failure names every scenario over budget.
+    const failure = errors(run).filter((c) => !c.properties["file"]);
+    expect(failure).toHaveLength(1);
+    for (const name of names) expect(failure[0]!.message).toContain(name);
+    expect(run.outputs["failed"]!.split("\n")).toEqual(names);
+  });
+});
+
 describe("other events", () => {
   it("push: no request to GitHub at all; the summary and the outputs are written", async () => {
     const origin = path.join(tmp, "origin");
