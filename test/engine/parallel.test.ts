@@ -27,7 +27,9 @@ function plan() {
   writeFileSync(
     join(dir, "membudget.json"),
     JSON.stringify({
-      defaults: { repeat: 1, cleanRun: "always" },
+      // Sites off: this holds the scheduling's promise; the sampler draws random intervals of its
+      // own, tested in sampled-sites.test.ts.
+      defaults: { repeat: 1, cleanRun: "always", sites: "never" },
       scenarios: {
         dict: { run: "python3 dict.py" },
         tuples: { run: "python3 tuples.py" },
