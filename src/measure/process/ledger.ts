@@ -1,7 +1,7 @@
 // Which processes of a run ran Python or Node.js, and what figure files each left when it ended:
 // the check that the workload did not hide a process from the probes (a child started with a
 // cleared environment) or change a finished process's figures (deleted or rewritten files).
-import { closeSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { Runtime } from "../../model/metrics.js";
 
@@ -12,6 +12,11 @@ export interface SeenProcess {
   name: string;
   /** How it ended, in words ("exit code 0", "signal 9", "stopped by membudget"), when known. */
   ended?: string;
+  /**
+   * First seen with its parent's very command line: a copy of the parent between fork and exec
+   * (a program being started), not a Python program of its own.
+   */
+  forkCopy?: boolean;
   /** File name → [FNV-1a 32-bit digest, size], taken once the process was gone; unset while it runs. */
   files?: Record<string, [number, number]>;
 }
@@ -110,13 +115,16 @@ export class ProcessLedger {
     // writes no Python figures. (A pid seen again after it ended is a new process with a reused pid.)
     if (known && known.files === undefined) {
       known.name = name;
+      // Seen again after its exec, it is what it became.
+      if (known.forkCopy && !isForkCopy(pid)) delete known.forkCopy;
       return;
     }
     if (this.seen.size >= MAX_SEEN) {
       this.overflow = true;
       return;
     }
-    this.seen.set(pid, { pid, name });
+    const copy = RUNTIME_NAME.test(name) && isForkCopy(pid);
+    this.seen.set(pid, { pid, name, ...(copy ? { forkCopy: true } : {}) });
   }
 
   gone(pid: number): void {
@@ -156,7 +164,12 @@ export class ProcessLedger {
           ? `${p.pid}.malloc.json`
           : `${p.pid}.${runtime === "node" ? "node" : "python"}.json`;
       const where = { pid: p.pid, name: p.name, ...(p.ended ? { ended: p.ended } : {}) };
-      if (own.test(p.name) && files[needed] === undefined && !execdElsewhere(this.probeDir, p.pid))
+      if (
+        own.test(p.name) &&
+        files[needed] === undefined &&
+        !p.forkCopy &&
+        !execdElsewhere(this.probeDir, p.pid)
+      )
         gaps.push({ ...where, kind: "missing" });
       if (p.files === undefined) continue;
       const now = digestFiles(this.probeDir, p.pid, p.name.startsWith("node"));
@@ -167,6 +180,18 @@ export class ProcessLedger {
       }
     }
     return gaps;
+  }
+}
+
+/** Whether `pid` runs its parent's command line: a child between fork and exec. */
+function isForkCopy(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const own = readFileSync(`/proc/${pid}/cmdline`);
+    return own.length > 0 && own.equals(readFileSync(`/proc/${ppid}/cmdline`));
+  } catch {
+    return false;
   }
 }
 
