@@ -27,7 +27,7 @@ void mb_publish_live(void) {
   for (unsigned v = (unsigned)getpid(); k == 0 || v; v /= 10) digits[k++] = (char)('0' + v % 10);
   while (k) path[n++] = digits[--k];
   memcpy(path + n, ".live", 6);
-  mb_counters saved = mb;
+  mb_counters saved = mb, saved_py = mb_py;
   void *at = MAP_FAILED;
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd >= 0) {
@@ -40,6 +40,7 @@ void mb_publish_live(void) {
   if (at == MAP_FAILED)
     at = mmap(&mb_page, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
   mb = saved;
+  mb_py = saved_py;
   if (at == MAP_FAILED) return;
   mb_page.s.pid = (uint32_t)getpid();
   __atomic_store_n(&mb_page.s.magic, MB_LIVE_MAGIC, __ATOMIC_RELEASE);

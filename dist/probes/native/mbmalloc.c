@@ -12,9 +12,10 @@
 //   implicitly in a forked child) works like tracemalloc: only blocks allocated since the mark
 //   are live; freeing an older block does not pull the figure down. The epoch in the tag says
 //   which blocks those are.
-// - While the process has a single thread (glibc's __libc_single_threaded) the counters are
+// - While the process has a single thread (glibc's __libc_single_threaded) malloc's counters are
 //   plain memory operations; once a thread exists they become relaxed atomics. glibc clears the
 //   flag in pthread_create before the new thread runs, so no update can race with a plain one.
+//   Python's allocations on a GIL build have counters of their own that the GIL guards (mbmalloc.h).
 // - Python's own allocator (pymalloc) is wrapped by mbmalloc-python.c, at the Python probe's request.
 // - The live count is published for the runner's timeline by mbmalloc-live.c (a shared page), and
 //   the pytest plugin opens a peak window per test (membudget_window): the hot path is the same.
@@ -225,12 +226,20 @@ MB_EXPORT size_t malloc_usable_size(void *p) {
 
 static void reset_counters(void) {
   __atomic_fetch_add(&mb_epoch, 1, MB_R);
-  __atomic_store_n(&mb.live, 0, MB_R);
-  __atomic_store_n(&mb.peak, 0, MB_R);
+  mb_counters *sets[2] = {&mb, &mb_py};
+  for (int i = 0; i < 2; i++) {
+    __atomic_store_n(&sets[i]->live, 0, MB_R);
+    __atomic_store_n(&sets[i]->peak, 0, MB_R);
+    __atomic_store_n(&sets[i]->total, 0, MB_R);
+    __atomic_store_n(&sets[i]->count, 0, MB_R);
+  }
   __atomic_store_n(&mb_peak_before, 0, MB_R);
-  __atomic_store_n(&mb.total, 0, MB_R);
-  __atomic_store_n(&mb.count, 0, MB_R);
 }
+
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* The current window's peak: the larger of the two sets' (each is of both lives' sum). */
+static int64_t window_peak(void) { return max64(MB_GET(mb.peak), MB_GET(mb_py.peak)); }
 
 /** Start counting afresh: totals from 0, and only blocks allocated from now on are live. */
 MB_EXPORT void membudget_mark(void) {
@@ -239,25 +248,25 @@ MB_EXPORT void membudget_mark(void) {
 }
 
 /* The peak over every window so far (the process's peak since the mark). */
-static int64_t process_peak(void) {
-  int64_t before = __atomic_load_n(&mb_peak_before, MB_R), peak = __atomic_load_n(&mb.peak, MB_R);
-  return peak > before ? peak : before;
-}
+static int64_t process_peak(void) { return max64(MB_GET(mb_peak_before), window_peak()); }
 
 /** Copies live, peak (since the latest window), allocated bytes and allocation count since the
     mark into out[0..3]. Python's own allocations (the Python hook) are in the same counters. */
 MB_EXPORT void membudget_counters(int64_t out[4]) {
-  out[0] = __atomic_load_n(&mb.live, MB_R);
-  out[1] = __atomic_load_n(&mb.peak, MB_R);
-  out[2] = (int64_t)__atomic_load_n(&mb.total, MB_R);
-  out[3] = (int64_t)__atomic_load_n(&mb.count, MB_R);
+  out[0] = MB_GET(mb.live) + MB_GET(mb_py.live);
+  out[1] = window_peak();
+  out[2] = (int64_t)(MB_GET(mb.total) + MB_GET(mb_py.total));
+  out[3] = (int64_t)(MB_GET(mb.count) + MB_GET(mb_py.count));
 }
 
-/** Starts a peak window (the pytest plugin opens one per test): the peak so far is kept for the
-    process's figure, and the window's peak starts at what is live now. The exchange is atomic so
-    that a peak another thread sets meanwhile lands in one window or the other, never in neither. */
+/** Starts a peak window (the pytest plugin opens one per test; call with the GIL held, e.g.
+    through ctypes.PyDLL, as Python's set of counters is the GIL's): the peak so far is kept for
+    the process's figure, and the window's peak starts at what is live now. malloc's exchange is
+    atomic so that a peak another thread sets meanwhile lands in one window or the other. */
 MB_EXPORT void membudget_window(void) {
-  int64_t old = __atomic_exchange_n(&mb.peak, __atomic_load_n(&mb.live, MB_R), MB_R);
+  int64_t live = MB_GET(mb.live) + MB_GET(mb_py.live);
+  int64_t old = max64(__atomic_exchange_n(&mb.peak, live, MB_R), MB_GET(mb_py.peak));
+  MB_SET(mb_py.peak, live);
   int64_t before = __atomic_load_n(&mb_peak_before, MB_R);
   while (old > before && !__atomic_compare_exchange_n(&mb_peak_before, &before, old, 1, MB_R, MB_R)) {
   }
@@ -356,8 +365,8 @@ static void write_figures(const char *exit_kind) {
     return;
   int saved_errno = errno;
   int64_t peak = process_peak();
-  uint64_t total = __atomic_load_n(&mb.total, MB_R);
-  uint64_t count = __atomic_load_n(&mb.count, MB_R);
+  uint64_t total = MB_GET(mb.total) + MB_GET(mb_py.total);
+  uint64_t count = MB_GET(mb.count) + MB_GET(mb_py.count);
 
   static char json[16384];
   mb_buf b = {json, json + sizeof(json) - 2};

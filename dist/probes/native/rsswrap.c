@@ -1,7 +1,7 @@
 /* rsswrap: runs a command as a child subreaper and records the largest ru_maxrss of any process
  * in its tree (orphans included), the command's exit status and its wall time, as JSON.
  *
- * Usage: rsswrap <result-file> [--grace-ms=N] [--fifos=DIR] -- <argv...>
+ * Usage: rsswrap <result-file> [--grace-ms=N] [--fifos=DIR] [--probe-dir=DIR] -- <argv...>
  *
  * With --fifos, the command's stdout and stderr are named pipes DIR/out and DIR/err, made here:
  * once they exist we write "R" to fd 3 (a pipe from the runner) and close it; the runner opens
@@ -23,6 +23,14 @@
  * its own (an orphan finishing its work is still measured), then is named in the result and
  * stopped, SIGTERM then SIGKILL after the grace. The same happens to the whole subtree,
  * whatever group or session it is in, when we are told to stop or our parent dies.
+ *
+ * With --probe-dir (the probes' $MEMBUDGET_OUT_DIR), every process is looked at as it dies, before
+ * it is reaped: its name (comm, still readable from a zombie) and a digest of each figure file it
+ * left there (<pid>.python.json, .malloc.json, .node.json, <pid>-<thread>.node.json, .pytest.json).
+ * The result lists them ("exited"), so that the runner can tell a Python or Node.js process that
+ * left no figures (started with a cleared environment, or killed first) and a file that was
+ * deleted or rewritten after its process was gone: the workload's own code cannot hide a process
+ * from the one that reaps it.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -36,10 +44,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "rsswrap.h"
 
 static volatile sig_atomic_t workload_pgid = 0;
 static volatile sig_atomic_t forwarded_mask = 0;
@@ -155,7 +166,7 @@ static void signal_tree(pid_t root, int sig) {
 }
 
 /* Appends s to the JSON buffer as a string literal (quotes, backslashes and controls escaped). */
-static void json_string(char *out, size_t cap, const char *s) {
+void json_string(char *out, size_t cap, const char *s) {
   size_t len = strlen(out);
   if (len + 2 >= cap) return;
   out[len++] = '"';
@@ -236,14 +247,16 @@ static int open_fifos(const char *dir) {
 int main(int argc, char **argv) {
   long grace_ms = 5000;
   const char *fifo_dir = NULL;
+  const char *probe_dir = NULL;
   int dash = 2;
   for (; dash < argc && strncmp(argv[dash], "--", 2) == 0 && argv[dash][2] != '\0'; dash++) {
     if (strncmp(argv[dash], "--grace-ms=", 11) == 0) grace_ms = atol(argv[dash] + 11);
     else if (strncmp(argv[dash], "--fifos=", 8) == 0) fifo_dir = argv[dash] + 8;
+    else if (strncmp(argv[dash], "--probe-dir=", 12) == 0) probe_dir = argv[dash] + 12;
     else break;
   }
   if (argc < dash + 2 || strcmp(argv[dash], "--") != 0) {
-    fprintf(stderr, "usage: rsswrap <result-file> [--grace-ms=N] [--fifos=DIR] -- <command> [args...]\n");
+    fprintf(stderr, "usage: rsswrap <result-file> [--grace-ms=N] [--fifos=DIR] [--probe-dir=DIR] -- <command> [args...]\n");
     return 125;
   }
   const char *result_path = argv[1];
@@ -303,6 +316,23 @@ int main(int argc, char **argv) {
       setenv("LD_PRELOAD", preload, 1);
       unsetenv("MEMBUDGET_PRELOAD");
     }
+    /* The workload gets stdin, stdout and stderr, and nothing else membudget's own parent left
+       open without close-on-exec (a runner's pipes, sockets, files). */
+    long closed = -1;
+#ifdef SYS_close_range
+    closed = syscall(SYS_close_range, 3, ~0U, 0);
+#endif
+    if (closed != 0) {
+      DIR *fds = opendir("/proc/self/fd");
+      if (fds) {
+        struct dirent *e;
+        while ((e = readdir(fds)) != NULL) {
+          int fd = atoi(e->d_name);
+          if (fd >= 3 && fd != dirfd(fds)) close(fd);
+        }
+        closedir(fds);
+      }
+    }
     execvp(command[0], command);
     int err = errno;
     fprintf(stderr, "rsswrap: cannot run %s: %s\n", command[0], strerror(err));
@@ -355,15 +385,23 @@ int main(int argc, char **argv) {
     struct rusage ru;
     /* Block while the command runs and nothing is being stopped; poll otherwise. */
     int polling = child_seen || terminating_since;
-    pid_t pid = wait4(-1, &status, __WALL | (polling ? WNOHANG : 0), &ru);
-    if (pid < 0) {
+    /* First see who died without reaping it: a zombie still has its name, and its figure files
+       are final (note_exited). */
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOWAIT | __WALL | (polling ? WNOHANG : 0)) < 0) {
       if (errno == EINTR) continue;
       break; /* ECHILD: no descendant left anywhere (orphans are reparented to us before reaping) */
     }
-    if (pid == 0) {
+    if (info.si_pid == 0) {
       sleep_ms(10);
       continue;
     }
+    if (probe_dir) note_exited(probe_dir, info.si_pid, &info, terminating_since != 0);
+    pid_t pid;
+    do pid = wait4(info.si_pid, &status, __WALL, &ru);
+    while (pid < 0 && errno == EINTR);
+    if (pid <= 0) continue;
     if (!WIFEXITED(status) && !WIFSIGNALED(status)) continue;
     reaped++;
     /* ru covers the process and the descendants it reaped itself: each is a single process's peak. */
@@ -412,8 +450,10 @@ int main(int argc, char **argv) {
     json_string(json, sizeof json, not_subreaper);
   }
   len = strlen(json);
-  snprintf(json + len, sizeof json - len, "}\n");
-  if (write_result(result_path, json) != 0) {
+  char *whole = json;
+  if (probe_dir) whole = with_exited(json, sizeof json);
+  else snprintf(json + len, sizeof json - len, "}\n");
+  if (write_result(result_path, whole) != 0) {
     fprintf(stderr, "rsswrap: cannot write %s: %s\n", result_path, strerror(errno));
   }
   /* Exit like a shell would report the command, so a caller without the file still learns it. */

@@ -2,7 +2,8 @@
 // process of a load scenario (MEMBUDGET_LOAD=1, docs/load.md), it answers the runner at each
 // round's end on a Unix socket, $MEMBUDGET_OUT_DIR/<pid>.load.sock, one command per connection:
 //   "retained\n"  → a forced full GC, then {"pid", "retained": V8's used heap after it}
-//   "mark\n"      → a forced full GC, then V8's sampling heap profiler starts (attribution run)
+//   "mark\n"      → a forced full GC, then V8's sampling heap profiler starts (the first
+//                   instrumented run, or an attribution run)
 //   "sites N\n"   → a forced full GC, then the N sites holding most of what was sampled since
 //                   "mark" and is still alive: what the rounds since warm-up kept, by line
 // Like probe.cjs it must never change what the workload does: no output, nothing that keeps the
@@ -39,7 +40,8 @@
     v8.setFlagsFromString("--no-flush-bytecode");
   } catch {}
 
-  /** One sample per 8 KiB allocated: enough to name a line that keeps a KiB per request. */
+  /** One sample per 8 KiB allocated: enough to name a line that keeps a KiB per request (the
+      interval the report states, LOAD_SAMPLE_INTERVAL in src/model/sites.ts). */
   const SAMPLING_INTERVAL = 8 * 1024;
   const api = () => globalThis[Symbol.for("membudget.node-probe.api")];
   let session;

@@ -78,6 +78,7 @@
    */
   function foldProfile(profile, limit) {
     const sitesByKey = new Map();
+    const variances = sampleVariances(profile);
     const stack = [];
     const walk = (node) => {
       stack.push(node.callFrame);
@@ -99,10 +100,18 @@
         const key = `${frame.functionName}\u0000${location}`;
         let site = sitesByKey.get(key);
         if (!site) {
-          site = { location, function: frame.functionName || "(anonymous)", bytes: 0, biggest: 0, stack: [] };
+          site = {
+            location,
+            function: frame.functionName || "(anonymous)",
+            bytes: 0,
+            variance: 0,
+            biggest: 0,
+            stack: [],
+          };
           sitesByKey.set(key, site);
         }
         site.bytes += node.selfSize;
+        site.variance += variances.get(node.id) ?? 0;
         if (node.selfSize > site.biggest) {
           site.biggest = node.selfSize;
           site.stack = stack
@@ -119,8 +128,24 @@
     const top = [...sitesByKey.values()]
       .sort((a, b) => b.bytes - a.bytes)
       .slice(0, limit)
-      .map(({ biggest: _b, ...site }) => site);
+      .map(({ biggest: _b, variance, ...site }) => ({ ...site, error: Math.round(Math.sqrt(variance)) }));
     return { peak: top, live: "at exit", samplingInterval: SAMPLING_INTERVAL };
+  }
+
+  /**
+   * The variance of each profile node's self size. V8 samples by bytes with an exponential
+   * interval of mean R and scales a sample of s bytes by 1/p, p = 1 - exp(-s/R) (unbiased, like
+   * the Python probe's sampler); each adds (s/p)^2 (1 - p) to its node's variance.
+   */
+  function sampleVariances(profile) {
+    const variances = new Map();
+    for (const sample of profile.samples ?? []) {
+      const p = -Math.expm1(-sample.size / SAMPLING_INTERVAL);
+      if (!(p > 0)) continue;
+      const weight = sample.size / p;
+      variances.set(sample.nodeId, (variances.get(sample.nodeId) ?? 0) + weight * weight * (1 - p));
+    }
+    return variances;
   }
   const startHeap = v8.getHeapStatistics();
   const timeline = []; // [epoch seconds, bytes]: see segmentStart below
@@ -275,7 +300,8 @@
   if (max > 0 && Number.isFinite(max)) process.setMaxListeners(max + 1);
 
   /**
-   * Attribution run only (MEMBUDGET_SITES=N): V8's sampling heap profiler, one sample per ~32 KiB
+   * With MEMBUDGET_SITES=N (the first measured run, or an attribution run): V8's sampling heap
+   * profiler, one sample per ~32 KiB
    * allocated, keeping only samples whose objects are still alive. Read at exit, it gives the live
    * heap by allocation site: the culprit's objects must still be alive then to be seen. Returns
    * the reader, or undefined when sites are off or the inspector is not available.

@@ -21,15 +21,20 @@ def _membudget_install():
     perf_counter = time.perf_counter
 
     # The interposer (LD_PRELOAD) exports membudget_* functions into the global symbol scope:
-    # (mark, flush, active, disable, hook_python).
+    # (mark, flush, active, disable, hook_python, sites_start, sites_json).
     lib = _membudget_functions() if "mbmalloc" in os.environ.get("LD_PRELOAD", "") else None
     interposer = lib is not None and lib[2]() == 1
     hooked = False
+    exact_blocks = False
     if interposer:
         # pymalloc serves small objects from its own arenas, where malloc never sees them: the
         # interposer wraps Python's MEM and OBJ allocators too (called with the GIL held).
+        # A free-threaded build's GC expects every object at the start of its block: no header
+        # there, a table of sizes instead. MEMBUDGET_PYTHON_TABLE=1 takes that way on any build
+        # (the tests check it where no free-threaded Python is installed).
+        exact_blocks = "t" in getattr(sys, "abiflags", "") or os.environ.get("MEMBUDGET_PYTHON_TABLE") == "1"
         try:
-            hooked = lib[4]() == 1
+            hooked = lib[4](1 if exact_blocks else 0) == 1
         except Exception:
             hooked = False
         if not hooked and os.environ.get("PYTHONMALLOC") != "malloc":
@@ -38,6 +43,12 @@ def _membudget_install():
 
     # MEMBUDGET_HEAP=0: a clean run that times the workload and its RSS, with no heap probe at all.
     want_heap = os.environ.get("MEMBUDGET_HEAP") != "0"
+    # Sampled sites in this run (MEMBUDGET_SITES_SAMPLE=mean interval in bytes): the interposer's
+    # Python hook samples blocks and keeps their stacks (mbmalloc-sites.c); the figures are untouched.
+    try:
+        sample_every = int(os.environ.get("MEMBUDGET_SITES_SAMPLE", "0")) if hooked else 0
+    except ValueError:
+        sample_every = 0
     # Attribution run (MEMBUDGET_SITES=N): tracemalloc with stacks, snapshots near the peak.
     try:
         sites_limit = max(0, int(os.environ.get("MEMBUDGET_SITES", "0")))
@@ -61,6 +72,8 @@ def _membudget_install():
         "start": 0.0,
         "quiet": False,
         "begun": False,
+        "sampling": False,
+        "sampled": None,
     }
     sampler = _membudget_sites_class() if tracer and sites_limit else None
     sites = sampler(tracer, sites_limit, gc, perf_counter) if sampler else None
@@ -84,6 +97,7 @@ def _membudget_install():
         extra = {
             "interposer": "true" if interposer else "false",
             "pythonHook": "true" if hooked else "false",
+            "pythonTable": "true" if hooked and exact_blocks else "false",
             "python": jstr("%d.%d.%d" % sys.version_info[:3]),
         }
         if tracer is not None and tracer.is_tracing():
@@ -96,6 +110,8 @@ def _membudget_install():
             extra["tracemalloc"] = '"stopped by the program: no peak"'
         if sites is not None:
             sites.finish(extra)
+        if state["sampled"] is not None:
+            extra["sites"] = state["sampled"]
         argv = getattr(sys, "orig_argv", None) or sys.argv
         text = "{%s}\n" % ",".join(
             [
@@ -131,6 +147,13 @@ def _membudget_install():
             # Flushed here, the malloc totals leave out interpreter teardown, as they leave out
             # start-up; and first, so that they leave out our own file too (its length varies).
             lib[1](exit_kind.encode())
+            if state["sampling"]:
+                # After the flush: the text's memory is not the workload's.
+                state["sampling"] = False
+                try:
+                    state["sampled"] = lib[6]()
+                except Exception:
+                    state["sampled"] = None
         try:
             write(exit_kind)
         except Exception:
@@ -159,16 +182,25 @@ def _membudget_install():
 
     def begin():
         # Where the program starts (see start): everything before is start-up.
-        # A full collection first also empties CPython's free lists, so that what the program
-        # then allocates does not depend on what start-up left in them (whether this process
-        # compiled our code or loaded it, the user's sitecustomize): 24 allocations of difference
-        # on a 3,000-row loop without it. It is not the program's: not in its GC figures.
+        # Where heap figures are measured, a full collection first also empties CPython's free
+        # lists, so that what the program then allocates does not depend on what start-up left in
+        # them (whether this process compiled our code or loaded it, the user's sitecustomize):
+        # 24 allocations of difference on a 3,000-row loop without it. It is not the program's:
+        # not in its GC figures. A clean run (time, RSS) has no heap figure to steady and would
+        # only be changed by it (it moved the peak RSS of a free-threaded build), so none there.
         state["begun"] = True
-        state["quiet"] = True
-        try:
-            gc.collect()
-        finally:
-            state["quiet"] = False
+        if sample_every > 0:
+            # Before the collection and the mark: what the call allocates and frees is start-up's.
+            try:
+                state["sampling"] = lib[5](min(sample_every, 1 << 30), sys.hexversion) == 1
+            except Exception:
+                state["sampling"] = False
+        if want_heap:
+            state["quiet"] = True
+            try:
+                gc.collect()
+            finally:
+                state["quiet"] = False
         # The GC figures cover the heap figures' span: start-up's collections are not the program's.
         state.update(pause=0.0, collections=0)
         if tracer is not None:
@@ -248,9 +280,20 @@ def _membudget_functions():
             _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_PYTHONAPI
             _restype_ = Int
 
+        class Obj(_ctypes._SimpleCData):
+            _type_ = "O"
+
+        class PyText(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_PYTHONAPI
+            _restype_ = Obj
+
         handle = _ctypes.dlopen(None, 0)
         found = [CFunc(_ctypes.dlsym(handle, name)) for name in names]
-        return tuple(found) + (PyFunc(_ctypes.dlsym(handle, "membudget_hook_python")),)
+        return tuple(found) + (
+            PyFunc(_ctypes.dlsym(handle, "membudget_hook_python")),
+            PyFunc(_ctypes.dlsym(handle, "membudget_sites_start")),
+            PyText(_ctypes.dlsym(handle, "membudget_sites_json")),
+        )
     except OSError:
         return None  # a symbol is missing: not our interposer
     except Exception:
@@ -259,7 +302,10 @@ def _membudget_functions():
         import ctypes
 
         found = ctypes.CDLL(None)
-        return tuple(getattr(found, name) for name in names) + (ctypes.pythonapi.membudget_hook_python,)
+        text = ctypes.pythonapi.membudget_sites_json
+        text.restype = ctypes.py_object
+        api = ctypes.pythonapi
+        return tuple(getattr(found, name) for name in names) + (api.membudget_hook_python, api.membudget_sites_start, text)
     except Exception:
         return None
 

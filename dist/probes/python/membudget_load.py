@@ -1,10 +1,12 @@
 # membudget's Python load probe (MEMBUDGET_LOAD=1, docs/load.md): in every Python process of a
 # load scenario it answers the runner at each round's end on a Unix socket,
 # $MEMBUDGET_OUT_DIR/<pid>.load.sock, one command per connection, from a daemon thread:
-#   "retained\n"  -> gc.collect(), then {"pid", "retained": live heap bytes, "how"}
-#   "mark\n"      -> gc.collect(), then tracemalloc's live bytes by line (attribution run)
+#   "retained\n"  -> collect() (gc.collect(), twice on a free-threaded build), then {"pid",
+#                    "retained": live heap bytes, "how"}
+#   "mark\n"      -> gc.collect(), then tracemalloc's live bytes by line (attribution run), or
+#                    the sampled sites' (the measured run, MEMBUDGET_SITES_SAMPLE: mbmalloc-sites.c)
 #   "sites N\n"   -> gc.collect(), the same again, compared with the mark: the N lines whose live
-#                    bytes grew most since "mark"
+#                    bytes grew most since "mark" (sampled: {"sampled": the probe's JSON})
 # Live bytes are the malloc interposer's (membudget_counters, through ctypes as sitecustomize.py
 # reaches the interposer) when it is loaded, else tracemalloc's traced memory.
 # It also turns SIGTERM (when the program leaves it at its default) into SystemExit, so that the
@@ -57,13 +59,38 @@ def _membudget_load_install():
         except Exception:
             live = None
 
-    def retained():
+    # On a free-threaded build an object's reference count is biased to the thread that made it:
+    # when this thread (the socket's) drops the last reference to an object another thread owns,
+    # the object is queued for its owner, which frees it only when it next runs Python code, and a
+    # service waiting in sleep() or select() does not. The collector merges those queues while the
+    # world is stopped, so a second collection frees what the first one queued (without it, the
+    # collected cycles of a sleeping service's main thread still counted as live).
+    free_threaded = "t" in getattr(sys, "abiflags", "")
+
+    def collect():
         gc.collect()
+        if free_threaded:
+            gc.collect()
+
+    def retained():
+        collect()
         if live is not None:
             return live(), "interposer-live-after-gc-collect"
         if tracer is not None and tracer.is_tracing():
             return tracer.get_traced_memory()[0], "tracemalloc-traced-after-gc-collect"
         return None, "no heap probe in this run"
+
+    # Sites sampled by the allocation probe in this (measured) run: asked of it at a round's end.
+    sampled = None
+    if live is not None and os.environ.get("MEMBUDGET_SITES_SAMPLE", "0") not in ("", "0"):
+        try:
+            import ctypes
+
+            sampled = ctypes.pythonapi.membudget_sites_retained  # PyDLL: the GIL stays held
+            sampled.restype = ctypes.py_object
+            sampled.argtypes = [ctypes.c_int]
+        except Exception:
+            sampled = None
 
     state = {"mark": None}
     ours = (os.path.abspath(__file__), os.path.abspath(__file__).replace(".pyc", ".py"))
@@ -76,7 +103,7 @@ def _membudget_load_install():
         """Live traced bytes and blocks by the innermost user line. Equivalent to a snapshot's
         compare_to grouped by that line, without building one: Snapshot.filter_traces and
         compare_to("traceback") took 4 s and 2.7 s on 28 k traces; this takes a fraction of one."""
-        gc.collect()
+        collect()
         enabled = gc.isenabled()
         gc.disable()
         try:
@@ -146,6 +173,20 @@ def _membudget_load_install():
         if verb == "retained":
             value, how = retained()
             reply.update(retained=value, how=how)
+        elif verb == "mark" and sampled is not None:
+            collect()
+            try:
+                sampled(1)
+                state["mark"] = "sampled"
+                reply["marked"] = True
+            except Exception as error:
+                reply["error"] = "the sampled sites could not be marked: %s" % error
+        elif verb == "sites" and sampled is not None and state["mark"] == "sampled":
+            collect()
+            try:
+                reply["sampled"] = json.loads(sampled(0))
+            except Exception as error:
+                reply["error"] = "no sampled sites: %s" % error
         elif verb == "mark":
             if tracer is None or not tracer.is_tracing():
                 reply["error"] = "tracemalloc is not tracing"

@@ -52,6 +52,32 @@ def _membudget_code(path):
     return code
 
 
+def _membudget_no_pyc():
+    """The repository's own modules compile from source at every start and write no bytecode
+    ($MEMBUDGET_SOURCE_ROOT): what they allocate then does not depend on whether an earlier step
+    left a __pycache__ (a fresh base worktree has none). Installed packages keep their caches."""
+    import os
+
+    root = os.environ.get("MEMBUDGET_SOURCE_ROOT")
+    if not root:
+        return
+    try:
+        from importlib import _bootstrap_external as bootstrap
+    except ImportError:
+        return
+    cache_from_source = bootstrap.cache_from_source
+    prefix = os.path.join(root, "")
+
+    def no_cache_in_repository(path, debug_override=None, *, optimization=None):
+        # The import system takes NotImplementedError as "no cache for this file" (as when
+        # sys.implementation.cache_tag is None): it compiles the source and writes nothing.
+        if str(path).startswith(prefix):
+            raise NotImplementedError("membudget: no bytecode cache for the repository's files")
+        return cache_from_source(path, debug_override, optimization=optimization)
+
+    bootstrap.cache_from_source = no_cache_in_repository
+
+
 def _membudget_run():
     import os
 
@@ -63,4 +89,5 @@ def _membudget_run():
     exec(code, globals())
 
 
+_membudget_no_pyc()
 _membudget_run()

@@ -43,17 +43,30 @@ class _Interposer:
         # No argtypes: the int64[4] array goes as its pointer, without a conversion per call
         # (0.2 µs a call instead of 0.4 µs here).
         self.counters.restype = None
-        self.window = lib.membudget_window
+        # With the GIL held (PyDLL's kind of call): the counters of Python's own allocations are
+        # the GIL's, and the window resets their peak.
+        self.window = ctypes.PyDLL(None).membudget_window
         self.window.argtypes = []
         self.window.restype = None
         self.buf = (ctypes.c_int64 * 4)()
+        # The sampled sites' window per test (the probe samples in this run): by the test's number.
+        try:
+            self.sites_window = lib.membudget_sites_window
+            self.sites_window.argtypes = [ctypes.c_int]
+            self.sites_window.restype = None
+        except AttributeError:
+            self.sites_window = None
 
-    def begin(self):
+    def begin(self, index=-1):
+        if self.sites_window is not None:
+            self.sites_window(index)
         self.window()
         self.counters(self.buf)
         return (self.buf[0], self.buf[2], self.buf[3])
 
     def end(self, start):
+        if self.sites_window is not None:
+            self.sites_window(-1)  # closes the test's window while its peak is still the window's
         self.counters(self.buf)
         live0, total0, count0 = start
         return (max(0, self.buf[1] - live0), self.buf[2] - total0, self.buf[3] - count0)
@@ -73,7 +86,7 @@ class _Tracemalloc:
         self.tracer = tracer
         self.kept = 0
 
-    def begin(self):
+    def begin(self, index=-1):
         current, peak = self.tracer.get_traced_memory()
         if peak > self.kept:
             self.kept = peak
@@ -139,14 +152,27 @@ class _Recorder:
         entry = {"id": item.nodeid, "outcome": "passed", "limit": limit}
         self.current = entry
         heap = self.heap
-        start = heap.begin() if heap is not None else None
+        start = heap.begin(len(self.tests)) if heap is not None else None
         began = _perf()
         yield
         entry["wall"] = _perf() - began
         if heap is not None:
             entry["heap"] = heap.end(start)
         self.current = None
+        # Where the test is defined, for an annotation on that line (outside the measured window).
+        try:
+            path, line, _ = item.location
+            if line is not None:
+                entry["loc"] = (os.path.join(self._root(item.config), path), line + 1)
+        except Exception:
+            pass
         self.tests.append(entry)
+
+    def _root(self, config):
+        root = getattr(self, "root", None)
+        if root is None:
+            root = self.root = str(getattr(config, "rootpath", None) or config.rootdir)
+        return root
 
     def logreport(self, report):
         entry = self.current
@@ -172,6 +198,9 @@ class _Recorder:
                 if heap[1] is not None:
                     fields.append('"allocated":%d' % heap[1])
                     fields.append('"allocations":%d' % heap[2])
+            loc = t.get("loc")
+            if loc is not None:
+                fields.append('"file":%s,"line":%d' % (jstr(loc[0]), loc[1]))
             if t["limit"] is not None:
                 text, value = t["limit"]
                 fields.append('"limit":{"text":%s,"bytes":%s}' % (jstr(text), "null" if value is None else value))
