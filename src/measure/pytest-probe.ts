@@ -11,8 +11,9 @@ export const PYTEST_PLUGIN = "membudget_pytest";
 
 /**
  * Adds the plugin to a Python probe's environment: pytest imports PYTEST_PLUGINS by name, and the
- * probe's sitecustomize puts the plugin's directory at the end of sys.path when the plugin is
- * named there (on PYTHONPATH it would come before the user's own path in every import's search).
+ * probe's sitecustomize gives it the plugin, when the plugin is named there, from membudget's code
+ * cache through a finder on sys.meta_path (no folder on sys.path: there pytest's assertion rewriter
+ * would compile it inside the measured window, and every import would search one more folder).
  */
 export function withPytestPlugin(env: NodeJS.ProcessEnv, baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const plugins = (baseEnv["PYTEST_PLUGINS"] ?? "")

@@ -9,26 +9,46 @@
 import sys
 
 
+def _membudget_cached(path):
+    """The cache file of the Python file at `path` (its code object), or None without a cache."""
+    import os
+
+    cache = os.environ.get("MEMBUDGET_PYCACHE")
+    if not cache:
+        return None
+    st = os.stat(path)
+    return os.path.join(
+        cache,
+        "%s-%s-%x-%x-%x.code"
+        % (
+            os.path.basename(path).rsplit(".", 1)[0],
+            sys.implementation.cache_tag,
+            sys.hexversion,
+            st.st_mtime_ns,
+            st.st_size,
+        ),
+    )
+
+
+def _membudget_warm(path):
+    """Puts the code of `path` in the cache now unless it is there: a file the probe loads later,
+    inside a measured window (the pytest plugin), is then compiled at start-up, once, and every
+    window loads it the same way; without this the first run after an install counted the compile
+    (1.45 MB and 8,000 allocations more than the next run of a pytest scenario)."""
+    import os
+
+    name = _membudget_cached(path)
+    if name and not os.path.exists(name):
+        _membudget_code(path)
+
+
 def _membudget_code(path):
     """The code object of the Python file at `path`: cached, else compiled (and cached)."""
     import marshal
     import os
 
-    st = os.stat(path)
-    cache = os.environ.get("MEMBUDGET_PYCACHE")
-    name = None
-    if cache:
-        name = os.path.join(
-            cache,
-            "%s-%s-%x-%x-%x.code"
-            % (
-                os.path.basename(path).rsplit(".", 1)[0],
-                sys.implementation.cache_tag,
-                sys.hexversion,
-                st.st_mtime_ns,
-                st.st_size,
-            ),
-        )
+    name = _membudget_cached(path)
+    if name:
         try:
             with open(name, "rb") as cached:
                 code = marshal.loads(cached.read())
