@@ -6,6 +6,7 @@ import type { Selection } from "../config/select.js";
 import type { Plan } from "../config/types.js";
 import { attributeSites, runPlan, scenariosWithSites } from "../engine/engine.js";
 import { storedReportOf } from "../github/artifacts.js";
+import { CancelledError } from "../model/errors.js";
 import type { BaseOrigin, Report, ScenarioReport } from "../model/report.js";
 import { progressPrinter } from "../render/progress.js";
 import { parseReport, readReport } from "../report/io.js";
@@ -56,6 +57,8 @@ export class BaseAssembly {
     private readonly settings: Settings,
     private readonly selection: Selection,
     private readonly pr: PullRequestInfo,
+    /** Cancels the base's measurement (the job was cancelled): its worktree is removed first. */
+    private readonly signal?: AbortSignal,
   ) {
     this.result = { source: `base ${pr.baseSha.slice(0, 7)}` };
     this.stored = storedBase(settings, pr.baseSha);
@@ -85,7 +88,7 @@ export class BaseAssembly {
         `membudget: measuring ${reuse.measure.size === 1 ? "1 scenario" : `${reuse.measure.size} scenarios`} at the base (${pr.baseRef || "base"} at ${short})`,
       );
       try {
-        measured = await measureBase(settings, this.selection, [...reuse.measure.keys()]);
+        measured = await measureBase(settings, this.selection, [...reuse.measure.keys()], this.signal);
       } finally {
         core.endGroup();
       }
@@ -164,7 +167,12 @@ async function storedBase(settings: Settings, sha: string): Promise<Stored> {
 }
 
 /** Measures the named scenarios of the selection at the base commit, in a worktree. */
-async function measureBase(settings: Settings, selection: Selection, names: string[]): Promise<BaseResult> {
+async function measureBase(
+  settings: Settings,
+  selection: Selection,
+  names: string[],
+  signal?: AbortSignal,
+): Promise<BaseResult> {
   const pr = settings.github.pullRequest!;
   let worktree: Awaited<ReturnType<typeof prepareBaseWorktree>> | undefined;
   try {
@@ -187,7 +195,7 @@ async function measureBase(settings: Settings, selection: Selection, names: stri
     const report = await runPlan({
       selection: { ...selection, plan: basePlan },
       provenance: { commit: pr.baseSha },
-      hooks: progressPrinter(process.stdout, false),
+      hooks: { ...(signal ? { signal } : {}), ...progressPrinter(process.stdout, false) },
       jobs: settings.jobs,
       // Sampled sites cost nothing more: kept for every scenario, the head's diff needs no base run.
       keepSites: true,
@@ -196,6 +204,9 @@ async function measureBase(settings: Settings, selection: Selection, names: stri
     return { report, source: `base ${pr.baseSha.slice(0, 7)}`, plan: basePlan, cleanup };
   } catch (err) {
     await worktree?.cleanup();
+    // Cancelled: the step ends once the worktree is gone; it does not go on without a base.
+    if (err instanceof CancelledError) throw err;
+    if (signal?.aborted) throw new CancelledError();
     const message = `membudget could not measure the base commit ${pr.baseSha.slice(0, 7)}: ${(err as Error).message}`;
     core.warning(message);
     return { source: "base", note: `${message}; figures are shown without deltas.` };
@@ -203,7 +214,12 @@ async function measureBase(settings: Settings, selection: Selection, names: stri
 }
 
 /** Takes the base's allocation sites for the scenarios that have head sites, so the comment can diff them. */
-export async function attributeBase(head: Report, base: Report, basePlan: Plan): Promise<Report> {
+export async function attributeBase(
+  head: Report,
+  base: Report,
+  basePlan: Plan,
+  signal?: AbortSignal,
+): Promise<Report> {
   const have = new Set(scenariosWithSites(base));
   const wanted = scenariosWithSites(head).filter((name) => !have.has(name));
   if (wanted.length === 0) return head;
@@ -211,10 +227,11 @@ export async function attributeBase(head: Report, base: Report, basePlan: Plan):
   try {
     const withSites = await attributeSites(basePlan, base, {
       scenarios: wanted,
-      hooks: progressPrinter(process.stdout, false),
+      hooks: { ...(signal ? { signal } : {}), ...progressPrinter(process.stdout, false) },
     });
     return withSiteDiffs(head, withSites);
   } catch (err) {
+    if (err instanceof CancelledError) throw err;
     core.warning(`membudget could not take the base's allocation sites: ${(err as Error).message}`);
     return head;
   } finally {

@@ -11,7 +11,7 @@ import { trustedPullRequest } from "./from-report.js";
 import { globFiles } from "./glob.js";
 import { InputError, type Settings } from "./inputs.js";
 import { mergeProvenance } from "./provenance.js";
-import { publish } from "./publish.js";
+import { publish, setErrorStatus } from "./publish.js";
 import { workspacePath } from "./workspace.js";
 
 export async function mergeShards(settings: Settings): Promise<void> {
@@ -47,12 +47,12 @@ export async function mergeShards(settings: Settings): Promise<void> {
   try {
     report = mergeReports(inputs, mergeProvenance(settings));
   } catch (err) {
-    core.setOutput("status", "error");
+    setErrorStatus();
     throw err;
   }
   const pr = settings.github.pullRequest;
   if (settings.comment !== "from-report" && pr && report.commit && report.commit !== pr.headSha) {
-    core.setOutput("status", "error");
+    setErrorStatus();
     throw new UsageError(
       `the shard reports are of commit ${report.commit.slice(0, 7)}, but this pull request's head is ${pr.headSha.slice(0, 7)}: were another run's artifacts downloaded?`,
     );

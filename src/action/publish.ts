@@ -73,6 +73,15 @@ export async function publish(settings: Settings, report: Report): Promise<void>
 }
 
 /**
+ * The `status` output of a step that fails before anything is measured (a bad budget file, shards
+ * that cannot be merged): a full GITHUB_OUTPUT is named in an annotation, and the step still fails
+ * with the error that stopped it, not with the write's.
+ */
+export function setErrorStatus(): void {
+  new RunnerFiles().setOutput("status", "error");
+}
+
+/**
  * Writes to the runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) and the report that failed (a
  * full disk): each is named in an error annotation once, and the step fails with the first only
  * after the rest (the comment above all) has carried the measurement. @actions/core's own error

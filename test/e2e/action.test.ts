@@ -1,5 +1,14 @@
 // The Action end to end: dist/index.js run as a runner runs it, against a loopback GitHub API and real git repositories.
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -273,6 +282,21 @@ describe("on a pull request", () => {
     // Nothing was measured, so nothing is posted.
     expect(github.requests).toEqual([]);
   });
+
+  it("a budget file error on a full disk: the step fails with the budget file's error, the full GITHUB_OUTPUT named", async () => {
+    const repo = plainRepo("budgets/invalid.json");
+    const run = await onPullRequest(repo, { comment: "always" }, { outputFile: "/dev/full" });
+    expect(run.exitCode, describeRun(run)).toBe(1);
+    const messages = errors(run).map((c) => c.message);
+    // The `status: error` output could not be written: said once, with the variable and its file.
+    expect(messages.filter((m) => m.includes("cannot write /dev/full (GITHUB_OUTPUT): ENOSPC"))).toHaveLength(
+      1,
+    );
+    // The step's failure is the budget file's (before: ENOSPC from @actions/core, naming neither).
+    expect(messages.at(-1)).toMatch(/^membudget: .*membudget\.json/);
+    expect(messages.at(-1)).toContain("peakHeep");
+    expect(errors(run).filter((c) => c.properties["file"] === "membudget.json")).toHaveLength(1);
+  });
 });
 
 describe("base vs head", () => {
@@ -419,6 +443,71 @@ describe("annotations", () => {
     for (const name of names) expect(failure[0]!.message).toContain(name);
     expect(run.outputs["failed"]!.split("\n")).toEqual(names);
   });
+});
+
+describe("cancelled", () => {
+  // The runner cancels a job with SIGINT, then SIGTERM (then SIGKILL). The workload writes `started`
+  // in its folder and sleeps: at the base only (the head is measured first, then the base in a
+  // worktree), or at the head.
+  it.each([
+    ["SIGTERM", "base", 143],
+    ["SIGINT", "base", 130],
+    ["SIGTERM", "head", 143],
+  ] as const)(
+    "%s while the %s is measured: the workload is stopped, the base worktree and run folders removed, exit %i",
+    async (signal, where, code) => {
+      const budgets = {
+        defaults: { repeat: 1, timeout: "300s" },
+        scenarios: { slow: { run: "python3 slow.py", budget: { peakRss: "1 GiB" } } },
+      };
+      const workload = (seconds: number) =>
+        `import pathlib, time\npathlib.Path("started").write_text("")\ntime.sleep(${seconds})\n`;
+      const repo = pullRequestRepo(
+        { "membudget.json": JSON.stringify(budgets), "slow.py": workload(where === "base" ? 300 : 0) },
+        { "slow.py": workload(where === "head" ? 300 : 0) },
+      );
+      let temp = "";
+      let stopped = "";
+      const startedStep = Date.now();
+      const run = await onPullRequest(
+        repo,
+        {},
+        {
+          onStart(child, dir) {
+            temp = dir;
+            const poll = setInterval(() => {
+              const folders =
+                where === "head"
+                  ? [repo.workspace]
+                  : readdirSync(dir)
+                      .filter((name) => name.startsWith("membudget-base-"))
+                      .map((name) => path.join(dir, name));
+              const started = folders.map((f) => path.join(f, "started")).find((f) => existsSync(f));
+              if (started) {
+                stopped = started;
+                clearInterval(poll);
+                child.kill(signal);
+              }
+            }, 50);
+            child.once("exit", () => clearInterval(poll));
+          },
+        },
+      );
+      expect(stopped, describeRun(run)).not.toBe("");
+      expect(run.exitCode, describeRun(run)).toBe(code);
+      // The workload was stopped, not waited for (it sleeps 300 s).
+      expect(Date.now() - startedStep).toBeLessThan(120_000);
+      expect(errors(run).map((c) => c.message)).toEqual([expect.stringMatching(/^membudget: cancelled/)]);
+      // Only the head's own checkout is registered; RUNNER_TEMP and TMPDIR hold nothing of membudget's.
+      expect(git(repo.workspace, "worktree", "list").split("\n")).toHaveLength(1);
+      const registered = path.join(repo.workspace, ".git", "worktrees");
+      expect(existsSync(registered) ? readdirSync(registered) : []).toEqual([]);
+      // (Node's compile cache, which dist/index.js enables, stays there on purpose.)
+      expect(readdirSync(temp).filter((name) => name !== "node-compile-cache")).toEqual([]);
+      expect(comments()).toEqual([]);
+    },
+    150_000,
+  );
 });
 
 describe("other events", () => {

@@ -1,5 +1,5 @@
 // Runs dist/index.js the way a GitHub Actions runner does, in git repositories the end-to-end tests build.
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -144,6 +144,8 @@ export interface RunOptions {
   /** GITHUB_OUTPUT and GITHUB_STEP_SUMMARY elsewhere (e.g. /dev/full, a full disk): not created, not read. */
   outputFile?: string;
   summaryFile?: string;
+  /** Called once the step's process is started, with its RUNNER_TEMP (and TMPDIR), e.g. to cancel it. */
+  onStart?: (child: ChildProcess, temp: string) => void;
 }
 
 export const TOKEN = "ghs_e2eTokenNotReal0123456789abcdefABCD";
@@ -228,6 +230,7 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  options.onStart?.(child, temp);
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => {
