@@ -232,9 +232,14 @@ describe("the Python probe on ground-truth workloads", () => {
         : ["malloc", "pymalloc_debug"];
       const malloc = figures({ PYTHONMALLOC: plain });
       expectSameCounts(malloc, pymalloc);
-      // The debug hooks pad every block under the hood: none of that padding is counted.
+      // The debug hooks pad every block under the hood: none of that padding is counted. The
+      // count is the same but for what the interpreter reads apart by itself from run to run
+      // (3.14.10 and 3.15.2 read one allocation apart either way: 178,574 vs 178,573, 178,556 vs 178,557).
       const debug = figures({ PYTHONMALLOC: debugging });
-      expect(debug.allocations).toBe(pymalloc.allocations);
+      expect(
+        Math.abs((debug.allocations ?? Number.NaN) - (pymalloc.allocations ?? Number.NaN)),
+        `allocations: ${debug.allocations} with ${debugging}, ${pymalloc.allocations} with pymalloc`,
+      ).toBeLessThanOrEqual(runToRunJitter().allocations);
       within(debug.allocated, pymalloc.allocated ?? 0, 0.0001);
     },
     SLOW,
@@ -525,14 +530,18 @@ describe("the probe's compiled code (MEMBUDGET_PYCACHE)", () => {
       // The start-up collection makes a run that compiled the probe count what one that loaded it
       // counts. Not quite everywhere, in every run: a compiled run counts a few allocations fewer
       // on 3.8 and the free-threaded 3.13, and on 3.9 and 3.10 also one small block less peak;
-      // loaded runs then agree with each other (the determinism test).
+      // loaded runs then agree with each other (the determinism test). From 3.13.1 on, two runs
+      // alike read apart by themselves (runToRunJitter): a compiled run no more than that (3.14.10
+      // and 3.15.2: one allocation; compiling interns the probe's names, immortal from 3.12).
       const compiledApart = !pythonAtLeast(3, 9)
         ? { allocations: 2, peakHeap: 0 }
         : !pythonAtLeast(3, 11)
           ? { allocations: 5, peakHeap: 128 }
           : freeThreaded()
             ? { allocations: 1, peakHeap: 0 }
-            : { allocations: 0, peakHeap: 0 };
+            : pythonAtLeast(3, 13, 1)
+              ? { allocations: runToRunJitter().allocations, peakHeap: runToRunJitter().peakHeap }
+              : { allocations: 0, peakHeap: 0 };
       const apart = (run: ProbedRun, key: "allocations" | "peakHeap") =>
         Math.abs((run.merged.figures[key] ?? Number.NaN) - (first.merged.figures[key] ?? Number.NaN));
       expect(apart(second, "allocations")).toBeLessThanOrEqual(compiledApart.allocations);
