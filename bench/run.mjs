@@ -721,7 +721,9 @@ section("## Python probe with a thread started", () => {
     const [user, system] = r.stderr.trim().split("\n").at(-1).split(" ").map(Number);
     return { cpu: user + system };
   };
-  const rounds = String(PY_CHURN_OVERHEAD);
+  // GNU time gives CPU in 10 ms steps: runs of ~1.5 s, 9 of each, so that a step is under 1 %.
+  const rounds = String(PY_CHURN_OVERHEAD * 3);
+  const cpuRounds = 9;
   progress("python: churn.py with a thread started, bare and probed (CPU time)");
   const variants = [
     { label: "bare, no thread", run: () => cpu(BASE_ENV, [rounds]) },
@@ -729,10 +731,10 @@ section("## Python probe with a thread started", () => {
     { label: "bare, a thread started", run: () => cpu(BASE_ENV, [rounds, "--thread"]) },
     { label: "**probe, a thread started**", run: () => cpu(probe, [rounds, "--thread"]) },
   ];
-  const results = interleave(variants).map((list) => median(list.map((r) => r.cpu)));
+  const results = interleave(variants, cpuRounds).map((list) => median(list.map((r) => r.cpu)));
   table(
     [
-      `\`churn.py ${int(PY_CHURN_OVERHEAD)}\` (median CPU of ${ROUNDS})`,
+      `\`churn.py ${int(PY_CHURN_OVERHEAD * 3)}\` (median CPU of ${cpuRounds})`,
       "CPU",
       "÷ bare, same threads",
       "≤ 1.15×",
