@@ -1,7 +1,7 @@
 // Runs one scenario `repeat` times under its runtime's probe and turns each execution into a Run.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Scenario } from "../config/types.js";
 import { epochMs } from "../model/clock.js";
 import { CancelledError } from "../model/errors.js";
@@ -9,7 +9,7 @@ import { CLEAN_RUN_METRICS, type MetricKey, NEVER_MEASURED } from "../model/metr
 import type { Site, TimelinePoint } from "../model/report.js";
 import { SAMPLE_INTERVAL } from "../model/sites.js";
 import type { NativeKind } from "./native.js";
-import { nodeProbeEnv } from "./node-probe.js";
+import { nodeProbeEnv, REPEATABLE_FLAGS } from "./node-probe.js";
 import { mergeProcessFigures, probeEnv, readProbeFiles } from "./probes.js";
 import { runOnce } from "./process/run.js";
 import { readTestFiles, withProcessPeaks, withPytestPlugin, withTestSites } from "./pytest-probe.js";
@@ -24,7 +24,7 @@ import {
   sitesOfRun,
 } from "./sites.js";
 import { heapTimelineOfRun, mergeHeapTimeline } from "./timeline.js";
-import type { Run } from "./types.js";
+import type { ProcessFigures, Run } from "./types.js";
 import { unavailableOf } from "./unavailable.js";
 import { workloadEnv } from "./workload-env.js";
 
@@ -156,6 +156,8 @@ export async function measureRun(
     if (hooks.signal?.aborted) throw new CancelledError();
     for (const note of outcome.notes) notes.add(note);
     const files = readProbeFiles(outDir);
+    const concurrent = scenario.runtime === "node" ? concurrentJitNote(probe.env, files) : undefined;
+    if (concurrent) notes.add(concurrent);
     const merged = mergeProcessFigures(files, scenario.runtime);
     const tests =
       scenario.runtime === "python"
@@ -456,4 +458,20 @@ export function runFromOutcome(
     stderrBytes: outcome.stderrBytes,
     instrumented,
   };
+}
+
+/**
+ * Said when a Node.js process of a run that asked for repeatable figures ran without the runner's
+ * flags (started by its path, or from a PATH the workload set, past the runner's `node`): its
+ * heap peak may flip between GC schedules from run to run.
+ */
+function concurrentJitNote(env: NodeJS.ProcessEnv, files: ProcessFigures[]): string | undefined {
+  if (env["MEMBUDGET_NODE_PREDICTABLE"] !== "1") return undefined;
+  const without = files.filter((f) => f.probe === "node" && f.extra?.["repeatable"] === false);
+  if (without.length === 0) return undefined;
+  // Named by program, not pid: the same note for every run of the scenario.
+  const programs = [...new Set(without.map((f) => basename(f.argv?.[1] ?? f.argv?.[0] ?? "node")))];
+  const named =
+    programs.slice(0, 3).join(", ") + (programs.length > 3 ? ` and ${programs.length - 3} more` : "");
+  return `Node.js ran ${named} without ${REPEATABLE_FLAGS.join(" ")} (started by its own path, or from a PATH the workload set): V8 compiled and collected on other threads, so its heap figures may move a few percent from run to run`;
 }

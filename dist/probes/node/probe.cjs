@@ -43,6 +43,15 @@
   // is refused in NODE_OPTIONS, and set at run time it is ignored (Node 24) or aborts V8 at the
   // first full GC (Node 20, as does --no-parallel-marking); --no-concurrent-marking set here is
   // honoured on both and never failed under stress. V8 flags are per process: main thread only.
+  //
+  // That is not enough for peakHeap to repeat (issue #24). Optimized code is compiled on background
+  // threads and installed whenever it is ready (and allocates less), and scavenges copy survivors
+  // on several threads, so each scavenge keeps a slightly different set: the peak flips between GC
+  // schedules (terser over d3.js, Node 20: 60.1 or 65.6 MiB). Both can only be turned off on node's
+  // command line (set here they are accepted and ignored or abort V8; NODE_OPTIONS refuses them), so
+  // the runner puts a `node` first on PATH that adds them (node-probe.ts, REPEATABLE_FLAGS).
+  // `repeatable` says whether this process got them, i.e. whether its peakHeap can be expected to repeat.
+  extra.repeatable = repeatableFlags(process.execArgv);
   if (process.env.MEMBUDGET_NODE_PREDICTABLE === "1" && threadId === 0) {
     try {
       v8.setFlagsFromString("--no-concurrent-marking");
@@ -50,6 +59,28 @@
     } catch {
       extra.predictable = false;
     }
+  }
+
+  /** Whether node's own flags (NODE_OPTIONS refuses them) make V8 compile and scavenge on one thread. */
+  function repeatableFlags(execArgv) {
+    const one = (off, on) => {
+      let set = false;
+      for (const arg of execArgv) {
+        const flag = arg.replaceAll("_", "-");
+        if (off.test(flag)) set = true;
+        else if (on.test(flag)) set = false;
+      }
+      return set;
+    };
+    const jit = one(
+      /^--(no-concurrent-recompilation|concurrent-recompilation=false|predictable|single-threaded|jitless)$/,
+      /^--concurrent-recompilation(=true)?$/,
+    );
+    const scavenge = one(
+      /^--(no-parallel-scavenge|parallel-scavenge=false|predictable|single-threaded|single-threaded-gc)$/,
+      /^--parallel-scavenge(=true)?$/,
+    );
+    return jit && scavenge;
   }
 
   const byType = {};
