@@ -7,8 +7,9 @@ import { probeFile } from "./probe-files.js";
 export interface NodeProbeOptions {
   /**
    * Repeatable GC timing: the probe turns V8's concurrent marking off at start-up, and a `node`
-   * first on PATH (nodeShim) starts every `node` of the workload with its optimizing compiler on
-   * the main thread, which makes peakHeap, allocated and gcCollections repeat run to run. Default true.
+   * first on PATH (nodeShim) starts every `node` of the workload with its optimizing compiler and
+   * its scavenges on the main thread, which makes peakHeap, allocated and gcCollections repeat run
+   * to run. Default true.
    */
   predictable?: boolean;
   /**
