@@ -13,7 +13,7 @@ import { parseReport, readReport } from "../report/io.js";
 import { withSiteDiffs } from "../verdict/judge.js";
 import { type Reuse, reuseStored } from "../verdict/reuse.js";
 import { prepareBaseWorktree } from "./base-worktree.js";
-import type { PullRequestInfo, Settings } from "./inputs.js";
+import { type PullRequestInfo, type Settings, storedReportsTarget } from "./inputs.js";
 import { workspacePath } from "./workspace.js";
 
 export interface BaseResult {
@@ -138,18 +138,7 @@ async function storedBase(settings: Settings, sha: string): Promise<Stored> {
     }
   }
   if (!settings.baseArtifact) return {};
-  const { github } = settings;
-  const lookup = await storedReportOf(
-    {
-      token: settings.token,
-      apiUrl: github.apiUrl,
-      owner: github.owner,
-      repo: github.repo,
-      ...(github.workflowFile ? { workflow: github.workflowFile } : {}),
-      artifact: settings.baseArtifact,
-    },
-    sha,
-  );
+  const lookup = await storedReportOf(storedReportsTarget(settings), sha);
   if ("missing" in lookup) return { missing: lookup.missing };
   const { found } = lookup;
   let report: Report;

@@ -4,6 +4,7 @@ import path from "node:path";
 import * as core from "@actions/core";
 import { parseShard, type Shard } from "../config/select.js";
 import { defaultJobs } from "../engine/schedule.js";
+import type { StoredReportsTarget } from "../github/artifacts.js";
 import { UsageError } from "../model/errors.js";
 import { FAIL_ON, type FailOn } from "../model/status.js";
 
@@ -153,6 +154,19 @@ function oneOf<T extends string>(
  * the INPUT_* variables out of this process's environment (forgetInputs). Throws InputError with a
  * message meant for the user.
  */
+/** Where this workflow's push runs keep their reports: the stored base and the trend read them. */
+export function storedReportsTarget(settings: Settings): StoredReportsTarget {
+  const { github } = settings;
+  return {
+    token: settings.token,
+    apiUrl: github.apiUrl,
+    owner: github.owner,
+    repo: github.repo,
+    ...(github.workflowFile ? { workflow: github.workflowFile } : {}),
+    artifact: settings.baseArtifact,
+  };
+}
+
 export function readSettings(): Settings {
   const settings = readInputs();
   forgetInputs(process.env);

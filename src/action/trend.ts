@@ -3,7 +3,7 @@ import * as core from "@actions/core";
 import { storedReportsOfBranch } from "../github/artifacts.js";
 import { parseReport } from "../report/io.js";
 import type { StoredOfBranch } from "../verdict/trend.js";
-import type { Settings } from "./inputs.js";
+import { type Settings, storedReportsTarget } from "./inputs.js";
 
 /** Never rejects: without stored reports there is no trend, and the run goes on (said in the log). */
 export async function branchReports(
@@ -14,14 +14,7 @@ export async function branchReports(
   if (settings.trend === 0 || !settings.baseArtifact || !branch) return { stored: [], branch };
   try {
     const { reports, missing } = await storedReportsOfBranch(
-      {
-        token: settings.token,
-        apiUrl: github.apiUrl,
-        owner: github.owner,
-        repo: github.repo,
-        ...(github.workflowFile ? { workflow: github.workflowFile } : {}),
-        artifact: settings.baseArtifact,
-      },
+      storedReportsTarget(settings),
       branch,
       settings.trend,
     );

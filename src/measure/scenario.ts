@@ -156,8 +156,8 @@ export async function measureRun(
     if (hooks.signal?.aborted) throw new CancelledError();
     for (const note of outcome.notes) notes.add(note);
     const files = readProbeFiles(outDir);
-    const concurrent = scenario.runtime === "node" ? concurrentJitNote(probe.env, files) : undefined;
-    if (concurrent) notes.add(concurrent);
+    const unrepeatable = scenario.runtime === "node" ? unrepeatableNodeNote(probe.env, files) : undefined;
+    if (unrepeatable) notes.add(unrepeatable);
     const merged = mergeProcessFigures(files, scenario.runtime);
     const tests =
       scenario.runtime === "python"
@@ -465,7 +465,7 @@ export function runFromOutcome(
  * flags (started by its path, or from a PATH the workload set, past the runner's `node`): its
  * heap peak may flip between GC schedules from run to run.
  */
-function concurrentJitNote(env: NodeJS.ProcessEnv, files: ProcessFigures[]): string | undefined {
+function unrepeatableNodeNote(env: NodeJS.ProcessEnv, files: ProcessFigures[]): string | undefined {
   if (env["MEMBUDGET_NODE_PREDICTABLE"] !== "1") return undefined;
   const without = files.filter((f) => f.probe === "node" && f.extra?.["repeatable"] === false);
   if (without.length === 0) return undefined;

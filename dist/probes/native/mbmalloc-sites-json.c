@@ -299,19 +299,8 @@ MB_EXPORT void *membudget_sites_retained(int mark) {
   for (uint32_t i = 0; i < mbs_nsites; i++) {
     const mbs_site *st = &mbs_sites[i];
     double before = i < mbs_nmarked ? mbs_marked[i] : 0;
-    double b = st->live - before;
     double vv = st->live_var - (i < mbs_nmarked ? mbs_marked_var[i] : 0);
-    if (b <= 0.5 || (n == MBS_LIST && bytes[n - 1] >= b)) continue;
-    int j = n < MBS_LIST ? n++ : n - 1;
-    while (j > 0 && bytes[j - 1] < b) {
-      best[j] = best[j - 1];
-      bytes[j] = bytes[j - 1];
-      var[j] = var[j - 1];
-      j--;
-    }
-    best[j] = i;
-    bytes[j] = b;
-    var[j] = vv > 0 ? vv : 0;
+    n = mbs_keep_top(n, best, bytes, var, i, st->live - before, vv);
   }
   uint8_t *named = __libc_calloc(mbs_nsites + 1, 1);
   mbs_out o = {0};

@@ -113,6 +113,7 @@ MB_HIDDEN int mbs_blocks_put(uintptr_t key, uint32_t site, double weight, double
 MB_HIDDEN int mbs_blocks_take(uintptr_t key, mbs_block *out);
 MB_HIDDEN void mbs_reset_tables(void);
 MB_HIDDEN void mbs_close_window(int64_t peak);
+MB_HIDDEN int mbs_keep_top(int n, uint32_t *best, double *bytes, double *var, uint32_t i, double b, double v);
 MB_HIDDEN int mbs_top(int k, uint32_t *best, double *bytes, double *var);
 
 #endif

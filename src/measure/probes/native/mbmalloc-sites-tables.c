@@ -206,24 +206,30 @@ MB_EXPORT void membudget_sites_window(int test) {
   mbs_unlock();
 }
 
+/* Puts site `i` (b bytes, variance v) in a list of n (≤ MBS_LIST) kept largest first, unless it
+   holds under half a byte or is smaller than all of a full list; returns the list's new length. */
+int mbs_keep_top(int n, uint32_t *best, double *bytes, double *var, uint32_t i, double b, double v) {
+  if (b <= 0.5 || (n == MBS_LIST && bytes[n - 1] >= b)) return n;
+  int j = n < MBS_LIST ? n++ : n - 1;
+  while (j > 0 && bytes[j - 1] < b) {
+    best[j] = best[j - 1];
+    bytes[j] = bytes[j - 1];
+    var[j] = var[j - 1];
+    j--;
+  }
+  best[j] = i;
+  bytes[j] = b;
+  var[j] = v > 0 ? v : 0;
+  return n;
+}
+
 /* The sites at `k` (a snapshot), or allocated (k < 0), largest first: up to MBS_LIST indexes. */
 int mbs_top(int k, uint32_t *best, double *bytes, double *var) {
   int n = 0;
   for (uint32_t i = 0; i < mbs_nsites; i++) {
     const mbs_site *s = &mbs_sites[i];
     double b = k < 0 ? s->alloc : mbs_at(s, k), v = k < 0 ? s->alloc_var : mbs_at_var(s, k);
-    if (b <= 0.5) continue;
-    if (n == MBS_LIST && bytes[n - 1] >= b) continue;
-    int j = n < MBS_LIST ? n++ : n - 1;
-    while (j > 0 && bytes[j - 1] < b) {
-      best[j] = best[j - 1];
-      bytes[j] = bytes[j - 1];
-      var[j] = var[j - 1];
-      j--;
-    }
-    best[j] = i;
-    bytes[j] = b;
-    var[j] = v > 0 ? v : 0;
+    n = mbs_keep_top(n, best, bytes, var, i, b, v);
   }
   return n;
 }
