@@ -119,6 +119,10 @@ function freeThreaded(): boolean {
  * few bytes more peak in a few runs of many, 3.14 two more allocations.
  */
 function runToRunJitter(): { peakHeap: number; allocations: number; allocated: number } {
+  // The free-threaded build frees some memory late (at quiescent points), so its peak moves by
+  // itself: tracemalloc alone, no probe, read `churn.py 30000`'s peak over 1,185,140-1,185,614 B in
+  // 20 runs of 3.13.5t (the GIL build 1,066,177-1,066,330); the probe read 76 B apart in 3 of 5 runs.
+  if (freeThreaded()) return { peakHeap: 256, allocations: 2, allocated: 64 };
   if (pythonAtLeast(3, 13, 1)) return { peakHeap: 16, allocations: 2, allocated: 64 };
   if (!pythonAtLeast(3, 11)) return { peakHeap: 0, allocations: 0, allocated: 16 };
   return { peakHeap: 0, allocations: 0, allocated: 0 };
@@ -543,9 +547,11 @@ describe("the probe's compiled code (MEMBUDGET_PYCACHE)", () => {
         ? { allocations: 2, peakHeap: 0 }
         : !pythonAtLeast(3, 11)
           ? { allocations: 5, peakHeap: 128 }
-          : pythonAtLeast(3, 13, 1) && !freeThreaded()
-            ? { allocations: runToRunJitter().allocations, peakHeap: runToRunJitter().peakHeap }
-            : { allocations: 1, peakHeap: 0 };
+          : freeThreaded()
+            ? { allocations: 1, peakHeap: runToRunJitter().peakHeap }
+            : pythonAtLeast(3, 13, 1)
+              ? { allocations: runToRunJitter().allocations, peakHeap: runToRunJitter().peakHeap }
+              : { allocations: 1, peakHeap: 0 };
       const apart = (run: ProbedRun, key: "allocations" | "peakHeap") =>
         Math.abs((run.merged.figures[key] ?? Number.NaN) - (first.merged.figures[key] ?? Number.NaN));
       expect(apart(second, "allocations")).toBeLessThanOrEqual(compiledApart.allocations);
